@@ -1,0 +1,117 @@
+"""Domain values shared by every stage of the pipeline: the spec, the checks, the report.
+
+Only small frozen values live here, so that importing them costs nothing at start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class DataType(StrEnum):
+    """The kinds of Intercom data a connector can declare access to (keys of `permissions`)."""
+
+    PEOPLE = "people"
+    COMPANIES = "companies"
+    CONVERSATIONS = "conversations"
+    TEAMS_AND_TEAMMATES = "teams_and_teammates"
+    TAGS = "tags"
+    WORKSPACE_COUNTS = "workspace_counts"
+    DATA_ATTRIBUTES = "data_attributes"
+
+
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class Region(StrEnum):
+    US = "us"
+    EU = "eu"
+    AU = "au"
+
+
+class AuthMode(StrEnum):
+    OAUTH = "oauth"
+    ACCESS_TOKEN = "access_token"
+
+
+DEFAULT_TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"
+DEFAULT_API_VERSION = "2.15"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in a file, 1-based like editors and compilers print it."""
+
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Permission:
+    data_type: DataType
+    access: Access
+
+    def __str__(self) -> str:
+        return f"{self.data_type}:{self.access}"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    id: str
+    name: str | None = None
+    region: Region = Region.US
+
+
+@dataclass(frozen=True)
+class Auth:
+    mode: AuthMode
+    token_env: str = DEFAULT_TOKEN_ENV
+    client_id_env: str | None = None
+    client_secret_env: str | None = None
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """A loaded, valid connector.yaml.
+
+    `positions` maps JSON paths (`$.workspace.id`, `$.permissions.people[1]`) to where that value starts in
+    the file, so that reports can point at the exact line that declares something.
+    """
+
+    path: str
+    name: str
+    workspace: Workspace
+    auth: Auth
+    permissions: tuple[Permission, ...]
+    api_version: str | None = None
+    version: int = 1
+    platform: str = "intercom"
+    positions: Mapping[str, Position] = field(default_factory=dict, compare=False, repr=False)
+    permission_positions: Mapping[Permission, Position] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    @property
+    def effective_api_version(self) -> str:
+        return self.api_version or DEFAULT_API_VERSION
+
+    def position_of(self, json_path: str) -> Position | None:
+        """The position of `json_path`, or of its nearest enclosing value that has one."""
+        probe = json_path
+        while probe:
+            if probe in self.positions:
+                return self.positions[probe]
+            cut = max(probe.rfind("."), probe.rfind("["))
+            if cut <= 0:
+                break
+            probe = probe[:cut]
+        return self.positions.get("$")
+
+    def position_of_permission(self, permission: Permission) -> Position | None:
+        """Where the access level of `permission` is written (`read` in `people: [read]`)."""
+        found = self.permission_positions.get(permission)
+        return found or self.position_of(f"$.permissions.{permission.data_type}")
