@@ -1,0 +1,303 @@
+"""The check: `/me` first, then every declared permission probed concurrently, each answer classified.
+
+Classification is conservative by construction: an answer becomes `granted` only when a catalog rule for
+that exact probe explains it (status, error code, body type). Everything else, including answers that look
+fine but are not understood, is `inconclusive`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+
+from validator.catalog import AnswerRule, Catalog, PermissionProbes, Probe
+from validator.intercom import Answer, IntercomClient
+from validator.model import ConnectorSpec, Permission, Region
+from validator.report import (
+    ConnectorResult,
+    Evidence,
+    PermissionResult,
+    Strength,
+    TokenCheck,
+    TokenStatus,
+    Verdict,
+    WorkspaceCheck,
+    WorkspaceIdentity,
+    WorkspaceStatus,
+)
+
+# Codes with which Intercom rejects the token itself (API-NOTES §3); anything else on /me is not a rejection.
+TOKEN_REJECTION_CODES = frozenset(
+    {
+        "unauthorized",
+        "token_revoked",
+        "token_expired",
+        "token_blocked",
+        "token_suspended",
+        "token_not_found",
+        "missing_authorization",
+    }
+)
+
+# When several probes back one permission, the most telling verdict wins: a definite "missing" beats a
+# plan restriction, which beats not knowing; "granted" only when every probe says so.
+_PRECEDENCE = (Verdict.MISSING, Verdict.PLAN_RESTRICTED, Verdict.INCONCLUSIVE, Verdict.UNVERIFIABLE)
+
+ProgressHook = Callable[[str, Permission, Verdict], None]
+
+
+@dataclass(frozen=True)
+class Identity:
+    admin_id: str | None
+    workspace: WorkspaceIdentity
+
+
+@dataclass(frozen=True)
+class Classified:
+    verdict: Verdict
+    evidence: Evidence
+
+
+def classify(probe: Probe, answer: Answer, common: Sequence[AnswerRule]) -> Classified:
+    """Read one answer with the probe's own rules, then the common ones; unexplained means inconclusive."""
+    if answer.status is None:
+        return Classified(
+            Verdict.INCONCLUSIVE,
+            _evidence(answer, None, f"no answer after {answer.attempts} attempt(s): {answer.failure}"),
+        )
+    for rule in (*probe.answers, *common):
+        if _matches(rule, answer):
+            return Classified(rule.verdict, _evidence(answer, rule.strength, rule.note))
+    return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, _unexplained(answer)))
+
+
+def _matches(rule: AnswerRule, answer: Answer) -> bool:
+    if rule.status != answer.status or not answer.body_is_json:
+        return False
+    if rule.body_type is not None:
+        return answer.body_type == rule.body_type
+    if not answer.is_error_envelope:
+        return False  # a 4xx is only Intercom's word when it comes in Intercom's error envelope
+    code, message = answer.error
+    if rule.codes and code not in rule.codes:
+        return False
+    return rule.message_contains is None or (message is not None and rule.message_contains in message)
+
+
+def _unexplained(answer: Answer) -> str:
+    if answer.status is not None and answer.status >= 500:
+        return f"server error after {answer.attempts} attempt(s)"
+    if answer.status == 429:
+        return f"still rate limited after {answer.attempts} attempt(s)"
+    if answer.status is not None and 300 <= answer.status < 400:
+        return "redirected; redirects are not followed so the token never leaves the API host"
+    if not answer.body_is_json:
+        return "the answer was not JSON (a proxy or an error page?)"
+    return "an answer the catalog does not explain"
+
+
+def _evidence(answer: Answer, strength: Strength | None, note: str | None) -> Evidence:
+    code, _ = answer.error
+    return Evidence(
+        method=answer.method,
+        path=answer.path,
+        http_status=answer.status,
+        error_code=code,
+        request_id=answer.request_id,
+        strength=strength,
+        note=note,
+    )
+
+
+def combine(verdicts: Sequence[Verdict]) -> Verdict:
+    if verdicts and all(verdict is Verdict.GRANTED for verdict in verdicts):
+        return Verdict.GRANTED
+    for verdict in _PRECEDENCE:
+        if verdict in verdicts:
+            return verdict
+    return Verdict.UNVERIFIABLE  # no probe at all
+
+
+def remediation(
+    catalog: Catalog, verdict: Verdict, labels: Sequence[str], spec: ConnectorSpec, api_version: str
+) -> str | None:
+    """What the user should do about one verdict, in the words of the catalog, for the spec's auth mode."""
+    texts = catalog.remediation
+    template = {
+        Verdict.MISSING: texts.missing,
+        Verdict.PLAN_RESTRICTED: texts.plan_restricted,
+        Verdict.INCONCLUSIVE: texts.inconclusive,
+        Verdict.UNVERIFIABLE: texts.unverifiable,
+    }.get(verdict)
+    if template is None:
+        return None
+    return template.format(
+        labels=", ".join(f'"{label}"' for label in labels),
+        where=texts.where,
+        after_change=after_change(catalog, spec),
+        token_env=spec.auth.token_env,
+        api_version=api_version,
+    )
+
+
+def after_change(catalog: Catalog, spec: ConnectorSpec) -> str:
+    """What must happen after permissions change, which depends on how the connector authenticates."""
+    return catalog.remediation.after_change[spec.auth.mode].format(token_env=spec.auth.token_env)
+
+
+class Checker:
+    """Runs the check of one connector with one client; probes share `limit` across connectors."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        limit: asyncio.Semaphore,
+        progress: ProgressHook | None = None,
+    ) -> None:
+        self._catalog = catalog
+        self._limit = limit
+        self._progress = progress
+
+    async def check(self, spec: ConnectorSpec, client: IntercomClient, token_env: str) -> ConnectorResult:
+        api_version = spec.api_version or self._catalog.default_api_version
+        expected = WorkspaceIdentity(spec.workspace.id, spec.workspace.name, spec.workspace.region)
+        me = await self._limited(lambda: client.request("GET", self._catalog.identity_path))
+        token, identity = self._read_identity(me, token_env)
+        base = ConnectorResult(
+            path=spec.path,
+            name=spec.name,
+            auth_mode=spec.auth.mode,
+            token=token,
+            workspace=None,
+            api_version=api_version,
+            auth_position=spec.position_of("$.auth"),
+            where_to_fix=self._catalog.remediation.where,
+            after_change=after_change(self._catalog, spec),
+        )
+        if token.status is TokenStatus.REJECTED:
+            return base  # a rejected token proves nothing more; no probe is sent
+        if identity is None:
+            # Without a working /me a 401 on a probe cannot be told apart from a rejected token.
+            workspace = WorkspaceCheck(WorkspaceStatus.UNKNOWN, expected, position=spec.position_of("$.workspace"))
+            results = tuple(
+                self._result(spec, permission, Verdict.INCONCLUSIVE, (), api_version)
+                for permission in spec.permissions
+            )
+            return replace(base, workspace=workspace, permissions=results)
+        workspace = self._compare_workspace(spec, expected, identity.workspace)
+        # The probes run even when the workspace mismatches: they are harmless, and one run then tells the
+        # user everything that is wrong with the token.
+        probed = await asyncio.gather(
+            *(self._check_permission(spec, client, permission, api_version) for permission in spec.permissions)
+        )
+        return replace(base, workspace=workspace, permissions=tuple(probed))
+
+    async def _limited(self, send: Callable[[], Awaitable[Answer]]) -> Answer:
+        async with self._limit:
+            return await send()
+
+    def _read_identity(self, me: Answer, token_env: str) -> tuple[TokenCheck, Identity | None]:
+        code, _ = me.error
+        evidence = (_evidence(me, None, None),)
+        if me.status == 401 and me.is_error_envelope and (code is None or code in TOKEN_REJECTION_CODES):
+            return TokenCheck(TokenStatus.REJECTED, code or "unauthorized", token_env, evidence), None
+        body = me.body if isinstance(me.body, dict) else None
+        app = body.get("app") if body is not None else None
+        if me.status == 200 and body is not None and me.body_type == self._catalog.identity_body_type:
+            if isinstance(app, dict) and isinstance(app.get("id_code"), str):
+                identity = Identity(
+                    admin_id=str(body.get("id")) if body.get("id") is not None else None,
+                    workspace=WorkspaceIdentity(
+                        id=app["id_code"],
+                        name=app.get("name") if isinstance(app.get("name"), str) else None,
+                        region=_region(app.get("region")),
+                    ),
+                )
+                proof = (_evidence(me, Strength.PROOF, "the token is valid"),)
+                return TokenCheck(TokenStatus.VALID, None, token_env, proof), identity
+        reason = _unexplained(me) if me.status is not None else f"no answer: {me.failure}"
+        return TokenCheck(TokenStatus.UNKNOWN, code, token_env, evidence, message=f"GET /me: {reason}"), None
+
+    def _compare_workspace(
+        self, spec: ConnectorSpec, expected: WorkspaceIdentity, actual: WorkspaceIdentity
+    ) -> WorkspaceCheck:
+        mismatches: list[str] = []
+        if actual.id != expected.id:
+            mismatches.append("id")
+        if actual.region is None or str(actual.region).lower() != str(expected.region).lower():
+            mismatches.append("region")
+        if expected.name is not None and (actual.name or "").strip() != expected.name.strip():
+            mismatches.append("name")
+        first = mismatches[0] if mismatches else None
+        return WorkspaceCheck(
+            status=WorkspaceStatus.MISMATCH if mismatches else WorkspaceStatus.MATCH,
+            expected=expected,
+            actual=actual,
+            mismatches=tuple(mismatches),
+            position=spec.position_of(f"$.workspace.{first}" if first else "$.workspace"),
+        )
+
+    async def _check_permission(
+        self, spec: ConnectorSpec, client: IntercomClient, permission: Permission, api_version: str
+    ) -> PermissionResult:
+        entry = self._catalog.probes_for(permission)
+        if entry is None or not entry.probes:
+            return self._result(spec, permission, Verdict.UNVERIFIABLE, (), api_version)
+        answers = await asyncio.gather(*(self._send(client, probe) for probe in entry.probes))
+        classified = [
+            classify(probe, answer, self._catalog.common_answers)
+            for probe, answer in zip(entry.probes, answers, strict=True)
+        ]
+        verdict = combine([item.verdict for item in classified])
+        labels = _labels(entry, classified, verdict)
+        result = self._result(
+            spec, permission, verdict, tuple(item.evidence for item in classified), api_version, labels
+        )
+        if self._progress is not None:
+            self._progress(spec.path, permission, verdict)
+        return result
+
+    async def _send(self, client: IntercomClient, probe: Probe) -> Answer:
+        return await self._limited(
+            lambda: client.request(probe.method, probe.path, query=probe.query, body=probe.body)
+        )
+
+    def _result(
+        self,
+        spec: ConnectorSpec,
+        permission: Permission,
+        verdict: Verdict,
+        evidence: tuple[Evidence, ...],
+        api_version: str,
+        labels: tuple[str, ...] | None = None,
+    ) -> PermissionResult:
+        entry = self._catalog.probes_for(permission)
+        chosen = labels if labels is not None else (entry.labels if entry else ())
+        text = remediation(self._catalog, verdict, chosen, spec, api_version)
+        return PermissionResult(
+            permission=permission,
+            verdict=verdict,
+            evidence=evidence,
+            labels=chosen,
+            remediation=text,
+            position=spec.position_of_permission(permission),
+        )
+
+
+def _labels(entry: PermissionProbes, classified: Sequence[Classified], verdict: Verdict) -> tuple[str, ...]:
+    """The permission's labels, plus those of the probes that came back with the deciding verdict."""
+    labels = list(entry.labels)
+    for probe, item in zip(entry.probes, classified, strict=True):
+        if item.verdict is verdict and verdict is not Verdict.GRANTED:
+            labels.extend(label for label in probe.labels if label not in labels)
+    return tuple(labels)
+
+
+def _region(value: object) -> Region | str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return Region(value.lower())
+    except ValueError:
+        return value

@@ -1,0 +1,200 @@
+"""The command line: parses options, calls the core, maps outcomes to exit codes. Nothing else.
+
+Heavy modules are imported inside the command that needs them: start-up time is what users feel in
+pre-commit hooks and CI steps.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from validator import __version__
+
+EXIT_CODES_HELP = """
+Exit codes: 0 the token is valid, the workspace matches and every declared permission is granted;
+1 a declared permission is missing or plan-restricted, or the workspace id/region/name mismatches;
+2 usage or connector.yaml error, including the token variable being unset or empty;
+3 Intercom rejected the token (GET /me answered 401);
+4 inconclusive: nothing failed, but at least one verdict could not be reached.
+With several files the most severe wins: 2, then 3, then 1, then 4, then 0.
+"""
+
+app = typer.Typer(
+    name="connector-validator",
+    help="Check that an Intercom token grants what a connector.yaml declares.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+DEFAULT_SPEC = "connector.yaml"
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # a bug in this tool (EX_SOFTWARE), never a verdict
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print a one-line error on stderr and exit with `code`."""
+    typer.echo(f"connector-validator: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def expand(patterns: list[str]) -> list[Path]:
+    """Paths as given, with glob patterns expanded (sorted); a pattern matching nothing is a usage error."""
+    import glob
+
+    paths: list[Path] = []
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            matches = sorted(glob.glob(pattern, recursive=True))
+            if not matches:
+                fail(f"no file matches {pattern!r}")
+            paths.extend(Path(match) for match in matches)
+        else:
+            paths.append(Path(pattern))
+    return paths
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"connector-validator {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit."),
+    ] = None,
+) -> None:
+    """Check that an Intercom token grants what a connector.yaml declares."""
+
+
+@app.command()
+def lint(
+    paths: Annotated[list[str] | None, typer.Argument(help="connector.yaml files or globs.")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="text, json, github, sarif or junit.")] = "text",
+) -> None:
+    """Check connector.yaml files offline: one line per problem, `path:line:col: message (json.path)`.
+
+    Exit codes: 0 all files valid, 1 a file is invalid, 2 usage error (e.g. a missing file).
+    """
+    from validator import lint as linting
+
+    result = linting.lint_paths(expand(paths or [DEFAULT_SPEC]))
+    renderers = {"text": linting.render_text, "json": linting.render_json}
+    if output_format in ("github", "sarif", "junit"):
+        from validator.formats import lint_renderer
+
+        text = lint_renderer(output_format)(result.problems)
+    elif output_format in renderers:
+        text = renderers[output_format](result)
+    else:
+        fail(f"unknown format {output_format!r} for lint (text, json, github, sarif, junit)")
+    if text:
+        typer.echo(text, nl=not text.endswith("\n"))
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of connector.yaml."""
+    from validator.schemas import schema_path
+
+    typer.echo(schema_path("connector.schema.json").read_text(encoding="utf-8"), nl=False)
+
+
+@app.command(epilog=EXIT_CODES_HELP)
+def validate(
+    paths: Annotated[list[str] | None, typer.Argument(help="connector.yaml files or globs.")] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="Format of the main report: text, json, junit, sarif, github, markdown.")
+    ] = "text",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the main report to FILE; stdout then gets text.")
+    ] = None,
+    reports: Annotated[
+        list[str] | None,
+        typer.Option("--report", help="Also write FORMAT=FILE (repeatable), e.g. junit=reports/junit.xml."),
+    ] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-url",
+            envvar="INTERCOM_API_URL",
+            help="Replace the regional Intercom host (a proxy, or the sandbox). https unless loopback.",
+        ),
+    ] = None,
+    token_stdin: Annotated[
+        bool, typer.Option("--token-stdin", help="Read the token from standard input instead of auth.token_env.")
+    ] = False,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight at most.")] = 8,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Read timeout per request, in seconds.")] = 15.0,
+) -> None:
+    """Check the token of each connector against Intercom: workspace, then every declared permission."""
+    from validator.run import ValidateRequest, run_validate
+
+    code = run_validate(
+        ValidateRequest(
+            paths=expand(paths or [DEFAULT_SPEC]),
+            output_format=output_format,
+            output=output,
+            reports=reports or [],
+            api_url=api_url,
+            token_stdin=token_stdin,
+            concurrency=concurrency,
+            timeout=timeout,
+        )
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def demo() -> None:
+    """Run `validate` on the example connector.yaml against a built-in Intercom sandbox (no token needed)."""
+    from validator.demo import run_demo
+
+    raise typer.Exit(run_demo())
+
+
+@app.command()
+def sandbox(
+    config: Annotated[Path | None, typer.Option("--config", help="Sandbox configuration (YAML).")] = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one.")] = 0,
+) -> None:
+    """Serve the Intercom sandbox on 127.0.0.1 to rehearse CI wiring offline."""
+    from validator.sandbox.cli_entry import SandboxConfigError, run
+
+    try:
+        run(config, port, sys.stdout)
+    except SandboxConfigError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}")
+
+
+def main() -> None:
+    """Console-script entry point: no traceback ever reaches the user."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("connector-validator: interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as error:  # a bug: say so in one line, without details that could hold secrets
+        if os.environ.get("CONNECTOR_VALIDATOR_DEBUG"):
+            raise
+        typer.echo(
+            f"connector-validator: internal error ({type(error).__name__}); "
+            "set CONNECTOR_VALIDATOR_DEBUG=1 for details and report it",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)

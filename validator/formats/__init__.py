@@ -1,0 +1,42 @@
+"""Output formats: each a pure function of a `Report`, picked by name.
+
+Formats are imported lazily so that a run only pays for the ones it writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from importlib import import_module
+
+from validator.report import Report
+
+
+class Format(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    JUNIT = "junit"
+    SARIF = "sarif"
+    GITHUB = "github"
+    MARKDOWN = "markdown"
+
+
+# Format → module under validator.formats that defines `render(report: Report) -> str`.
+_MODULES: dict[Format, str] = {
+    Format.TEXT: "text",
+    Format.JSON: "json_format",
+    Format.JUNIT: "junit",
+    Format.SARIF: "sarif",
+    Format.GITHUB: "github",
+    Format.MARKDOWN: "markdown",
+}
+
+
+def renderer(fmt: Format) -> Callable[[Report], str]:
+    module = import_module(f"validator.formats.{_MODULES[fmt]}")
+    render: Callable[[Report], str] = module.render
+    return render
+
+
+def render(fmt: Format, report: Report) -> str:
+    return renderer(fmt)(report)

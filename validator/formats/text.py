@@ -1,0 +1,145 @@
+"""The text report for people: the workspace found, a table of verdicts, and what to do next."""
+
+from __future__ import annotations
+
+from validator.report import (
+    ConnectorResult,
+    ExitCode,
+    PermissionResult,
+    Report,
+    TokenStatus,
+    Verdict,
+    WorkspaceIdentity,
+    WorkspaceStatus,
+)
+
+_VERDICT_SHOWN = {
+    Verdict.GRANTED: "granted",
+    Verdict.MISSING: "MISSING",
+    Verdict.PLAN_RESTRICTED: "PLAN-RESTRICTED",
+    Verdict.INCONCLUSIVE: "inconclusive",
+    Verdict.UNVERIFIABLE: "unverifiable",
+}
+
+_EXIT_MEANING = {
+    ExitCode.OK: "every declared permission is granted",
+    ExitCode.FAILED: "something the connector needs is missing",
+    ExitCode.USAGE: "a usage or connector.yaml error",
+    ExitCode.TOKEN_REJECTED: "Intercom rejected the token",
+    ExitCode.INCONCLUSIVE: "some checks could not be decided",
+}
+
+
+def render(report: Report) -> str:
+    blocks = [_connector(connector) for connector in report.connectors]
+    code = report.exit_code
+    blocks.append(f"Result: {str(report.outcome).upper()} (exit {int(code)}: {_EXIT_MEANING[code]})")
+    return "\n\n".join(blocks) + "\n"
+
+
+def _connector(connector: ConnectorResult) -> str:
+    title = connector.path + (f" ({connector.name})" if connector.name else "")
+    lines = [title, "=" * len(title)]
+    if connector.error is not None:
+        lines.append(f"error: {connector.error}")
+        return "\n".join(lines)
+    lines.append(_token_line(connector))
+    if connector.workspace is not None:
+        lines.extend(_workspace_lines(connector))
+    if connector.permissions:
+        lines.append("")
+        lines.extend(_table(connector.permissions))
+    lines.extend(_next_steps(connector))
+    return "\n".join(lines)
+
+
+def _token_line(connector: ConnectorResult) -> str:
+    token = connector.token
+    source = f" (from {token.env})" if token.env else ""
+    if token.status is TokenStatus.VALID:
+        return f"token:      valid{source}"
+    if token.status is TokenStatus.REJECTED:
+        return (
+            f"token:      REJECTED by Intercom{source}: GET /me → 401 {token.error_code or ''}".rstrip()
+            + "; no permission was probed"
+        )
+    if token.status is TokenStatus.MISSING:
+        return f"token:      MISSING: {token.message}"
+    return f"token:      unknown: {token.message or 'no trustworthy answer from GET /me'}"
+
+
+def _identity(identity: WorkspaceIdentity | None) -> str:
+    if identity is None:
+        return "unknown"
+    name = f' "{identity.name}"' if identity.name else ""
+    region = str(identity.region).lower() if identity.region is not None else "?"
+    return f"{identity.id}{name} ({region})"
+
+
+def _workspace_lines(connector: ConnectorResult) -> list[str]:
+    workspace = connector.workspace
+    assert workspace is not None
+    if workspace.status is WorkspaceStatus.MATCH:
+        return [f"workspace:  {_identity(workspace.actual)}, as declared"]
+    if workspace.status is WorkspaceStatus.UNKNOWN:
+        return [f"workspace:  not checked (expected {_identity(workspace.expected)})"]
+    return [
+        f"workspace:  MISMATCH in {', '.join(workspace.mismatches)}",
+        f"            declared {_identity(workspace.expected)}",
+        f"            token is for {_identity(workspace.actual)}",
+    ]
+
+
+def _table(results: tuple[PermissionResult, ...]) -> list[str]:
+    header = ("DATA TYPE", "ACCESS", "VERDICT", "EVIDENCE")
+    rows = [
+        (
+            str(result.data_type),
+            str(result.access),
+            _VERDICT_SHOWN[result.verdict],
+            "; ".join(evidence.describe() for evidence in result.evidence) or "-",
+        )
+        for result in results
+    ]
+    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(3)]
+
+    def line(row: tuple[str, str, str, str]) -> str:
+        return "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
+
+    return [line(header), *(line(row) for row in rows)]
+
+
+def _next_steps(connector: ConnectorResult) -> list[str]:
+    lines: list[str] = []
+    missing = [result for result in connector.permissions if result.verdict is Verdict.MISSING]
+    if missing:
+        labels: list[str] = []
+        for result in missing:
+            labels.extend(label for label in result.labels if label not in labels)
+        lines += ["", f"To fix: in {connector.where_to_fix or 'Developer Hub'}, tick:"]
+        lines += [f'  [ ] "{label}"' for label in labels]
+        if connector.after_change:
+            lines.append(f"then {connector.after_change}.")
+    for verdict, heading in (
+        (Verdict.PLAN_RESTRICTED, "Plan-restricted (no permission fixes this):"),
+        (Verdict.INCONCLUSIVE, "Could not be decided:"),
+        (Verdict.UNVERIFIABLE, "Cannot be verified by a safe request:"),
+    ):
+        found = [result for result in connector.permissions if result.verdict is verdict]
+        if found:
+            lines += ["", heading]
+            lines += [f"  {result.data_type}:{result.access}: {_why(result)}" for result in found]
+            lines.append(f"  {found[0].remediation}")
+    workspace = connector.workspace
+    if workspace is not None and workspace.status is WorkspaceStatus.MISMATCH:
+        lines += [
+            "",
+            "The token belongs to another workspace than connector.yaml declares: use a token of the declared "
+            "workspace, or correct `workspace` in connector.yaml.",
+        ]
+    return lines
+
+
+def _why(result: PermissionResult) -> str:
+    notes = [evidence.note for evidence in result.evidence if evidence.note]
+    return notes[0] if notes else "no request answered"

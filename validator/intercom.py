@@ -1,0 +1,278 @@
+"""The HTTP client for Intercom: hosts, headers, timeouts, retries and rate limits.
+
+Its only output is an `Answer` per request: a status, the parsed JSON body (or none) and the few headers a
+verdict needs, or the reason no answer came. It never follows redirects, so the token cannot be carried
+to another host, and nothing it raises or returns contains the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from validator import __version__
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class ApiUrlError(ValueError):
+    """`--api-url` / INTERCOM_API_URL is not acceptable."""
+
+
+def check_api_url(url: str) -> str:
+    """The base URL without a trailing slash; https is required unless the host is a loopback address."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ApiUrlError(f"API URL {url!r} is not an http(s) URL with a host")
+    if parts.username or parts.password:
+        raise ApiUrlError("API URL must not carry credentials")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ApiUrlError(
+            f"API URL {url!r} must use https (plain http is only accepted for loopback addresses)"
+        )
+    return url.rstrip("/")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries: at most `attempts` tries, and never more than `max_total_wait` seconds of waiting."""
+
+    attempts: int = 3
+    backoff_base: float = 0.5  # first wait after a 5xx or connection error; doubles each time
+    max_single_wait: float = 10.0
+    max_total_wait: float = 30.0
+    jitter: float = 0.25  # up to this many seconds added to every wait, so parallel clients spread out
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 5.0
+    read: float = 15.0
+
+    def as_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(self.read, connect=self.connect)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one request (after retries) came back with."""
+
+    method: str
+    path: str
+    status: int | None  # None: no HTTP answer at all
+    body: Any = None  # parsed JSON, or None when the body was not JSON
+    body_is_json: bool = False
+    request_id: str | None = None
+    attempts: int = 1
+    failure: str | None = None  # why there was no usable answer ("timed out", "connection refused")
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def error(self) -> tuple[str | None, str | None]:
+        """(code, message) of an Intercom error body: `code`, else the old `type`, else only the message."""
+        if not isinstance(self.body, dict):
+            return None, None
+        errors = self.body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            code = first.get("code") or first.get("type")
+            message = first.get("message")
+            return (code if isinstance(code, str) else None, message if isinstance(message, str) else None)
+        message = self.body.get("message")
+        return None, message if isinstance(message, str) else None
+
+    @property
+    def is_error_envelope(self) -> bool:
+        return isinstance(self.body, dict) and self.body.get("type") in ("error.list", "error")
+
+    @property
+    def body_type(self) -> str | None:
+        value = self.body.get("type") if isinstance(self.body, dict) else None
+        return value if isinstance(value, str) else None
+
+
+class _RateGate:
+    """Holds requests back while a workspace's rate-limit window is spent (X-RateLimit-Remaining: 0)."""
+
+    def __init__(self) -> None:
+        self._resume_at = 0.0
+
+    async def wait(self, sleep: Callable[[float], Awaitable[None]]) -> None:
+        delay = self._resume_at - time.time()
+        if delay > 0:
+            await sleep(delay)
+
+    def observe(self, headers: httpx.Headers) -> None:
+        remaining, reset = headers.get("x-ratelimit-remaining"), headers.get("x-ratelimit-reset")
+        if remaining is None or reset is None:
+            return
+        try:
+            if int(remaining) <= 0:
+                self._resume_at = max(self._resume_at, float(reset))
+        except ValueError:
+            return
+
+
+class IntercomClient:
+    """An Intercom API client for one token; use as an async context manager."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        api_version: str,
+        *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.base_url = base_url
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._waited = 0.0
+        self._gate = _RateGate()
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "Intercom-Version": api_version,
+                "User-Agent": f"connector-validator/{__version__}",
+            },
+            timeout=(timeouts or Timeouts()).as_httpx(),
+            follow_redirects=False,  # a redirect must never carry the token anywhere
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> IntercomClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> Answer:
+        """Send one request with bounded retries; never raises for network or HTTP trouble."""
+        attempt = 0
+        while True:
+            attempt += 1
+            await self._gate.wait(self._sleep)
+            try:
+                response = await self._http.request(method, path, params=query, json=body)
+                content = await response.aread()
+            except httpx.TimeoutException:
+                failure = "timed out"
+                response = None
+            except httpx.TransportError as error:
+                failure = _describe_transport_error(error)
+                response = None
+            if response is None:
+                wait = self._backoff(attempt)
+                if attempt < self._retry.attempts and self._can_wait(wait):
+                    await self._pause(wait)
+                    continue
+                return Answer(method, path, None, attempts=attempt, failure=failure)
+            self._gate.observe(response.headers)
+            if response.status_code in RETRYABLE_STATUSES and attempt < self._retry.attempts:
+                wait = self._wait_for(response, attempt)
+                if self._can_wait(wait):
+                    await self._pause(wait)
+                    continue
+            return _answer(method, path, response, content, attempt)
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(self._retry.backoff_base * 2.0 ** (attempt - 1), self._retry.max_single_wait))
+
+    def _wait_for(self, response: httpx.Response, attempt: int) -> float:
+        if response.status_code == 429:
+            hinted = _hinted_wait(response.headers)
+            if hinted is not None:
+                return hinted
+        return self._backoff(attempt)
+
+    def _can_wait(self, wait: float) -> bool:
+        return wait <= self._retry.max_single_wait and self._waited + wait <= self._retry.max_total_wait
+
+    async def _pause(self, wait: float) -> None:
+        wait += random.uniform(0, self._retry.jitter)
+        self._waited += wait
+        await self._sleep(wait)
+
+
+def _hinted_wait(headers: httpx.Headers) -> float | None:
+    """Seconds to wait from `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset` (Unix seconds)."""
+    retry_after = headers.get("retry-after")
+    if retry_after:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            try:
+                moment = email.utils.parsedate_to_datetime(retry_after)
+                return max(0.0, moment.timestamp() - time.time())
+            except (TypeError, ValueError):
+                pass
+    reset = headers.get("x-ratelimit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - time.time())
+        except ValueError:
+            return None
+    return None
+
+
+def _describe_transport_error(error: httpx.TransportError) -> str:
+    # httpx messages name the cause ("[Errno 111] Connection refused"); they never include headers.
+    kind = type(error).__name__
+    detail = str(error).strip()
+    return f"{kind}: {detail}" if detail else kind
+
+
+def _answer(method: str, path: str, response: httpx.Response, content: bytes, attempts: int) -> Answer:
+    body: Any = None
+    is_json = False
+    if content:
+        try:
+            body = json.loads(content)
+            is_json = True
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            body = None
+    request_id = response.headers.get("x-request-id")
+    if isinstance(body, dict) and isinstance(body.get("request_id"), str):
+        request_id = body["request_id"]
+    kept = {name: response.headers[name] for name in ("content-type", "location") if name in response.headers}
+    return Answer(
+        method=method,
+        path=path,
+        status=response.status_code,
+        body=body,
+        body_is_json=is_json,
+        request_id=request_id,
+        attempts=attempts,
+        headers=kept,
+    )

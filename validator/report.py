@@ -1,0 +1,206 @@
+"""The report: what a run found, per connector file, and the exit code it maps to.
+
+Every output format is a pure function of a `Report`. Nothing secret ever enters these values: no token, no
+header value, no customer data from response bodies; only statuses, error codes and request ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+
+from validator.model import Access, AuthMode, DataType, Permission, Position, Region
+
+
+class Verdict(StrEnum):
+    GRANTED = "granted"
+    MISSING = "missing"
+    PLAN_RESTRICTED = "plan_restricted"
+    INCONCLUSIVE = "inconclusive"
+    UNVERIFIABLE = "unverifiable"
+
+
+class Strength(StrEnum):
+    """How strongly one answer supports a verdict."""
+
+    PROOF = "proof"  # e.g. a 200 to a read: the request was allowed and served
+    INFERENCE = "inference"  # e.g. a 400/404 to a write probe: allowed past the permission check, probably
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    INCONCLUSIVE = "inconclusive"
+
+
+class ExitCode(IntEnum):
+    """Exit codes of `validate` (and of the commands that run the same check)."""
+
+    OK = 0
+    FAILED = 1  # a permission missing or plan-restricted, or the workspace mismatches
+    USAGE = 2  # usage or connector.yaml error, token variable unset or empty
+    TOKEN_REJECTED = 3  # /me answered 401
+    INCONCLUSIVE = 4  # nothing failed, but some verdict could not be reached
+
+    @property
+    def severity(self) -> int:
+        """Rank for combining several connectors: 2, then 3, then 1, then 4, then 0."""
+        return _SEVERITY[self]
+
+
+_SEVERITY = {
+    ExitCode.USAGE: 4,
+    ExitCode.TOKEN_REJECTED: 3,
+    ExitCode.FAILED: 2,
+    ExitCode.INCONCLUSIVE: 1,
+    ExitCode.OK: 0,
+}
+
+
+def most_severe(codes: list[ExitCode]) -> ExitCode:
+    return max(codes, key=lambda code: code.severity, default=ExitCode.OK)
+
+
+class TokenStatus(StrEnum):
+    VALID = "valid"
+    REJECTED = "rejected"
+    MISSING = "missing"
+    UNKNOWN = "unknown"  # /me gave no trustworthy answer (network, 5xx, unexplained body)
+
+
+class WorkspaceStatus(StrEnum):
+    MATCH = "match"
+    MISMATCH = "mismatch"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One request and the part of its answer a verdict rests on."""
+
+    method: str
+    path: str
+    http_status: int | None
+    error_code: str | None = None
+    request_id: str | None = None
+    strength: Strength | None = None  # None: the answer supports no verdict (inconclusive evidence)
+    note: str | None = None  # what the answer meant, or why there was none ("timed out after 3 attempts")
+
+    def describe(self) -> str:
+        answer = str(self.http_status) if self.http_status is not None else "no answer"
+        if self.error_code:
+            answer += f" {self.error_code}"
+        text = f"{self.method} {self.path} → {answer}"
+        if self.strength is not None:
+            text += f" ({self.strength})"
+        return text
+
+
+@dataclass(frozen=True)
+class PermissionResult:
+    permission: Permission
+    verdict: Verdict
+    evidence: tuple[Evidence, ...] = ()
+    labels: tuple[str, ...] = ()  # the Developer Hub permission(s) that grant it
+    remediation: str | None = None
+    position: Position | None = None  # where connector.yaml declares it
+
+    @property
+    def data_type(self) -> DataType:
+        return self.permission.data_type
+
+    @property
+    def access(self) -> Access:
+        return self.permission.access
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    status: TokenStatus
+    error_code: str | None = None
+    env: str | None = None  # the variable the token was read from (its name, never its value)
+    evidence: tuple[Evidence, ...] = ()
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkspaceIdentity:
+    id: str | None
+    name: str | None
+    region: Region | str | None
+
+
+@dataclass(frozen=True)
+class WorkspaceCheck:
+    status: WorkspaceStatus
+    expected: WorkspaceIdentity
+    actual: WorkspaceIdentity | None = None
+    mismatches: tuple[str, ...] = ()  # "id", "region", "name"
+    position: Position | None = None
+
+
+@dataclass(frozen=True)
+class ConnectorResult:
+    """Everything found for one connector file."""
+
+    path: str
+    name: str | None
+    auth_mode: AuthMode | None
+    token: TokenCheck
+    workspace: WorkspaceCheck | None
+    permissions: tuple[PermissionResult, ...] = ()
+    error: str | None = None  # a connector.yaml or usage error that stopped the check
+    error_position: Position | None = None
+    auth_position: Position | None = None
+    api_version: str | None = None
+    where_to_fix: str | None = None  # where permissions are changed (Developer Hub → …)
+    after_change: str | None = None  # what must happen after changing them, for this auth mode
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.error is not None or self.token.status is TokenStatus.MISSING:
+            return ExitCode.USAGE
+        if self.token.status is TokenStatus.REJECTED:
+            return ExitCode.TOKEN_REJECTED
+        failed_verdicts = {Verdict.MISSING, Verdict.PLAN_RESTRICTED}
+        if (self.workspace is not None and self.workspace.status is WorkspaceStatus.MISMATCH) or any(
+            result.verdict in failed_verdicts for result in self.permissions
+        ):
+            return ExitCode.FAILED
+        undecided = {Verdict.INCONCLUSIVE, Verdict.UNVERIFIABLE}
+        if (
+            self.token.status is TokenStatus.UNKNOWN
+            or self.workspace is None
+            or self.workspace.status is WorkspaceStatus.UNKNOWN
+            or any(result.verdict in undecided for result in self.permissions)
+        ):
+            return ExitCode.INCONCLUSIVE
+        return ExitCode.OK
+
+    @property
+    def outcome(self) -> Outcome:
+        return _OUTCOME_OF_EXIT[self.exit_code]
+
+
+_OUTCOME_OF_EXIT = {
+    ExitCode.OK: Outcome.PASS,
+    ExitCode.FAILED: Outcome.FAIL,
+    ExitCode.USAGE: Outcome.ERROR,
+    ExitCode.TOKEN_REJECTED: Outcome.FAIL,
+    ExitCode.INCONCLUSIVE: Outcome.INCONCLUSIVE,
+}
+
+
+@dataclass(frozen=True)
+class Report:
+    tool_version: str
+    connectors: tuple[ConnectorResult, ...] = field(default_factory=tuple)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return most_severe([connector.exit_code for connector in self.connectors])
+
+    @property
+    def outcome(self) -> Outcome:
+        return _OUTCOME_OF_EXIT[self.exit_code]

@@ -1,0 +1,170 @@
+"""Glue between the `validate` command and the pipeline: token input, report outputs, scrubbing.
+
+Every byte written here passes through `Scrubber`, so that even a bug elsewhere cannot print a token.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+
+from validator.formats import Format, render
+from validator.checker import ProgressHook
+from validator.intercom import ApiUrlError, Timeouts, check_api_url
+from validator.model import Permission
+from validator.report import ExitCode, Report, Verdict
+from validator.validate import RunOptions, prepare_all, validate
+
+REDACTED = "[REDACTED]"
+
+
+class UsageError(Exception):
+    """Bad options: reported in one line, exit code 2."""
+
+
+class Scrubber:
+    """Replaces every known secret value in text that is about to leave the process."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        # Longest first, so that a token containing another one is replaced whole.
+        self._secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+@dataclass(frozen=True)
+class ValidateRequest:
+    paths: Sequence[Path]
+    output_format: str = "text"
+    output: Path | None = None
+    reports: Sequence[str] = ()
+    api_url: str | None = None
+    token_stdin: bool = False
+    concurrency: int = 8
+    timeout: float = 15.0
+
+
+def parse_format(name: str) -> Format:
+    try:
+        return Format(name)
+    except ValueError:
+        choices = ", ".join(member.value for member in Format)
+        raise UsageError(f"unknown report format {name!r} (choose from {choices})") from None
+
+
+def parse_reports(specs: Sequence[str]) -> list[tuple[Format, Path]]:
+    """`FORMAT=FILE` pairs from `--report`."""
+    pairs: list[tuple[Format, Path]] = []
+    for spec in specs:
+        name, sep, file = spec.partition("=")
+        if not sep or not file:
+            raise UsageError(f"--report expects FORMAT=FILE, got {spec!r}")
+        pairs.append((parse_format(name.strip()), Path(file)))
+    return pairs
+
+
+def read_stdin_token(stream: TextIO) -> str:
+    if stream.isatty():
+        raise UsageError("--token-stdin expects the token on standard input (pipe it in; it is never an option)")
+    token = stream.readline().strip()
+    if not token:
+        raise UsageError("--token-stdin was given but standard input held no token")
+    return token
+
+
+def write_file(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def run_validate(
+    request: ValidateRequest,
+    *,
+    environ: Mapping[str, str] | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
+) -> int:
+    """Run `validate` end to end and return its exit code; usage errors are printed, not raised."""
+    environ = os.environ if environ is None else environ
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    try:
+        main_format = parse_format(request.output_format)
+        extra = parse_reports(request.reports)
+        api_url = check_api_url(request.api_url) if request.api_url else None
+        token = read_stdin_token(stdin or sys.stdin) if request.token_stdin else None
+    except (UsageError, ApiUrlError) as error:
+        stderr.write(f"connector-validator: error: {error}\n")
+        return int(ExitCode.USAGE)
+
+    prepared = prepare_all(request.paths, environ, token)
+    scrub = Scrubber([item.token for item in prepared if item.token])
+    options = RunOptions(
+        api_url=api_url,
+        stdin_token=token,
+        concurrency=request.concurrency,
+        timeouts=Timeouts(read=request.timeout),
+        transport_factory=transport_factory,
+        progress=_progress(stderr) if stderr.isatty() else None,
+    )
+    report = validate(prepared, options)
+    if options.progress is not None:
+        stderr.write("\r\x1b[2K")
+    try:
+        _emit(report, main_format, request.output, extra, environ, stdout, scrub)
+    except UsageError as error:
+        stderr.write(scrub(f"connector-validator: error: {error}\n"))
+        return int(ExitCode.USAGE)
+    return int(report.exit_code)
+
+
+def _emit(
+    report: Report,
+    main_format: Format,
+    output: Path | None,
+    extra: Sequence[tuple[Format, Path]],
+    environ: Mapping[str, str],
+    stdout: TextIO,
+    scrub: Scrubber,
+) -> None:
+    for fmt, path in extra:
+        write_file(path, scrub(render(fmt, report)))
+    if output is not None:
+        write_file(output, scrub(render(main_format, report)))
+        if main_format is not Format.TEXT:
+            stdout.write(scrub(render(Format.TEXT, report)))
+    else:
+        stdout.write(scrub(render(main_format, report)))
+    wants_github = main_format is Format.GITHUB or any(fmt is Format.GITHUB for fmt, _ in extra)
+    summary = environ.get("GITHUB_STEP_SUMMARY")
+    if wants_github and summary:
+        from validator.formats.github import step_summary
+
+        try:
+            with open(summary, "a", encoding="utf-8") as stream:
+                stream.write(scrub(step_summary(report)))
+        except OSError as error:
+            raise UsageError(f"cannot append to GITHUB_STEP_SUMMARY: {error.strerror or error}") from None
+
+
+def _progress(stream: TextIO) -> ProgressHook:
+    """One self-overwriting status line on a terminal; never used when stderr is a file or a pipe."""
+
+    def show(path: str, permission: Permission, verdict: Verdict) -> None:
+        stream.write(f"\r\x1b[2K{path}: {permission} {verdict}")
+        stream.flush()
+
+    return show

@@ -1,0 +1,127 @@
+"""The `validate` pipeline: connector.yaml files → specs → tokens → checks → one report.
+
+All connectors of a run are checked concurrently and share one bound on requests in flight; each has its own
+client (its own token, host and rate-limit gate).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from validator import __version__
+from validator.catalog import Catalog, load_catalog
+from validator.checker import Checker, ProgressHook
+from validator.intercom import IntercomClient, RetryPolicy, Timeouts, check_api_url
+from validator.model import ConnectorSpec
+from validator.report import ConnectorResult, Report, TokenCheck, TokenStatus
+from validator.spec import SpecError, SpecFileError, load_spec
+
+DEFAULT_CONCURRENCY = 8
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    api_url: str | None = None  # replaces the regional host (already checked by `check_api_url`)
+    stdin_token: str | None = None  # the token read from standard input, for every connector
+    concurrency: int = DEFAULT_CONCURRENCY
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None  # tests: in-process sandbox
+    progress: ProgressHook | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A connector ready to check, or the result that stopped it before any request."""
+
+    spec: ConnectorSpec | None
+    token: str | None
+    stopped: ConnectorResult | None
+
+
+def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> Prepared:
+    """Load one connector.yaml and find its token; problems become a result instead of an exception."""
+    try:
+        spec = load_spec(path)
+    except SpecFileError as error:
+        return Prepared(None, None, _stopped(str(path), str(error)))
+    except SpecError as error:
+        first = error.problems[0]
+        result = _stopped(str(path), first.format())
+        return Prepared(None, None, result)
+    if stdin_token is not None:
+        token: str | None = stdin_token
+        source = "standard input"
+    else:
+        token = environ.get(spec.auth.token_env, "").strip() or None
+        source = spec.auth.token_env
+    if token is None:
+        message = (
+            f"the environment variable {spec.auth.token_env} (auth.token_env) is not set or empty; "
+            "set it to the Intercom token, e.g. from a CI secret, or pass the token with --token-stdin"
+        )
+        result = ConnectorResult(
+            path=spec.path,
+            name=spec.name,
+            auth_mode=spec.auth.mode,
+            token=TokenCheck(TokenStatus.MISSING, env=source, message=message),
+            workspace=None,
+            auth_position=spec.position_of("$.auth.token_env") or spec.position_of("$.auth"),
+        )
+        return Prepared(spec, None, result)
+    return Prepared(spec, token, None)
+
+
+def _stopped(path: str, message: str) -> ConnectorResult:
+    return ConnectorResult(
+        path=path, name=None, auth_mode=None, token=TokenCheck(TokenStatus.UNKNOWN), workspace=None, error=message
+    )
+
+
+def base_url_for(spec: ConnectorSpec, catalog: Catalog, api_url: str | None) -> str:
+    return api_url if api_url is not None else catalog.hosts[spec.workspace.region]
+
+
+async def run_checks(
+    prepared: Sequence[Prepared], options: RunOptions, catalog: Catalog | None = None
+) -> Report:
+    catalog = catalog or load_catalog()
+    limit = asyncio.Semaphore(max(1, options.concurrency))
+    checker = Checker(catalog, limit, options.progress)
+
+    async def one(item: Prepared) -> ConnectorResult:
+        if item.stopped is not None:
+            return item.stopped
+        assert item.spec is not None and item.token is not None
+        spec = item.spec
+        client = IntercomClient(
+            base_url_for(spec, catalog, options.api_url),
+            item.token,
+            spec.api_version or catalog.default_api_version,
+            timeouts=options.timeouts,
+            retry=options.retry,
+            transport=options.transport_factory() if options.transport_factory else None,
+        )
+        async with client:
+            source = "standard input" if options.stdin_token is not None else spec.auth.token_env
+            return await checker.check(spec, client, source)
+
+    results = await asyncio.gather(*(one(item) for item in prepared))
+    return Report(tool_version=__version__, connectors=tuple(results))
+
+
+def prepare_all(paths: Sequence[Path], environ: Mapping[str, str], stdin_token: str | None) -> list[Prepared]:
+    return [prepare(path, environ, stdin_token) for path in paths]
+
+
+def validate(prepared: Sequence[Prepared], options: RunOptions) -> Report:
+    """Check every prepared connector; never raises for bad input, which is part of the report already."""
+    return asyncio.run(run_checks(prepared, options))
+
+
+__all__ = ["Prepared", "RunOptions", "check_api_url", "prepare_all", "run_checks", "validate"]
