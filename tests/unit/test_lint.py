@@ -1,0 +1,101 @@
+"""The lint core: one result per file, exit codes, and the text and JSON renderings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from validator.lint import (
+    EXIT_INVALID,
+    EXIT_USAGE,
+    EXIT_VALID,
+    FileResult,
+    LintResult,
+    lint_paths,
+    render_json,
+    render_text,
+)
+from validator.spec import SpecProblem
+
+REPO = Path(__file__).resolve().parents[2]
+SPECS = REPO / "tests" / "data" / "specs"
+VALID = sorted((SPECS / "valid").glob("*.yaml"))
+INVALID = sorted((SPECS / "invalid").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_every_invalid_file_exits_1(path: Path) -> None:
+    result = lint_paths([path])
+    assert result.exit_code == EXIT_INVALID
+    assert not result.files[0].valid
+    assert result.files[0].problems
+
+
+def test_valid_files_and_the_repository_example_exit_0() -> None:
+    result = lint_paths([*VALID, REPO / "connector.yaml"])
+    assert result.exit_code == EXIT_VALID
+    assert render_text(result) == ""
+
+
+def test_a_missing_file_is_a_usage_error_even_beside_invalid_ones(tmp_path: Path) -> None:
+    result = lint_paths([INVALID[0], tmp_path / "absent.yaml", VALID[0]])
+    assert result.exit_code == EXIT_USAGE
+    assert [file.valid for file in result.files] == [False, False, True]
+    assert result.files[1].error == "no such file"
+
+
+def test_no_files_is_a_usage_error() -> None:
+    assert lint_paths([]).exit_code == EXIT_USAGE
+
+
+def test_one_bad_file_does_not_hide_the_next() -> None:
+    result = lint_paths(INVALID[:3])
+    assert [file.path for file in result.files] == [str(path) for path in INVALID[:3]]
+    assert result.problems == tuple(problem for file in result.files for problem in file.problems)
+
+
+def test_text_is_one_line_per_problem(tmp_path: Path) -> None:
+    many = SPECS / "invalid" / "many-problems.yaml"
+    result = lint_paths([many, VALID[0], tmp_path / "absent.yaml"])
+    lines = render_text(result).splitlines()
+    assert (
+        lines[0]
+        == f"{many}:9:10: unsupported format version 3; this connector-validator reads version 1 ($.version)"
+    )
+    assert len(lines) == len(result.files[0].problems) + 1
+    assert lines[-1] == f"{tmp_path / 'absent.yaml'}: cannot read: no such file"
+
+
+def test_json_has_the_documented_shape(tmp_path: Path) -> None:
+    problem = SpecProblem("c.yaml", 3, 7, "name must not be empty", "$.name")
+    result = LintResult(
+        (
+            FileResult("c.yaml", problems=(problem,)),
+            FileResult("ok.yaml"),
+            FileResult("gone.yaml", error="no such file"),
+        )
+    )
+    assert json.loads(render_json(result)) == {
+        "format_version": 1,
+        "files": [
+            {
+                "path": "c.yaml",
+                "valid": False,
+                "error": None,
+                "problems": [
+                    {"line": 3, "col": 7, "message": "name must not be empty", "json_path": "$.name"}
+                ],
+            },
+            {"path": "ok.yaml", "valid": True, "error": None, "problems": []},
+            {"path": "gone.yaml", "valid": False, "error": "no such file", "problems": []},
+        ],
+    }
+
+
+def test_json_of_real_files_round_trips_every_problem() -> None:
+    result = lint_paths(INVALID)
+    files = json.loads(render_json(result))["files"]
+    assert [len(file["problems"]) for file in files] == [len(file.problems) for file in result.files]
+    assert all(not file["valid"] for file in files)
