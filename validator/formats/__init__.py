@@ -5,11 +5,15 @@ Formats are imported lazily so that a run only pays for the ones it writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from importlib import import_module
+from typing import TYPE_CHECKING
 
 from validator.report import Report
+
+if TYPE_CHECKING:
+    from validator.formats.sarif import LintProblemLike
 
 
 class Format(StrEnum):
@@ -40,3 +44,12 @@ def renderer(fmt: Format) -> Callable[[Report], str]:
 
 def render(fmt: Format, report: Report) -> str:
     return renderer(fmt)(report)
+
+
+def render_lint(name: str, problems: Sequence[LintProblemLike], checked: Sequence[str]) -> str:
+    """`lint` problems in the github, sarif or junit format; `checked` names every file that was linted."""
+    fmt = Format(name)
+    module = import_module(f"validator.formats.{_MODULES[fmt]}")
+    if fmt is Format.JUNIT:
+        return str(module.render_lint(problems, checked))
+    return str(module.render_lint(problems))

@@ -104,7 +104,9 @@ def _table(results: tuple[PermissionResult, ...]) -> list[str]:
     widths = [max(len(row[column]) for row in (header, *rows)) for column in range(3)]
 
     def line(row: tuple[str, str, str, str]) -> str:
-        return "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
+        return (
+            "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
+        )
 
     return [line(header), *(line(row) for row in rows)]
 
@@ -134,8 +136,8 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
     if workspace is not None and workspace.status is WorkspaceStatus.MISMATCH:
         lines += [
             "",
-            "The token belongs to another workspace than connector.yaml declares: use a token of the declared "
-            "workspace, or correct `workspace` in connector.yaml.",
+            "The token belongs to another workspace than connector.yaml declares: use a token of the "
+            "declared workspace, or correct `workspace` in connector.yaml.",
         ]
     return lines
 

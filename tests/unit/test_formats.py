@@ -1,0 +1,656 @@
+"""The CI report formats (JUnit, SARIF, GitHub annotations, Markdown): what CI shows for each finding."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import xmlschema
+
+from validator.formats import Format, github, junit, markdown, render, sarif
+from validator.model import Access, AuthMode, DataType, Permission, Position, Region
+from validator.report import (
+    ConnectorResult,
+    Evidence,
+    PermissionResult,
+    Report,
+    Strength,
+    TokenCheck,
+    TokenStatus,
+    Verdict,
+    WorkspaceCheck,
+    WorkspaceIdentity,
+    WorkspaceStatus,
+)
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "schemas"
+PINNED = datetime(2026, 3, 1, 12, 30, 45, tzinfo=UTC)
+TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"
+TICK = "In Developer Hub → your app → Configure → Authentication, tick {labels}; then regenerate the token."
+
+WORKSPACE = WorkspaceIdentity("abc12xyz", "Acme Support", Region.US)
+OTHER_WORKSPACE = WorkspaceIdentity("zzz99", "Other Co", Region.EU)
+ME_OK = Evidence("GET", "/me", 200, strength=Strength.PROOF, note="the token is valid")
+
+
+# --- building reports ----------------------------------------------------------------------------------
+
+
+def permission(
+    data_type: DataType,
+    access: Access,
+    verdict: Verdict,
+    position: Position,
+    *,
+    labels: tuple[str, ...] = (),
+    evidence: tuple[Evidence, ...] = (),
+) -> PermissionResult:
+    remediation = None
+    if verdict is Verdict.MISSING:
+        remediation = TICK.format(labels=", ".join(f'"{label}"' for label in labels))
+    elif verdict is not Verdict.GRANTED:
+        remediation = f"what to do when {verdict}"
+    return PermissionResult(Permission(data_type, access), verdict, evidence, labels, remediation, position)
+
+
+def checked(
+    path: str,
+    permissions: tuple[PermissionResult, ...],
+    *,
+    workspace: WorkspaceCheck | None = None,
+    name: str | None = "helpdesk-migration",
+) -> ConnectorResult:
+    return ConnectorResult(
+        path=path,
+        name=name,
+        auth_mode=AuthMode.OAUTH,
+        token=TokenCheck(TokenStatus.VALID, env=TOKEN_ENV, evidence=(ME_OK,)),
+        workspace=workspace
+        or WorkspaceCheck(WorkspaceStatus.MATCH, WORKSPACE, WORKSPACE, position=Position(8, 1)),
+        permissions=permissions,
+        auth_position=Position(12, 3),
+        api_version="2.15",
+    )
+
+
+GRANTED = permission(
+    DataType.PEOPLE,
+    Access.READ,
+    Verdict.GRANTED,
+    Position(18, 12),
+    labels=("Read and list users and companies",),
+    evidence=(Evidence("GET", "/contacts", 200, request_id="req-1", strength=Strength.PROOF),),
+)
+MISSING = permission(
+    DataType.TAGS,
+    Access.WRITE,
+    Verdict.MISSING,
+    Position(22, 15),
+    labels=("Write tags",),
+    evidence=(
+        Evidence(
+            "POST",
+            "/tags",
+            401,
+            "token_unauthorized",
+            "req-2",
+            Strength.PROOF,
+            "Intercom: not authorized to access resource (permission not granted)",
+        ),
+    ),
+)
+PLAN_RESTRICTED = permission(
+    DataType.CONVERSATIONS,
+    Access.WRITE,
+    Verdict.PLAN_RESTRICTED,
+    Position(20, 22),
+    labels=("Write conversations",),
+    evidence=(
+        Evidence("POST", "/conversations/x/reply", 403, "api_plan_restricted", strength=Strength.PROOF),
+    ),
+)
+INCONCLUSIVE = permission(
+    DataType.COMPANIES,
+    Access.READ,
+    Verdict.INCONCLUSIVE,
+    Position(19, 16),
+    labels=("Read and list users and companies",),
+    evidence=(Evidence("POST", "/companies/list", None, note="timed out after 3 attempts"),),
+)
+UNVERIFIABLE = permission(
+    DataType.DATA_ATTRIBUTES,
+    Access.WRITE,
+    Verdict.UNVERIFIABLE,
+    Position(24, 25),
+    labels=("Write data attributes",),
+)
+
+EVERY_VERDICT = checked(
+    "connectors/helpdesk.yaml", (GRANTED, MISSING, PLAN_RESTRICTED, INCONCLUSIVE, UNVERIFIABLE)
+)
+TOKEN_REJECTED = ConnectorResult(
+    path="connectors/rejected.yaml",
+    name="rejected",
+    auth_mode=AuthMode.ACCESS_TOKEN,
+    token=TokenCheck(
+        TokenStatus.REJECTED,
+        "unauthorized",
+        TOKEN_ENV,
+        (Evidence("GET", "/me", 401, "unauthorized", "req-9"),),
+    ),
+    workspace=None,
+    auth_position=Position(11, 3),
+)
+WORKSPACE_MISMATCH = checked(
+    "connectors/other-workspace.yaml",
+    (GRANTED,),
+    workspace=WorkspaceCheck(
+        WorkspaceStatus.MISMATCH, WORKSPACE, OTHER_WORKSPACE, ("id", "region", "name"), Position(9, 7)
+    ),
+)
+TOKEN_MISSING = ConnectorResult(
+    path="connectors/no-token.yaml",
+    name="no-token",
+    auth_mode=AuthMode.OAUTH,
+    token=TokenCheck(
+        TokenStatus.MISSING, env=TOKEN_ENV, message=f"the environment variable {TOKEN_ENV} is not set"
+    ),
+    workspace=None,
+    auth_position=Position(14, 14),
+)
+CONNECTOR_ERROR = ConnectorResult(
+    path="connectors/broken.yaml",
+    name=None,
+    auth_mode=None,
+    token=TokenCheck(TokenStatus.UNKNOWN),
+    workspace=None,
+    error="connectors/broken.yaml:3:10: 'read' is not one of ['oauth', 'access_token'] ($.auth.mode)",
+    error_position=Position(3, 10),
+)
+
+REPORT = Report("9.9.9", (EVERY_VERDICT, TOKEN_REJECTED, WORKSPACE_MISMATCH, TOKEN_MISSING, CONNECTOR_ERROR))
+
+
+def report_of(*connectors: ConnectorResult) -> Report:
+    return Report("9.9.9", connectors)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Stands in for `validator.lint`'s problems: the formats only rely on these attributes."""
+
+    file: str
+    line: int
+    col: int
+    message: str
+    json_path: str
+
+
+LINT_PROBLEMS = [
+    Problem("connectors/a.yaml", 4, 7, "'eu2' is not one of ['us', 'eu', 'au']", "$.workspace.region"),
+    Problem("connectors/a.yaml", 17, 3, "'posts' is not a data type", "$.permissions.posts"),
+]
+
+
+# --- JUnit ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def junit_schema() -> xmlschema.XMLSchema:
+    return xmlschema.XMLSchema(str(SCHEMAS / "junit.xsd"))
+
+
+def junit_of(report: Report) -> str:
+    return junit.render(report, timestamp=PINNED, hostname="ci-runner-7")
+
+
+def suites_of(xml: str) -> dict[str, ET.Element]:
+    return {suite.get("name", ""): suite for suite in ET.fromstring(xml).iter("testsuite")}
+
+
+def cases_of(suite: ET.Element) -> dict[str, ET.Element]:
+    return {case.get("name", ""): case for case in suite.iter("testcase")}
+
+
+def outcome_of(case: ET.Element) -> str:
+    children = list(case)
+    assert len(children) <= 1, "Ant's schema allows one of skipped/error/failure"
+    return children[0].tag if children else "passed"
+
+
+def test_junit_validates_against_ants_schema(junit_schema: xmlschema.XMLSchema) -> None:
+    junit_schema.validate(junit_of(REPORT))
+
+
+def test_junit_default_timestamp_and_hostname_also_validate(junit_schema: xmlschema.XMLSchema) -> None:
+    junit_schema.validate(junit.render(REPORT))
+
+
+def test_junit_has_a_suite_per_connector_file_named_by_its_path() -> None:
+    root = ET.fromstring(junit_of(REPORT))
+    assert root.tag == "testsuites"
+    assert [suite.get("name") for suite in root] == [connector.path for connector in REPORT.connectors]
+    assert [suite.get("id") for suite in root] == ["0", "1", "2", "3", "4"]
+
+
+def test_junit_has_token_workspace_and_one_testcase_per_declared_permission() -> None:
+    suite = suites_of(junit_of(REPORT))["connectors/helpdesk.yaml"]
+    cases = [case.get("name") for case in suite.iter("testcase")]
+    assert cases == [
+        "token",
+        "workspace",
+        "people:read",
+        "tags:write",
+        "conversations:write",
+        "companies:read",
+        "data_attributes:write",
+    ]
+    assert {case.get("classname") for case in suite.iter("testcase")} == {"helpdesk-migration"}
+
+
+def test_junit_outcome_of_each_verdict() -> None:
+    cases = cases_of(suites_of(junit_of(REPORT))["connectors/helpdesk.yaml"])
+    assert {name: outcome_of(case) for name, case in cases.items()} == {
+        "token": "passed",
+        "workspace": "passed",
+        "people:read": "passed",
+        "tags:write": "failure",
+        "conversations:write": "failure",
+        # Undecided checks must not look passed or harmlessly skipped to CI.
+        "companies:read": "error",
+        "data_attributes:write": "error",
+    }
+    assert cases["tags:write"][0].get("type") == "permission-missing"
+    assert cases["conversations:write"][0].get("type") == "permission-plan-restricted"
+    assert cases["companies:read"][0].get("type") == "permission-inconclusive"
+    assert cases["data_attributes:write"][0].get("type") == "permission-unverifiable"
+
+
+def test_junit_failure_carries_verdict_evidence_labels_and_remediation() -> None:
+    failure = cases_of(suites_of(junit_of(REPORT))["connectors/helpdesk.yaml"])["tags:write"][0]
+    assert failure.get("message") == "tags:write is missing: Intercom refused the request that needs it."
+    text = failure.text or ""
+    assert "Verdict: missing" in text
+    assert MISSING.evidence[0].describe() in text
+    assert '"Write tags"' in text
+    assert MISSING.remediation is not None and MISSING.remediation in text
+
+
+def test_junit_counts_match_the_testcases() -> None:
+    for suite in ET.fromstring(junit_of(REPORT)):
+        outcomes = [outcome_of(case) for case in suite.iter("testcase")]
+        assert suite.get("tests") == str(len(outcomes))
+        assert suite.get("failures") == str(outcomes.count("failure"))
+        assert suite.get("errors") == str(outcomes.count("error"))
+        assert suite.get("skipped") == str(outcomes.count("skipped"))
+    every_verdict = suites_of(junit_of(REPORT))["connectors/helpdesk.yaml"]
+    assert (every_verdict.get("tests"), every_verdict.get("failures"), every_verdict.get("errors")) == (
+        "7",
+        "2",
+        "2",
+    )
+
+
+def test_junit_rejected_token_fails_and_the_workspace_is_skipped() -> None:
+    cases = cases_of(suites_of(junit_of(REPORT))["connectors/rejected.yaml"])
+    assert {name: outcome_of(case) for name, case in cases.items()} == {
+        "token": "failure",
+        "workspace": "skipped",
+    }
+    failure = cases["token"][0]
+    assert failure.get("type") == "token-rejected"
+    assert "GET /me → 401 unauthorized" in (failure.text or "")
+
+
+def test_junit_workspace_mismatch_is_a_failure_naming_both_workspaces() -> None:
+    failure = cases_of(suites_of(junit_of(REPORT))["connectors/other-workspace.yaml"])["workspace"][0]
+    assert failure.tag == "failure"
+    assert failure.get("type") == "workspace-mismatch"
+    assert 'zzz99 "Other Co" (eu)' in (failure.get("message") or "")
+    assert 'abc12xyz "Acme Support" (us)' in (failure.get("message") or "")
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "error_type", "classname"),
+    [
+        ("connectors/no-token.yaml", "token", "token-missing", "no-token"),
+        ("connectors/broken.yaml", "connector.yaml", "connector-invalid", "connectors/broken.yaml"),
+    ],
+)
+def test_junit_stopped_connector_is_one_error_testcase(
+    path: str, name: str, error_type: str, classname: str
+) -> None:
+    suite = suites_of(junit_of(REPORT))[path]
+    [case] = suite.iter("testcase")
+    assert (case.get("name"), case.get("classname"), outcome_of(case)) == (name, classname, "error")
+    assert case[0].get("type") == error_type
+    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("1", "1", "0")
+
+
+def test_junit_timestamp_hostname_and_time_attributes() -> None:
+    suite = ET.fromstring(junit.render(REPORT, timestamp=PINNED, hostname="ci-runner-7"))[0]
+    assert suite.get("timestamp") == "2026-03-01T12:30:45"
+    assert suite.get("hostname") == "ci-runner-7"
+    assert suite.get("time") == "0"
+    assert all(case.get("time") == "0" for case in suite.iter("testcase"))
+
+
+def test_junit_timestamp_is_written_in_utc() -> None:
+    tokyo = datetime.fromisoformat("2026-03-01T21:30:45+09:00")
+    assert ET.fromstring(junit.render(REPORT, timestamp=tokyo))[0].get("timestamp") == "2026-03-01T12:30:45"
+
+
+def test_junit_is_deterministic() -> None:
+    assert junit_of(REPORT) == junit_of(REPORT)
+
+
+def test_junit_lint_has_a_failure_per_problem_and_a_passed_case_per_clean_file(
+    junit_schema: xmlschema.XMLSchema,
+) -> None:
+    xml = junit.render_lint(
+        LINT_PROBLEMS, ["connectors/a.yaml", "connectors/b.yaml"], timestamp=PINNED, hostname="ci"
+    )
+    junit_schema.validate(xml)
+    suites = suites_of(xml)
+    problems = cases_of(suites["connectors/a.yaml"])
+    assert {name: outcome_of(case) for name, case in problems.items()} == {
+        "$.workspace.region": "failure",
+        "$.permissions.posts": "failure",
+    }
+    assert (problems["$.workspace.region"][0].text or "").startswith(
+        "connectors/a.yaml:4:7: 'eu2' is not one of"
+    )
+    assert {name: outcome_of(case) for name, case in cases_of(suites["connectors/b.yaml"]).items()} == {
+        "schema": "passed"
+    }
+
+
+# --- SARIF ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sarif_validator() -> jsonschema.Draft4Validator:
+    schema = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
+
+
+def sarif_results(report: Report) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = json.loads(sarif.render(report))["runs"][0]["results"]
+    return results
+
+
+def region_of(result: dict[str, Any]) -> Position:
+    region = result["locations"][0]["physicalLocation"]["region"]
+    return Position(region["startLine"], region["startColumn"])
+
+
+def test_sarif_validates_against_the_sarif_2_1_0_schema(sarif_validator: jsonschema.Draft4Validator) -> None:
+    errors = [error.message for error in sarif_validator.iter_errors(json.loads(sarif.render(REPORT)))]
+    assert errors == []
+
+
+def test_sarif_header_and_tool() -> None:
+    log = json.loads(sarif.render(REPORT))
+    assert (log["$schema"], log["version"]) == ("https://json.schemastore.org/sarif-2.1.0.json", "2.1.0")
+    [run] = log["runs"]
+    driver = run["tool"]["driver"]
+    assert (driver["name"], driver["version"]) == ("connector-validator", "9.9.9")
+    assert driver["informationUri"].startswith("https://")
+    rule_ids = [rule["id"] for rule in driver["rules"]]
+    for expected in (
+        "permission-missing",
+        "permission-plan-restricted",
+        "permission-inconclusive",
+        "permission-unverifiable",
+        "workspace-mismatch",
+        "token-rejected",
+        "token-missing",
+        "connector-invalid",
+    ):
+        assert expected in rule_ids
+    for rule in driver["rules"]:
+        assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"]
+        assert rule["help"]["text"] and rule["help"]["markdown"]
+    assert all(driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"] for result in run["results"])
+
+
+def test_sarif_has_one_result_per_check_that_did_not_pass_with_its_level() -> None:
+    assert [(result["ruleId"], result["level"]) for result in sarif_results(REPORT)] == [
+        ("permission-missing", "error"),
+        ("permission-plan-restricted", "error"),
+        ("permission-inconclusive", "warning"),
+        ("permission-unverifiable", "warning"),
+        ("token-rejected", "error"),
+        ("workspace-mismatch", "error"),
+        ("token-missing", "error"),
+        ("connector-invalid", "error"),
+    ]
+
+
+def test_sarif_results_point_at_the_declaring_line_and_column() -> None:
+    regions = [(result["ruleId"], region_of(result)) for result in sarif_results(REPORT)]
+    assert regions == [
+        ("permission-missing", MISSING.position),
+        ("permission-plan-restricted", PLAN_RESTRICTED.position),
+        ("permission-inconclusive", INCONCLUSIVE.position),
+        ("permission-unverifiable", UNVERIFIABLE.position),
+        ("token-rejected", TOKEN_REJECTED.auth_position),
+        ("workspace-mismatch", Position(9, 7)),
+        ("token-missing", TOKEN_MISSING.auth_position),
+        ("connector-invalid", CONNECTOR_ERROR.error_position),
+    ]
+
+
+def test_sarif_artifact_is_relative_to_the_source_root_with_forward_slashes() -> None:
+    windows = replace(EVERY_VERDICT, path=".\\connectors\\help desk.yaml")
+    [location] = sarif_results(report_of(windows))[0]["locations"]
+    assert location["physicalLocation"]["artifactLocation"] == {
+        "uri": "connectors/help%20desk.yaml",
+        "uriBaseId": "%SRCROOT%",
+    }
+
+
+def test_sarif_message_names_the_developer_hub_permission() -> None:
+    message = sarif_results(report_of(EVERY_VERDICT))[0]["message"]["text"]
+    assert message.startswith("tags:write is missing")
+    assert 'Developer Hub permission: "Write tags"' in message
+
+
+def test_sarif_fingerprints_are_stable_across_runs_and_line_moves_but_distinct_per_finding() -> None:
+    def fingerprints(report: Report) -> list[str]:
+        return [
+            result["partialFingerprints"]["connectorValidatorFinding/v1"] for result in sarif_results(report)
+        ]
+
+    first = fingerprints(REPORT)
+    assert first == fingerprints(REPORT)
+    assert len(set(first)) == len(first)
+    moved = replace(MISSING, position=Position(40, 3), evidence=())
+    assert fingerprints(report_of(checked("connectors/helpdesk.yaml", (moved,))))[0] == first[0]
+    elsewhere = checked("connectors/other.yaml", (MISSING,))
+    assert fingerprints(report_of(elsewhere))[0] != first[0]
+
+
+def test_sarif_of_a_passing_report_has_no_results(sarif_validator: jsonschema.Draft4Validator) -> None:
+    log = json.loads(sarif.render(report_of(checked("connector.yaml", (GRANTED,)))))
+    sarif_validator.validate(log)
+    assert log["runs"][0]["results"] == []
+
+
+def test_sarif_lint_results_point_at_each_problem(sarif_validator: jsonschema.Draft4Validator) -> None:
+    log = json.loads(sarif.render_lint(LINT_PROBLEMS))
+    sarif_validator.validate(log)
+    results = log["runs"][0]["results"]
+    assert [(result["ruleId"], region_of(result)) for result in results] == [
+        ("connector-invalid", Position(4, 7)),
+        ("connector-invalid", Position(17, 3)),
+    ]
+    assert results[0]["message"]["text"] == "'eu2' is not one of ['us', 'eu', 'au'] ($.workspace.region)"
+
+
+# --- GitHub annotations --------------------------------------------------------------------------------
+
+
+def test_github_annotations_with_file_line_col_and_level() -> None:
+    lines = github.render(report_of(EVERY_VERDICT)).splitlines()
+    assert [line.split(",title=")[0] for line in lines] == [
+        "::error file=connectors/helpdesk.yaml,line=22,col=15",
+        "::error file=connectors/helpdesk.yaml,line=20,col=22",
+        "::warning file=connectors/helpdesk.yaml,line=19,col=16",
+        "::warning file=connectors/helpdesk.yaml,line=24,col=25",
+    ]
+
+
+def test_github_annotation_title_and_escaped_multiline_message() -> None:
+    first = github.render(report_of(EVERY_VERDICT)).splitlines()[0]
+    assert ",title=Permission missing%3A tags%3Awrite::tags:write is missing" in first
+    assert "%0AVerdict: missing%0A" in first
+    assert '%0ADeveloper Hub permission: "Write tags"%0A' in first
+
+
+def test_github_annotations_for_stopped_and_rejected_connectors() -> None:
+    output = github.render(report_of(TOKEN_REJECTED, TOKEN_MISSING, CONNECTOR_ERROR))
+    assert [line.split(",title=")[0] for line in output.splitlines()] == [
+        "::error file=connectors/rejected.yaml,line=11,col=3",
+        "::error file=connectors/no-token.yaml,line=14,col=14",
+        "::error file=connectors/broken.yaml,line=3,col=10",
+    ]
+
+
+def test_github_caps_errors_at_ten_and_says_how_many_more() -> None:
+    failures = tuple(
+        permission(DataType.PEOPLE, Access.WRITE, Verdict.MISSING, Position(line, 5), labels=("Write users",))
+        for line in range(1, 26)
+    )
+    lines = github.render(report_of(checked("c.yaml", (*failures, INCONCLUSIVE)))).splitlines()
+    assert sum(line.startswith("::error ") for line in lines) == 10
+    assert sum(line.startswith("::warning ") for line in lines) == 1
+    assert lines[-1] == "connector-validator: 15 more errors not shown as annotations; see the report"
+
+
+def test_github_caps_errors_and_warnings_separately() -> None:
+    failures = tuple(replace(MISSING, position=Position(line, 1)) for line in range(13))
+    undecided = tuple(replace(INCONCLUSIVE, position=Position(line, 1)) for line in range(11))
+    lines = github.render(report_of(checked("c.yaml", failures + undecided))).splitlines()
+    assert (
+        lines[-1]
+        == "connector-validator: 3 more errors and 1 more warning not shown as annotations; see the report"
+    )
+    assert len(lines) == 21
+
+
+def test_github_no_annotation_and_no_closing_line_when_everything_passed() -> None:
+    assert github.render(report_of(checked("c.yaml", (GRANTED,)))) == ""
+
+
+def test_github_escaping_of_messages_and_properties() -> None:
+    assert github.escape_data("100% done\r\nnext: a,b") == "100%25 done%0D%0Anext: a,b"
+    assert github.escape_property("a:b,c%d\ne") == "a%3Ab%2Cc%25d%0Ae"
+    odd = replace(CONNECTOR_ERROR, path="dir,x/a:b.yaml", error="50% wrong\nsee line 3")
+    assert github.render(report_of(odd)) == (
+        "::error file=dir%2Cx/a%3Ab.yaml,line=3,col=10,title=connector.yaml invalid"
+        "::50%25 wrong%0Asee line 3\n"
+    )
+
+
+def test_github_lint_annotations() -> None:
+    assert github.render_lint(LINT_PROBLEMS).splitlines() == [
+        "::error file=connectors/a.yaml,line=4,col=7,title=connector.yaml invalid"
+        "::'eu2' is not one of ['us', 'eu', 'au'] ($.workspace.region)",
+        "::error file=connectors/a.yaml,line=17,col=3,title=connector.yaml invalid"
+        "::'posts' is not a data type ($.permissions.posts)",
+    ]
+
+
+def test_github_step_summary_is_the_markdown_report() -> None:
+    assert github.step_summary(REPORT) == markdown.render(REPORT)
+
+
+# --- Markdown ------------------------------------------------------------------------------------------
+
+
+def test_markdown_outcome_line_and_a_section_per_connector() -> None:
+    text = markdown.render(REPORT)
+    assert text.startswith("## connector-validator: ERROR\n")
+    for connector in REPORT.connectors:
+        assert f"### `{connector.path}`" in text
+
+
+def test_markdown_table_of_permissions() -> None:
+    text = markdown.render(report_of(EVERY_VERDICT))
+    assert "| Data type | Access | Verdict | Evidence |" in text
+    assert (
+        "| tags | write | **missing** | POST /tags → 401 token_unauthorized (proof) [request req-2]" in text
+    )
+    assert (
+        "| companies | read | inconclusive | POST /companies/list → no answer: timed out after 3 attempts |"
+        in text
+    )
+    assert "| data_attributes | write | unverifiable | - |" in text
+
+
+def test_markdown_checklist_of_developer_hub_permissions_with_remediation() -> None:
+    text = markdown.render(report_of(EVERY_VERDICT))
+    assert '- [ ] "Write tags" (for `tags:write`)' in text
+    assert MISSING.remediation is not None and MISSING.remediation in text
+    assert '"Write conversations"' not in text.split("Restricted by")[0], (
+        "plan-restricted is not fixed by a tick"
+    )
+
+
+def test_markdown_checklist_uses_where_and_after_change_when_the_report_has_them() -> None:
+    connector = replace(
+        EVERY_VERDICT,
+        where_to_fix="Developer Hub → your app → Authentication",
+        after_change="authorize again",
+    )
+    text = markdown.render(report_of(connector))
+    assert "**To fix**, in Developer Hub → your app → Authentication, tick:" in text
+    assert "Then authorize again." in text
+
+
+def test_markdown_escapes_pipes_in_table_cells() -> None:
+    piped = replace(GRANTED, evidence=(Evidence("GET", "/contacts?q=a|b", 200, note="x | y"),))
+    row = next(
+        line
+        for line in markdown.render(report_of(checked("c.yaml", (piped,)))).splitlines()
+        if "/contacts" in line
+    )
+    assert row == "| people | read | granted | GET /contacts?q=a\\|b → 200: x \\| y |"
+
+
+def test_markdown_workspace_line() -> None:
+    text = markdown.render(report_of(WORKSPACE_MISMATCH))
+    assert '**Workspace:** **mismatch** in id, region, name: declared abc12xyz "Acme Support" (us)' in text
+
+
+# --- every format --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_every_format_renders_the_report(fmt: Format) -> None:
+    # Goes through the registry, so a Format member without a module fails here.
+    output = render(fmt, REPORT)
+    assert "connectors/helpdesk.yaml" in output
+
+
+@pytest.mark.parametrize("fmt", [fmt for fmt in Format if fmt is not Format.JUNIT])
+def test_output_is_the_same_for_the_same_report(fmt: Format) -> None:
+    # JUnit's timestamp is the clock's unless pinned; test_junit_is_deterministic pins it.
+    assert render(fmt, REPORT) == render(fmt, REPORT)
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_no_format_leaks_a_token(fmt: Format, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The report holds no token; a format that reached for the environment or the request headers would.
+    monkeypatch.setenv(TOKEN_ENV, "dG9rOjEyMzQ1Njc4OTA=")
+    monkeypatch.setenv("AUTHORIZATION", "Bearer dG9rOjEyMzQ1Njc4OTA=")
+    output = render(fmt, REPORT)
+    assert "dG9rOj" not in output
+    assert "Bearer" not in output

@@ -1,0 +1,142 @@
+"""Markdown for a pull-request comment or a GitHub step summary: outcome, then per connector what to do."""
+
+from __future__ import annotations
+
+from validator.formats.sarif import describe_evidence, describe_identity
+from validator.report import ConnectorResult, PermissionResult, Report, TokenStatus, Verdict, WorkspaceStatus
+
+_VERDICT_SHOWN = {
+    Verdict.GRANTED: "granted",
+    Verdict.MISSING: "**missing**",
+    Verdict.PLAN_RESTRICTED: "**plan-restricted**",
+    Verdict.INCONCLUSIVE: "inconclusive",
+    Verdict.UNVERIFIABLE: "unverifiable",
+}
+
+_OTHER_HEADINGS = (
+    (Verdict.PLAN_RESTRICTED, "Restricted by the workspace's plan (no permission fixes this):"),
+    (Verdict.INCONCLUSIVE, "Could not be decided:"),
+    (Verdict.UNVERIFIABLE, "Cannot be verified by a safe request:"),
+)
+
+
+def render(report: Report) -> str:
+    count = len(report.connectors)
+    plural = "" if count == 1 else "s"
+    lines = [
+        f"## connector-validator: {str(report.outcome).upper()}",
+        "",
+        f"{count} connector file{plural} checked; exit code {int(report.exit_code)}.",
+    ]
+    for connector in report.connectors:
+        lines += ["", *_connector(connector)]
+    return "\n".join(lines) + "\n"
+
+
+def _connector(connector: ConnectorResult) -> list[str]:
+    name = f" ({_inline(connector.name)})" if connector.name else ""
+    lines = [f"### {_code(connector.path)}{name}: {str(connector.outcome).upper()}", ""]
+    if connector.error is not None:
+        return [*lines, f"**connector.yaml error:** {_inline(connector.error)}"]
+    lines.append(f"**Token:** {_token(connector)}  ")
+    lines.append(f"**Workspace:** {_workspace(connector)}")
+    if connector.permissions:
+        lines += ["", "| Data type | Access | Verdict | Evidence |", "| --- | --- | --- | --- |"]
+        lines += [_row(result) for result in connector.permissions]
+    lines += _to_enable(connector)
+    lines += _other_findings(connector)
+    if connector.workspace is not None and connector.workspace.status is WorkspaceStatus.MISMATCH:
+        lines += [
+            "",
+            "The token belongs to another workspace than connector.yaml declares: use a token of the "
+            "declared workspace, or correct `workspace` in connector.yaml.",
+        ]
+    return lines
+
+
+def _token(connector: ConnectorResult) -> str:
+    token = connector.token
+    source = f" (from {_code(token.env)})" if token.env else ""
+    if token.status is TokenStatus.VALID:
+        return f"valid{source}"
+    if token.status is TokenStatus.REJECTED:
+        code = f" ({_code(token.error_code)})" if token.error_code else ""
+        return f"**rejected** by Intercom{code}{source}; no permission was checked"
+    if token.status is TokenStatus.MISSING:
+        return f"**missing**: {_inline(token.message or 'no token found')}"
+    return f"not checked{source}: {_inline(token.message or 'GET /me gave no trustworthy answer')}"
+
+
+def _workspace(connector: ConnectorResult) -> str:
+    check = connector.workspace
+    if check is None:
+        return "not checked"
+    if check.status is WorkspaceStatus.MATCH:
+        return f"{_inline(describe_identity(check.actual))}, as declared"
+    if check.status is WorkspaceStatus.UNKNOWN:
+        return f"not checked (declared {_inline(describe_identity(check.expected))})"
+    declared = _inline(describe_identity(check.expected))
+    actual = _inline(describe_identity(check.actual))
+    return f"**mismatch** in {', '.join(check.mismatches)}: declared {declared}, the token is for {actual}"
+
+
+def _row(result: PermissionResult) -> str:
+    evidence = "<br>".join(_cell(describe_evidence(item)) for item in result.evidence) or "-"
+    cells = (
+        _cell(str(result.data_type)),
+        _cell(str(result.access)),
+        _VERDICT_SHOWN[result.verdict],
+        evidence,
+    )
+    return "| " + " | ".join(cells) + " |"
+
+
+def _to_enable(connector: ConnectorResult) -> list[str]:
+    """The Developer Hub permissions to tick, once each, with the permissions of connector.yaml they grant."""
+    missing = [result for result in connector.permissions if result.verdict is Verdict.MISSING]
+    if not missing:
+        return []
+    needed_for: dict[str, list[str]] = {}
+    for result in missing:
+        for label in result.labels or ("(no Developer Hub label known)",):
+            needed_for.setdefault(label, []).append(str(result.permission))
+    where = connector.where_to_fix or "Developer Hub"
+    lines = ["", f"**To fix**, in {_inline(where)}, tick:", ""]
+    lines += [
+        f'- [ ] "{_inline(label)}" (for {", ".join(_code(name) for name in names)})'
+        for label, names in needed_for.items()
+    ]
+    if connector.after_change:
+        lines += ["", f"Then {_inline(connector.after_change)}."]
+    else:
+        remediations = dict.fromkeys(result.remediation for result in missing if result.remediation)
+        lines += ["", *(_inline(text) for text in remediations)]
+    return lines
+
+
+def _other_findings(connector: ConnectorResult) -> list[str]:
+    lines: list[str] = []
+    for verdict, heading in _OTHER_HEADINGS:
+        found = [result for result in connector.permissions if result.verdict is verdict]
+        if not found:
+            continue
+        lines += ["", heading, ""]
+        lines += [f"- {_code(str(result.permission))}" for result in found]
+        remediations = dict.fromkeys(result.remediation for result in found if result.remediation)
+        lines += ["", *(_inline(text) for text in remediations)]
+    return lines
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a table cell: a `|` would end the cell, a line break the row."""
+    return _inline(text).replace("|", "\\|")
+
+
+def _inline(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _code(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    padding = " " if fence == "``" else ""
+    return f"{fence}{padding}{_inline(text)}{padding}{fence}"
