@@ -1,0 +1,56 @@
+"""The probe catalog against Intercom's OpenAPI description: every probe is a real, documented request.
+
+`GET /counts` is the one documented exception: a legacy endpoint that appears in no 2.x description
+(API-NOTES §5); the catalog reads a 400 `intercom_version_invalid` or a 404 there as `unverifiable`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from contract.openapi_spec import VERSIONS, find_operation, load_description
+from validator.catalog import Probe, load_catalog
+from validator.model import DEFAULT_API_VERSION
+from validator.report import Verdict
+
+CATALOG = load_catalog()
+LEGACY_ENDPOINTS = {("GET", "/counts")}
+
+
+def test_the_pinned_version_is_one_the_contract_tests_cover() -> None:
+    assert DEFAULT_API_VERSION in VERSIONS
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("probe", CATALOG.all_probes(), ids=lambda probe: f"{probe.method} {probe.path}")
+def test_every_probe_is_an_operation_of_the_description(version: str, probe: Probe) -> None:
+    method, path = probe.method, probe.path
+    if (method, path) in LEGACY_ENDPOINTS:
+        assert find_operation(load_description(version), method, path) is None, "no longer legacy?"
+        return
+    assert find_operation(load_description(version), method, path) is not None
+
+
+@pytest.mark.parametrize("probe", CATALOG.all_probes(), ids=lambda probe: f"{probe.method} {probe.path}")
+def test_every_status_a_probe_grants_on_is_documented_for_its_route(probe: Probe) -> None:
+    """A grant may only rest on an answer Intercom documents for that very route."""
+    method, path = probe.method, probe.path
+    if (method, path) in LEGACY_ENDPOINTS:
+        return
+    found = find_operation(load_description(DEFAULT_API_VERSION), method, path)
+    assert found is not None
+    _, operation = found
+    documented = {int(status) for status in operation["responses"] if status.isdigit()}
+    for rule in probe.answers:
+        if rule.verdict is Verdict.GRANTED:
+            assert rule.status in documented, f"{method} {path} grants on undocumented {rule.status}"
+
+
+def test_the_identity_check_is_documented() -> None:
+    for version in VERSIONS:
+        assert find_operation(load_description(version), "GET", CATALOG.identity_path) is not None
+
+
+def test_a_description_without_a_route_is_caught() -> None:
+    """The check above can fail: a made-up probe path finds no operation."""
+    assert find_operation(load_description("2.15"), "PUT", "/no_such_resource/0") is None

@@ -1,0 +1,316 @@
+"""Contract tests: the sandbox answers only what Intercom's OpenAPI description of 2.15 and 2.16 allows.
+
+Policy
+------
+* Every *normal* answer the sandbox gives must be an operation and status that the description of the
+  claimed version (the `Intercom-Version` header, else the default) documents, and its JSON body must
+  validate against that response's schema. Normal answers are: success; a missing permission in the
+  default style (401 `token_unauthorized`); an invalid body or an impossible id (400/404/422).
+* Cross-cutting answers that Intercom documents globally rather than per route are allowed on any route
+  through ONE allowlist, `ALLOWLIST` below; each entry cites its API-NOTES section. Their bodies must still
+  validate against the generic `error` schema. The only non-JSON answer allowed is the injected HTML page
+  of a failing proxy, which is not Intercom's answer at all.
+* `GET /counts` is the only route outside the descriptions: a legacy endpoint documented up to 2.4
+  (API-NOTES §5). It is checked for its legacy `count.hash` shape instead.
+* The OAuth endpoints (`/oauth` on app.intercom.com, `POST /auth/eagle/token`) are not part of the REST API
+  description at all; `tests/sandbox/test_sandbox_oauth.py` checks them against API-NOTES §7.
+
+Scenarios are driven through the in-process transport; each one names the request and the status it must
+get, so a scenario that silently stopped exercising its branch fails too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from contract.contract_checker import Allowed, Exchange, contract_problems
+from contract.openapi_spec import VERSIONS
+from validator.model import DataType
+from validator.sandbox import FaultConfig, FaultKind, RateLimitConfig, Sandbox, SandboxTransport, TokenConfig
+from validator.sandbox import fixtures as fx
+from validator.sandbox.config import MissingPermissionStyle, default_config
+from validator.sandbox.permissions import ROUTES
+
+# The single allowlist of answers documented globally (API-NOTES sections cited) rather than per route.
+ALLOWLIST: tuple[Allowed, ...] = (
+    # §6: any route may answer 429 when the app's 10-second budget is spent.
+    Allowed(429, frozenset({"rate_limit_exceeded"}), "rate limited, API-NOTES §6"),
+    # §3 and §6: server errors (here injected faults) can come from any route.
+    Allowed(range(500, 600), frozenset({"server_error"}), "server error, API-NOTES §3/§6"),
+    # A proxy's HTML error page (injected `html` fault): not Intercom's JSON, so no schema applies.
+    Allowed(range(500, 600), frozenset(), "proxy error page (injected fault)", json_body=False),
+    # §3: newer endpoints answer a missing permission with 403 forbidden naming the scope; configurable
+    # per route, so it may appear where the description documents only 401.
+    Allowed(403, frozenset({"forbidden"}), "missing permission, 403 style, API-NOTES §3"),
+    # §3: plan restrictions are per workspace and documented on conversations and messages; the sandbox
+    # can restrict any data type.
+    Allowed(403, frozenset({"api_plan_restricted"}), "feature not on the plan, API-NOTES §3"),
+    # §3: token errors are 401 everywhere; a few operations (GET /me) omit 401 from their description.
+    Allowed(
+        401,
+        frozenset({"unauthorized", "token_revoked", "token_unauthorized"}),
+        "invalid/revoked token or missing permission on a route whose description omits 401, API-NOTES §3",
+    ),
+    # §1: an unknown Intercom-Version string.
+    Allowed(400, frozenset({"intercom_version_invalid"}), "unknown Intercom-Version, API-NOTES §1"),
+    # §1: "a missing or odd Accept can give 406".
+    Allowed(406, frozenset({"not_acceptable"}), "Accept without JSON, API-NOTES §1"),
+    # §3 "not found" and §5 people row: these single-contact routes document only 200/401 (2.16: also
+    # 410), but an id that cannot exist must answer something; 404 is [INF].
+    Allowed(
+        404,
+        frozenset({"not_found"}),
+        "unknown contact id, API-NOTES §3/§5 [INF]",
+        routes=frozenset({"GET /contacts/{contact_id}", "PUT /contacts/{contact_id}"}),
+    ),
+)
+
+FULL = "sandbox-full-access-0001"
+REVOKED = "sandbox-revoked-0003"
+NOTHING = "contract-no-permissions"
+UNKNOWN = "contract-not-a-token"
+NO_CONTACT = "ffffffffffffffffffffffff"
+CONTACT, COMPANY = fx.CONTACT_IDS[0], fx.COMPANY_IDS[0]
+CONVERSATION, ADMIN = fx.CONVERSATION_IDS[0], "991267459"
+CUSTOM_ATTRIBUTE = str(fx.CUSTOM_ATTRIBUTE_IDS[0])
+
+# One concrete request per route that succeeds with full access; writes here are flagged as mutations.
+SUCCESS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+    "GET /me": ("GET", "/me", None),
+    "GET /contacts": ("GET", "/contacts?per_page=1", None),
+    "GET /contacts/{id}": ("GET", f"/contacts/{CONTACT}", None),
+    "PUT /contacts/{id}": ("PUT", f"/contacts/{CONTACT}", {"name": "Renamed"}),
+    "POST /contacts/{id}/companies": ("POST", f"/contacts/{CONTACT}/companies", {"id": COMPANY}),
+    "POST /companies/list": ("POST", "/companies/list?per_page=1", None),
+    "POST /companies": ("POST", "/companies", {"company_id": "remote-9", "name": "New Co"}),
+    "PUT /companies/{id}": ("PUT", f"/companies/{COMPANY}", {"name": "Renamed Co"}),
+    "GET /conversations": ("GET", "/conversations?per_page=1", None),
+    "PUT /conversations/{id}": ("PUT", f"/conversations/{CONVERSATION}", {"read": True}),
+    "POST /conversations/{id}/parts": (
+        "POST",
+        f"/conversations/{CONVERSATION}/parts",
+        {"message_type": "close", "type": "admin", "admin_id": ADMIN},
+    ),
+    "GET /admins": ("GET", "/admins", None),
+    "GET /admins/{id}": ("GET", f"/admins/{ADMIN}", None),
+    "PUT /admins/{id}/away": (
+        "PUT",
+        f"/admins/{ADMIN}/away",
+        {"away_mode_enabled": True, "away_mode_reassign": False},
+    ),
+    "GET /teams": ("GET", "/teams", None),
+    "GET /tags": ("GET", "/tags", None),
+    "POST /tags": ("POST", "/tags", {"name": "new tag"}),
+    "GET /counts": ("GET", "/counts", None),
+    "GET /data_attributes": ("GET", "/data_attributes?model=contact", None),
+    "POST /data_attributes": (
+        "POST",
+        "/data_attributes",
+        {"name": "shoe_size", "model": "contact", "data_type": "integer"},
+    ),
+    "PUT /data_attributes/{id}": ("PUT", f"/data_attributes/{CUSTOM_ATTRIBUTE}", {"description": "x"}),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A request, the token it carries and the status the sandbox must answer."""
+
+    name: str
+    method: str
+    target: str
+    body: dict[str, Any] | None
+    token: str
+    expected: int
+    versions: tuple[str, ...] = VERSIONS
+
+
+# Invalid bodies and impossible ids, as the validator's write probes send them (API-NOTES §5), and more.
+REJECTED: tuple[Case, ...] = (
+    Case("tag without name", "POST", "/tags", {"test": "invalid"}, FULL, 400),
+    Case("company with unknown field", "POST", "/companies", {"test": "invalid"}, FULL, 400),
+    Case("company without id or name", "POST", "/companies", {}, FULL, 400),
+    Case("unknown company", "PUT", f"/companies/{NO_CONTACT}", {}, FULL, 404),
+    Case("unknown contact", "PUT", f"/contacts/{NO_CONTACT}", {}, FULL, 404),
+    Case("read unknown contact", "GET", f"/contacts/{NO_CONTACT}", None, FULL, 404),
+    Case("attach to unknown contact", "POST", f"/contacts/{NO_CONTACT}/companies", {}, FULL, 404),
+    Case("attach without company", "POST", f"/contacts/{CONTACT}/companies", {}, FULL, 400),
+    Case("attach unknown company", "POST", f"/contacts/{CONTACT}/companies", {"id": "nope"}, FULL, 404),
+    Case("conversation 0", "PUT", "/conversations/0", {"read": True}, FULL, 404),
+    Case("close conversation 0", "POST", "/conversations/0/parts", {"message_type": "close"}, FULL, 404),
+    Case("admin 0", "GET", "/admins/0", None, FULL, 404),
+    Case(
+        "away for admin 0",
+        "PUT",
+        "/admins/0/away",
+        {"away_mode_enabled": False, "away_mode_reassign": False},
+        FULL,
+        404,
+    ),
+    Case("data attribute 0", "PUT", "/data_attributes/0", {"description": "x"}, FULL, 404),
+    Case(
+        "bad data type",
+        "POST",
+        "/data_attributes",
+        {"name": "probe", "model": "company", "data_type": "mithril"},
+        FULL,
+        400,
+    ),
+    Case(
+        "bad model",
+        "POST",
+        "/data_attributes",
+        {"name": "probe", "model": "x", "data_type": "string"},
+        FULL,
+        400,
+    ),
+    Case("no name", "POST", "/data_attributes", {"model": "company", "data_type": "string"}, FULL, 400),
+    Case(
+        "existing name",
+        "POST",
+        "/data_attributes",
+        {"name": "tier", "model": "company", "data_type": "string"},
+        FULL,
+        400,
+    ),
+    Case(
+        "conversation model, 2.16", "GET", "/data_attributes?model=conversation", None, FULL, 422, ("2.16",)
+    ),
+    Case(
+        "conversation model, 2.15", "GET", "/data_attributes?model=conversation", None, FULL, 200, ("2.15",)
+    ),
+    Case("all data attributes", "GET", "/data_attributes", None, FULL, 200),
+    Case("company data attributes", "GET", "/data_attributes?model=company", None, FULL, 200),
+    Case("all contacts", "GET", "/contacts", None, FULL, 200),
+    Case("revoked token", "GET", "/contacts", None, REVOKED, 401),
+)
+
+
+def _config_with_probe_tokens() -> Any:
+    base = default_config()
+    nothing = TokenConfig(value=NOTHING, workspace="abc12xyz", admin=ADMIN, permissions=frozenset())
+    return dataclasses.replace(base, tokens=(*base.tokens, nothing))
+
+
+def _exchange(sandbox: Sandbox, case: Case, version: str, **headers: str) -> Exchange:
+    with httpx.Client(transport=SandboxTransport(sandbox), base_url="https://api.intercom.io") as client:
+        response = client.request(
+            case.method,
+            case.target,
+            json=case.body,
+            headers={"Authorization": f"Bearer {case.token}", "Intercom-Version": version, **headers},
+        )
+    return Exchange(
+        version=headers.get("Intercom-Version", version),
+        method=case.method,
+        path=case.target,
+        status=response.status_code,
+        body=response.content,
+        content_type=response.headers.get("content-type", ""),
+    )
+
+
+def _assert_conforms(exchange: Exchange, case: Case) -> None:
+    assert exchange.status == case.expected, (
+        f"{case.name}: got {exchange.status}, body {exchange.body[:200]!r}"
+    )
+    assert contract_problems(exchange, ALLOWLIST) == []
+
+
+def _success_cases() -> Iterator[Case]:
+    for key, (method, target, body) in SUCCESS.items():
+        yield Case(f"success {key}", method, target, body, FULL, 200)
+
+
+def _permission_cases() -> Iterator[Case]:
+    for route in ROUTES:
+        method, target, body = SUCCESS[route.key]
+        if route.required is not None:
+            yield Case(f"missing permission {route.key}", method, target, body, NOTHING, 401)
+        yield Case(f"invalid token {route.key}", method, target, body, UNKNOWN, 401)
+
+
+@pytest.fixture
+def probe_sandbox() -> Sandbox:
+    return Sandbox(_config_with_probe_tokens())
+
+
+def test_every_sandbox_route_has_a_success_scenario() -> None:
+    assert set(SUCCESS) == {route.key for route in ROUTES}
+
+
+@pytest.mark.allows_mutation
+@pytest.mark.parametrize("version", VERSIONS)
+def test_successful_answers_are_documented_and_validate(probe_sandbox: Sandbox, version: str) -> None:
+    cases = list(_success_cases())
+    for case in cases:
+        _assert_conforms(_exchange(probe_sandbox, case, version), case)
+    writes = {entry.route for entry in probe_sandbox.log.mutations}
+    assert writes == {route.key for route in ROUTES if route.is_write}
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_rejected_requests_are_documented_and_validate(probe_sandbox: Sandbox, version: str) -> None:
+    for case in REJECTED:
+        if version in case.versions:
+            _assert_conforms(_exchange(probe_sandbox, case, version), case)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_token_and_permission_errors_are_documented_and_validate(
+    probe_sandbox: Sandbox, version: str
+) -> None:
+    for case in _permission_cases():
+        _assert_conforms(_exchange(probe_sandbox, case, version), case)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_cross_cutting_answers_validate_against_the_error_schema(version: str) -> None:
+    base = _config_with_probe_tokens()
+    acme = base.workspaces[0]
+    forbidding = dataclasses.replace(
+        acme, missing_permission_style={"default": MissingPermissionStyle.FORBIDDEN}
+    )
+    restricted = dataclasses.replace(acme, plan_restricted=frozenset(DataType))
+    styled = Sandbox(dataclasses.replace(base, workspaces=(forbidding, *base.workspaces[1:])))
+    plan = Sandbox(dataclasses.replace(base, workspaces=(restricted, *base.workspaces[1:])))
+    limited = Sandbox(dataclasses.replace(base, rate_limit=RateLimitConfig(limit=1, window_seconds=3600)))
+    faulty = Sandbox(base)
+
+    for route in ROUTES:
+        method, target, body = SUCCESS[route.key]
+        if route.required is not None:
+            case = Case(f"403 style {route.key}", method, target, body, NOTHING, 403)
+            _assert_conforms(_exchange(styled, case, version), case)
+        if route.data_type is not None:
+            # The plan is checked before the endpoint runs, so even writes change nothing here.
+            case = Case(f"plan {route.key}", method, target, body, FULL, 403)
+            _assert_conforms(_exchange(plan, case, version), case)
+        for kind, status in ((FaultKind.STATUS, 503), (FaultKind.HTML, 502), (FaultKind.RATE_LIMIT, 429)):
+            faulty.add_fault(FaultConfig(route=route.key, kind=kind, status=status, times=1))
+            case = Case(f"{kind} {route.key}", method, target, body, FULL, status)
+            _assert_conforms(_exchange(faulty, case, version), case)
+
+    first = Case("within budget", "GET", "/tags", None, FULL, 200)
+    over = Case("over budget", "GET", "/tags", None, FULL, 429)
+    _assert_conforms(_exchange(limited, first, version), first)
+    _assert_conforms(_exchange(limited, over, version), over)
+
+    odd_accept = Case("odd Accept", "GET", "/tags", None, FULL, 406)
+    exchange = _exchange(faulty, odd_accept, version, Accept="text/csv")
+    _assert_conforms(exchange, odd_accept)
+
+
+def test_unknown_version_answers_400_that_validates_as_an_error() -> None:
+    sandbox = Sandbox()
+    case = Case("unknown version", "GET", "/tags", None, FULL, 400)
+    exchange = _exchange(sandbox, case, "9.99")
+    assert exchange.error_code == "intercom_version_invalid"
+    # Checked against the version the sandbox falls back to describing: its default.
+    _assert_conforms(dataclasses.replace(exchange, version=sandbox.config.default_api_version), case)
