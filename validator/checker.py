@@ -160,7 +160,7 @@ class Checker:
         self._progress = progress
 
     async def check(self, spec: ConnectorSpec, client: IntercomClient, token_env: str) -> ConnectorResult:
-        api_version = spec.api_version or self._catalog.default_api_version
+        api_version = spec.effective_api_version
         expected = WorkspaceIdentity(spec.workspace.id, spec.workspace.name, spec.workspace.region)
         me = await self._limited(lambda: client.request("GET", self._catalog.identity_path))
         token, identity = self._read_identity(me, token_env)
@@ -179,7 +179,9 @@ class Checker:
             return base  # a rejected token proves nothing more; no probe is sent
         if identity is None:
             # Without a working /me a 401 on a probe cannot be told apart from a rejected token.
-            workspace = WorkspaceCheck(WorkspaceStatus.UNKNOWN, expected, position=spec.position_of("$.workspace"))
+            workspace = WorkspaceCheck(
+                WorkspaceStatus.UNKNOWN, expected, position=spec.position_of("$.workspace")
+            )
             results = tuple(
                 self._result(spec, permission, Verdict.INCONCLUSIVE, (), api_version)
                 for permission in spec.permissions
@@ -189,7 +191,10 @@ class Checker:
         # The probes run even when the workspace mismatches: they are harmless, and one run then tells the
         # user everything that is wrong with the token.
         probed = await asyncio.gather(
-            *(self._check_permission(spec, client, permission, api_version) for permission in spec.permissions)
+            *(
+                self._check_permission(spec, client, permission, api_version)
+                for permission in spec.permissions
+            )
         )
         return replace(base, workspace=workspace, permissions=tuple(probed))
 
@@ -202,22 +207,30 @@ class Checker:
         evidence = (_evidence(me, None, None),)
         if me.status == 401 and me.is_error_envelope and (code is None or code in TOKEN_REJECTION_CODES):
             return TokenCheck(TokenStatus.REJECTED, code or "unauthorized", token_env, evidence), None
-        body = me.body if isinstance(me.body, dict) else None
-        app = body.get("app") if body is not None else None
-        if me.status == 200 and body is not None and me.body_type == self._catalog.identity_body_type:
-            if isinstance(app, dict) and isinstance(app.get("id_code"), str):
-                identity = Identity(
-                    admin_id=str(body.get("id")) if body.get("id") is not None else None,
-                    workspace=WorkspaceIdentity(
-                        id=app["id_code"],
-                        name=app.get("name") if isinstance(app.get("name"), str) else None,
-                        region=_region(app.get("region")),
-                    ),
-                )
-                proof = (_evidence(me, Strength.PROOF, "the token is valid"),)
-                return TokenCheck(TokenStatus.VALID, None, token_env, proof), identity
+        identity = self._identity(me)
+        if identity is not None:
+            proof = (_evidence(me, Strength.PROOF, "the token is valid"),)
+            return TokenCheck(TokenStatus.VALID, None, token_env, proof), identity
         reason = _unexplained(me) if me.status is not None else f"no answer: {me.failure}"
         return TokenCheck(TokenStatus.UNKNOWN, code, token_env, evidence, message=f"GET /me: {reason}"), None
+
+    def _identity(self, me: Answer) -> Identity | None:
+        """The admin and workspace of a 200 from /me, or None when the answer is not one we understand."""
+        body = me.body if isinstance(me.body, dict) else None
+        if me.status != 200 or body is None or me.body_type != self._catalog.identity_body_type:
+            return None
+        app = body.get("app")
+        if not isinstance(app, dict) or not isinstance(app.get("id_code"), str):
+            return None
+        name = app.get("name")
+        return Identity(
+            admin_id=str(body["id"]) if body.get("id") is not None else None,
+            workspace=WorkspaceIdentity(
+                id=app["id_code"],
+                name=name if isinstance(name, str) else None,
+                region=_region(app.get("region")),
+            ),
+        )
 
     def _compare_workspace(
         self, spec: ConnectorSpec, expected: WorkspaceIdentity, actual: WorkspaceIdentity

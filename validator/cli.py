@@ -71,7 +71,9 @@ def version_callback(value: bool) -> None:
 def main_options(
     version: Annotated[
         bool | None,
-        typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version and exit."),
+        typer.Option(
+            "--version", callback=version_callback, is_eager=True, help="Print the version and exit."
+        ),
     ] = None,
 ) -> None:
     """Check that an Intercom token grants what a connector.yaml declares."""
@@ -80,7 +82,9 @@ def main_options(
 @app.command()
 def lint(
     paths: Annotated[list[str] | None, typer.Argument(help="connector.yaml files or globs.")] = None,
-    output_format: Annotated[str, typer.Option("--format", "-f", help="text, json, github, sarif or junit.")] = "text",
+    output_format: Annotated[
+        str, typer.Option("--format", "-f", help="text, json, github, sarif or junit.")
+    ] = "text",
 ) -> None:
     """Check connector.yaml files offline: one line per problem, `path:line:col: message (json.path)`.
 
@@ -91,9 +95,12 @@ def lint(
     result = linting.lint_paths(expand(paths or [DEFAULT_SPEC]))
     renderers = {"text": linting.render_text, "json": linting.render_json}
     if output_format in ("github", "sarif", "junit"):
-        from validator.formats import lint_renderer
+        from validator.formats import render_lint
 
-        text = lint_renderer(output_format)(result.problems)
+        text = render_lint(output_format, result.problems, [file.path for file in result.files])
+        for file in result.files:
+            if file.error is not None:
+                typer.echo(f"{file.path}: {file.error}", err=True)
     elif output_format in renderers:
         text = renderers[output_format](result)
     else:
@@ -115,10 +122,14 @@ def schema() -> None:
 def validate(
     paths: Annotated[list[str] | None, typer.Argument(help="connector.yaml files or globs.")] = None,
     output_format: Annotated[
-        str, typer.Option("--format", "-f", help="Format of the main report: text, json, junit, sarif, github, markdown.")
+        str,
+        typer.Option(
+            "--format", "-f", help="Format of the main report: text, json, junit, sarif, github, markdown."
+        ),
     ] = "text",
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the main report to FILE; stdout then gets text.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write the main report to FILE; stdout then gets text."),
     ] = None,
     reports: Annotated[
         list[str] | None,
@@ -133,10 +144,19 @@ def validate(
         ),
     ] = None,
     token_stdin: Annotated[
-        bool, typer.Option("--token-stdin", help="Read the token from standard input instead of auth.token_env.")
+        bool,
+        typer.Option("--token-stdin", help="Read the token from standard input instead of auth.token_env."),
     ] = False,
-    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Requests in flight at most.")] = 8,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="Requests in flight at most, across all connectors.")
+    ] = 16,
     timeout: Annotated[float, typer.Option(min=0.1, help="Read timeout per request, in seconds.")] = 15.0,
+    retry_budget: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Longest total wait, in seconds, for retries of 429, 5xx and network errors."
+        ),
+    ] = 30.0,
 ) -> None:
     """Check the token of each connector against Intercom: workspace, then every declared permission."""
     from validator.run import ValidateRequest, run_validate
@@ -151,6 +171,7 @@ def validate(
             token_stdin=token_stdin,
             concurrency=concurrency,
             timeout=timeout,
+            retry_budget=retry_budget,
         )
     )
     raise typer.Exit(code)
@@ -170,7 +191,8 @@ def sandbox(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one.")] = 0,
 ) -> None:
     """Serve the Intercom sandbox on 127.0.0.1 to rehearse CI wiring offline."""
-    from validator.sandbox.cli_entry import SandboxConfigError, run
+    from validator.sandbox.cli_entry import run
+    from validator.sandbox.config import SandboxConfigError
 
     try:
         run(config, port, sys.stdout)
@@ -198,3 +220,7 @@ def main() -> None:
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+
+
+# `login`, `init` and `plan` live in their own module; importing it registers them on `app`.
+from validator import cli_auth  # noqa: E402, F401

@@ -39,7 +39,7 @@ def run_demo(stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     with serve(sandbox) as base_url:
         out.write(
             f"Intercom sandbox listening on {base_url} (loopback only, made-up data).\n"
-            f"Validating {example} with a sandbox token that lacks the \"Write tags\" permission:\n\n"
+            f'Validating {example} with a sandbox token that lacks the "Write tags" permission:\n\n'
             f"$ INTERCOM_API_URL={base_url} {DEMO_TOKEN_ENV}=*** connector-validator validate {example}\n\n"
         )
         code = run_validate(
@@ -49,12 +49,14 @@ def run_demo(stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
             stderr=stderr or sys.stderr,
         )
     sent = len(sandbox.log.entries)
+    mutations = len(sandbox.log.mutations)
     out.write(
         "\nWhat just happened:\n"
-        f"  - GET /me proved the token valid and pointing at the declared workspace; then {sent - 1} probes ran\n"
+        "  - GET /me proved the token valid and pointing at the declared workspace; then"
+        f" {sent - 1} probes ran\n"
         "    concurrently, one or two per declared permission. Reads are proven by a 200; write access is\n"
-        "    inferred from a 400/404 to a request that cannot succeed, so no data was changed"
-        f" (mutations recorded by the sandbox: {len(sandbox.log.mutations)}).\n"
+        "    inferred from a 400/404 to a request that cannot succeed, so no data was changed\n"
+        f"    (requests the sandbox recorded as changing data: {mutations}).\n"
         f"  - `validate` exited {code}: {int(ExitCode.FAILED)} means a declared permission is missing.\n"
         "\nRun it for real:\n"
         "  export INTERCOM_ACCESS_TOKEN=...   # from a CI secret; never a command-line value\n"

@@ -110,8 +110,11 @@ class Answer:
         return value if isinstance(value, str) else None
 
 
-class _RateGate:
-    """Holds requests back while a workspace's rate-limit window is spent (X-RateLimit-Remaining: 0)."""
+class RateGate:
+    """Holds requests back while an app's rate-limit window is spent (X-RateLimit-Remaining: 0).
+
+    Intercom counts per app and per workspace (API-NOTES §6), so clients that share a token share a gate.
+    """
 
     def __init__(self) -> None:
         self._resume_at = 0.0
@@ -145,12 +148,13 @@ class IntercomClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        gate: RateGate | None = None,
     ) -> None:
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._waited = 0.0
-        self._gate = _RateGate()
+        self._gate = gate or RateGate()
         self._http = httpx.AsyncClient(
             base_url=base_url,
             headers={

@@ -39,6 +39,8 @@ class AuthMode(StrEnum):
 
 
 DEFAULT_TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"
+# The Intercom-Version sent when connector.yaml sets none: the older of the two versions the probe catalog
+# and the sandbox are checked against (API-NOTES §1), so it is the one most workspaces already accept.
 DEFAULT_API_VERSION = "2.15"
 
 

@@ -14,12 +14,12 @@ from typing import TextIO
 
 import httpx
 
-from validator.formats import Format, render
 from validator.checker import ProgressHook
-from validator.intercom import ApiUrlError, Timeouts, check_api_url
+from validator.formats import Format, render
+from validator.intercom import ApiUrlError, RetryPolicy, Timeouts, check_api_url
 from validator.model import Permission
 from validator.report import ExitCode, Report, Verdict
-from validator.validate import RunOptions, prepare_all, validate
+from validator.validate import DEFAULT_CONCURRENCY, RunOptions, prepare_all, validate
 
 REDACTED = "[REDACTED]"
 
@@ -49,8 +49,9 @@ class ValidateRequest:
     reports: Sequence[str] = ()
     api_url: str | None = None
     token_stdin: bool = False
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY
     timeout: float = 15.0
+    retry_budget: float = 30.0
 
 
 def parse_format(name: str) -> Format:
@@ -74,7 +75,9 @@ def parse_reports(specs: Sequence[str]) -> list[tuple[Format, Path]]:
 
 def read_stdin_token(stream: TextIO) -> str:
     if stream.isatty():
-        raise UsageError("--token-stdin expects the token on standard input (pipe it in; it is never an option)")
+        raise UsageError(
+            "--token-stdin expects the token on standard input (pipe it in; it is never an option)"
+        )
     token = stream.readline().strip()
     if not token:
         raise UsageError("--token-stdin was given but standard input held no token")
@@ -117,6 +120,9 @@ def run_validate(
         stdin_token=token,
         concurrency=request.concurrency,
         timeouts=Timeouts(read=request.timeout),
+        retry=RetryPolicy(
+            max_total_wait=request.retry_budget, max_single_wait=min(10.0, request.retry_budget)
+        ),
         transport_factory=transport_factory,
         progress=_progress(stderr) if stderr.isatty() else None,
     )

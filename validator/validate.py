@@ -16,12 +16,12 @@ import httpx
 from validator import __version__
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker, ProgressHook
-from validator.intercom import IntercomClient, RetryPolicy, Timeouts, check_api_url
-from validator.model import ConnectorSpec
+from validator.intercom import IntercomClient, RateGate, RetryPolicy, Timeouts, check_api_url
+from validator.model import ConnectorSpec, Position
 from validator.report import ConnectorResult, Report, TokenCheck, TokenStatus
 from validator.spec import SpecError, SpecFileError, load_spec
 
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 16
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,7 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
         return Prepared(None, None, _stopped(str(path), str(error)))
     except SpecError as error:
         first = error.problems[0]
-        result = _stopped(str(path), first.format())
-        return Prepared(None, None, result)
+        return Prepared(None, None, _stopped(str(path), first.format(), first.position))
     if stdin_token is not None:
         token: str | None = stdin_token
         source = "standard input"
@@ -77,9 +76,15 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
     return Prepared(spec, token, None)
 
 
-def _stopped(path: str, message: str) -> ConnectorResult:
+def _stopped(path: str, message: str, position: Position | None = None) -> ConnectorResult:
     return ConnectorResult(
-        path=path, name=None, auth_mode=None, token=TokenCheck(TokenStatus.UNKNOWN), workspace=None, error=message
+        path=path,
+        name=None,
+        auth_mode=None,
+        token=TokenCheck(TokenStatus.UNKNOWN),
+        workspace=None,
+        error=message,
+        error_position=position,
     )
 
 
@@ -93,19 +98,22 @@ async def run_checks(
     catalog = catalog or load_catalog()
     limit = asyncio.Semaphore(max(1, options.concurrency))
     checker = Checker(catalog, limit, options.progress)
+    gates: dict[tuple[str, str], RateGate] = {}
 
     async def one(item: Prepared) -> ConnectorResult:
         if item.stopped is not None:
             return item.stopped
         assert item.spec is not None and item.token is not None
         spec = item.spec
+        base_url = base_url_for(spec, catalog, options.api_url)
         client = IntercomClient(
-            base_url_for(spec, catalog, options.api_url),
+            base_url,
             item.token,
-            spec.api_version or catalog.default_api_version,
+            spec.effective_api_version,
             timeouts=options.timeouts,
             retry=options.retry,
             transport=options.transport_factory() if options.transport_factory else None,
+            gate=gates.setdefault((base_url, item.token), RateGate()),
         )
         async with client:
             source = "standard input" if options.stdin_token is not None else spec.auth.token_env

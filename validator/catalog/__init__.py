@@ -81,7 +81,6 @@ class Remediation:
 
 @dataclass(frozen=True)
 class Catalog:
-    default_api_version: str
     hosts: Mapping[Region, str]
     identity_path: str
     identity_body_type: str
@@ -140,7 +139,6 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
             )
     remediation = raw["remediation"]
     return Catalog(
-        default_api_version=raw["default_api_version"],
         hosts={Region(region): url for region, url in raw["hosts"].items()},
         identity_path=raw["identity"]["path"],
         identity_body_type=raw["identity"]["body_type"],

@@ -1,0 +1,162 @@
+"""How answers become verdicts: only an answer the catalog explains can be `granted`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from validator.catalog import load_catalog
+from validator.checker import classify, combine
+from validator.intercom import Answer
+from validator.model import Access, DataType, Permission
+from validator.report import Strength, Verdict
+
+CATALOG = load_catalog()
+
+
+def probe_of(data_type: DataType, access: Access, index: int = 0) -> Any:
+    entry = CATALOG.probes_for(Permission(data_type, access))
+    assert entry is not None
+    return entry.probes[index]
+
+
+def error_body(code: str | None, message: str = "", *, key: str = "code") -> dict[str, Any]:
+    error: dict[str, Any] = {"message": message}
+    if code is not None:
+        error[key] = code
+    return {"type": "error.list", "request_id": "req-1", "errors": [error]}
+
+
+def answer(
+    status: int | None, body: Any = None, *, is_json: bool = True, failure: str | None = None
+) -> Answer:
+    return Answer("GET", "/x", status, body=body, body_is_json=is_json and body is not None, failure=failure)
+
+
+def verdict_of(data_type: DataType, access: Access, reply: Answer) -> tuple[Verdict, Strength | None]:
+    classified = classify(probe_of(data_type, access), reply, CATALOG.common_answers)
+    return classified.verdict, classified.evidence.strength
+
+
+def test_a_200_list_to_a_read_is_proof_of_the_grant() -> None:
+    reply = answer(200, {"type": "list", "data": []})
+    assert verdict_of(DataType.PEOPLE, Access.READ, reply) == (Verdict.GRANTED, Strength.PROOF)
+
+
+def test_a_200_with_the_wrong_body_type_is_not_understood() -> None:
+    reply = answer(200, {"type": "something.else"})
+    assert verdict_of(DataType.PEOPLE, Access.READ, reply)[0] is Verdict.INCONCLUSIVE
+
+
+def test_a_200_html_page_from_a_proxy_is_inconclusive() -> None:
+    reply = Answer("GET", "/contacts", 200, body=None, body_is_json=False)
+    assert verdict_of(DataType.PEOPLE, Access.READ, reply)[0] is Verdict.INCONCLUSIVE
+
+
+def test_a_404_to_a_write_probe_is_only_an_inference() -> None:
+    reply = answer(404, error_body("not_found", "Resource Not Found"))
+    assert verdict_of(DataType.CONVERSATIONS, Access.WRITE, reply) == (Verdict.GRANTED, Strength.INFERENCE)
+
+
+def test_a_404_without_intercoms_error_envelope_is_inconclusive() -> None:
+    reply = answer(404, {"message": "Not Found"})
+    assert verdict_of(DataType.CONVERSATIONS, Access.WRITE, reply)[0] is Verdict.INCONCLUSIVE
+
+
+def test_a_404_html_page_is_never_read_as_a_grant() -> None:
+    reply = Answer("PUT", "/conversations/0", 404, body=None, body_is_json=False)
+    assert verdict_of(DataType.CONVERSATIONS, Access.WRITE, reply)[0] is Verdict.INCONCLUSIVE
+
+
+def test_a_400_with_the_documented_code_to_a_write_probe_is_an_inference() -> None:
+    reply = answer(400, error_body("parameter_invalid", "invalid tag parameters"))
+    assert verdict_of(DataType.TAGS, Access.WRITE, reply) == (Verdict.GRANTED, Strength.INFERENCE)
+
+
+def test_a_400_with_an_unknown_code_is_inconclusive() -> None:
+    reply = answer(400, error_body("something_new"))
+    assert verdict_of(DataType.TAGS, Access.WRITE, reply)[0] is Verdict.INCONCLUSIVE
+
+
+def test_a_200_to_a_write_probe_is_not_explained() -> None:
+    reply = answer(200, {"type": "tag", "id": "1", "name": "x"})
+    assert verdict_of(DataType.TAGS, Access.WRITE, reply)[0] is Verdict.INCONCLUSIVE
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "verdict"),
+    [
+        (401, error_body("token_unauthorized", "Not authorized to access resource"), Verdict.MISSING),
+        (
+            401,
+            error_body("token_unauthorized", key="type"),
+            Verdict.MISSING,
+        ),  # old responses: code under type
+        (
+            403,
+            error_body("forbidden", "You do not have the required scope (read_tags) to access this resource"),
+            Verdict.MISSING,
+        ),
+        (403, error_body("api_plan_restricted", "Active subscription needed."), Verdict.PLAN_RESTRICTED),
+        (403, error_body("forbidden", "The teammate cannot do this"), Verdict.INCONCLUSIVE),
+        (401, error_body("unauthorized", "Access Token Invalid"), Verdict.INCONCLUSIVE),
+        (400, error_body("intercom_version_invalid"), Verdict.UNVERIFIABLE),
+        (429, error_body("rate_limit_exceeded"), Verdict.INCONCLUSIVE),
+        (500, error_body("server_error"), Verdict.INCONCLUSIVE),
+        (503, None, Verdict.INCONCLUSIVE),
+        (302, None, Verdict.INCONCLUSIVE),
+    ],
+)
+def test_common_answers_apply_to_every_probe(status: int, body: Any, verdict: Verdict) -> None:
+    for probe in CATALOG.all_probes():
+        classified = classify(probe, answer(status, body), CATALOG.common_answers)
+        assert classified.verdict is verdict, (probe.method, probe.path)
+
+
+def test_no_answer_at_all_is_inconclusive_and_says_why() -> None:
+    reply = answer(None, failure="timed out")
+    classified = classify(probe_of(DataType.TAGS, Access.READ), reply, CATALOG.common_answers)
+    assert classified.verdict is Verdict.INCONCLUSIVE
+    assert classified.evidence.http_status is None
+    assert classified.evidence.note is not None and "timed out" in classified.evidence.note
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "combined"),
+    [
+        ([Verdict.GRANTED, Verdict.GRANTED], Verdict.GRANTED),
+        ([Verdict.GRANTED, Verdict.MISSING], Verdict.MISSING),
+        ([Verdict.INCONCLUSIVE, Verdict.MISSING], Verdict.MISSING),
+        ([Verdict.GRANTED, Verdict.INCONCLUSIVE], Verdict.INCONCLUSIVE),
+        ([Verdict.PLAN_RESTRICTED, Verdict.INCONCLUSIVE], Verdict.PLAN_RESTRICTED),
+        ([], Verdict.UNVERIFIABLE),
+    ],
+)
+def test_a_permission_is_granted_only_when_every_probe_grants_it(
+    verdicts: list[Verdict], combined: Verdict
+) -> None:
+    assert combine(verdicts) is combined
+
+
+def test_every_granting_rule_on_a_non_2xx_answer_is_marked_inference() -> None:
+    for probe in CATALOG.all_probes():
+        for rule in probe.answers:
+            if rule.verdict is Verdict.GRANTED:
+                expected = Strength.PROOF if rule.status < 300 else Strength.INFERENCE
+                assert rule.strength is expected, (probe.path, rule)
+
+
+def test_write_probes_never_send_a_body_that_could_create_or_upsert() -> None:
+    """TruffleHog #1493 is the cautionary tale: no probe may have a side effect."""
+    forbidden_fields = {("POST", "/tags"): "name", ("POST", "/companies"): "company_id"}
+    for probe in CATALOG.all_probes():
+        if probe.method == "GET":
+            continue
+        field = forbidden_fields.get((probe.method, probe.path))
+        if field is not None:
+            assert field not in (probe.body or {}), probe.path
+        assert "scroll" not in probe.path
+        body = json.dumps(probe.body or {})
+        assert "dG9rOj" not in body

@@ -1,0 +1,178 @@
+"""The HTTP client: headers, retries within bounds, rate-limit hints, no redirects, no token in failures."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from validator.intercom import Answer, ApiUrlError, IntercomClient, RetryPolicy, check_api_url
+
+TOKEN = "dG9rOjcanary-client-token"
+
+
+class Clock:
+    """Records the waits the client asks for instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def run(
+    handler: Callable[[httpx.Request], httpx.Response],
+    *,
+    retry: RetryPolicy | None = None,
+    method: str = "GET",
+    path: str = "/contacts",
+) -> tuple[Answer, Clock, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return handler(request)
+
+    clock = Clock()
+
+    async def go() -> Answer:
+        client = IntercomClient(
+            "https://api.intercom.io",
+            TOKEN,
+            "2.15",
+            retry=retry or RetryPolicy(jitter=0.0),
+            transport=httpx.MockTransport(record),
+            sleep=clock.sleep,
+        )
+        async with client:
+            return await client.request(method, path)
+
+    return asyncio.run(go()), clock, seen
+
+
+def test_every_request_carries_the_bearer_token_accept_and_version_headers() -> None:
+    answer, _, seen = run(lambda request: httpx.Response(200, json={"type": "list"}))
+    headers = seen[0].headers
+    assert headers["authorization"] == f"Bearer {TOKEN}"
+    assert headers["accept"] == "application/json"
+    assert headers["intercom-version"] == "2.15"
+    assert answer.status == 200
+
+
+def test_a_429_is_retried_after_the_retry_after_header() -> None:
+    replies = iter([httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(200, json={})])
+    answer, clock, seen = run(lambda request: next(replies))
+    assert len(seen) == 2 and answer.status == 200
+    assert clock.waits == [2.0]
+
+
+def test_a_429_waits_until_x_ratelimit_reset_when_there_is_no_retry_after() -> None:
+    reset = int(time.time()) + 3
+    replies = iter(
+        [httpx.Response(429, headers={"X-RateLimit-Reset": str(reset)}), httpx.Response(200, json={})]
+    )
+    _, clock, _ = run(lambda request: next(replies))
+    assert len(clock.waits) == 1 and 1.5 < clock.waits[0] <= 3.0
+
+
+def test_a_429_beyond_the_retry_budget_comes_back_as_429() -> None:
+    answer, _, seen = run(lambda request: httpx.Response(429, headers={"Retry-After": "1"}))
+    assert answer.status == 429
+    assert len(seen) == RetryPolicy().attempts
+
+
+def test_a_wait_longer_than_the_cap_is_not_taken() -> None:
+    answer, clock, seen = run(lambda request: httpx.Response(429, headers={"Retry-After": "3600"}))
+    assert answer.status == 429 and len(seen) == 1 and clock.waits == []
+
+
+def test_5xx_answers_back_off_exponentially() -> None:
+    answer, clock, seen = run(lambda request: httpx.Response(503))
+    assert answer.status == 503 and len(seen) == 3
+    assert clock.waits == [0.5, 1.0]
+
+
+def test_the_total_wait_is_capped() -> None:
+    policy = RetryPolicy(attempts=10, jitter=0.0, max_total_wait=2.0)
+    _, clock, seen = run(lambda request: httpx.Response(500), retry=policy)
+    assert sum(clock.waits) <= 2.0
+    assert len(seen) == 3  # 0.5 + 1.0 fit the budget, 2.0 more would not
+
+
+def test_connection_errors_are_retried_then_reported_without_the_token() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    answer, _, seen = run(refuse)
+    assert answer.status is None and len(seen) == 3
+    assert answer.failure is not None and "ConnectError" in answer.failure
+    assert TOKEN not in repr(answer)
+
+
+def test_timeouts_become_an_answer_without_a_status() -> None:
+    def slow(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("read timed out", request=request)
+
+    answer, _, _ = run(slow)
+    assert answer.status is None and answer.failure == "timed out"
+
+
+def test_redirects_are_never_followed_so_the_token_cannot_leave_the_host() -> None:
+    answer, _, seen = run(lambda request: httpx.Response(302, headers={"Location": "https://evil.example/"}))
+    assert [request.url.host for request in seen] == ["api.intercom.io"]
+    assert answer.status == 302
+
+
+def test_a_non_json_body_is_kept_as_not_json() -> None:
+    answer, _, _ = run(lambda request: httpx.Response(200, text="<html>proxy error</html>"))
+    assert answer.body_is_json is False
+
+
+def test_the_request_id_comes_from_the_error_body() -> None:
+    body = {"type": "error.list", "request_id": "abc-123", "errors": [{"code": "not_found", "message": "x"}]}
+    answer, _, _ = run(lambda request: httpx.Response(404, json=body))
+    assert answer.request_id == "abc-123"
+    assert answer.error == ("not_found", "x")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://api.intercom.io", "http://127.0.0.1:8080", "http://localhost:1/", "http://[::1]:9"],
+)
+def test_https_or_loopback_urls_are_accepted(url: str) -> None:
+    assert check_api_url(url) == url.rstrip("/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://api.intercom.io", "http://10.0.0.1", "ftp://x", "api.intercom.io", "https://user:pw@host"],
+)
+def test_plain_http_to_a_remote_host_and_odd_urls_are_refused(url: str) -> None:
+    with pytest.raises(ApiUrlError):
+        check_api_url(url)
+
+
+def test_a_spent_rate_limit_window_holds_the_next_request_until_the_reset() -> None:
+    reset = int(time.time()) + 3
+    headers = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
+    clock = Clock()
+
+    async def go() -> None:
+        client = IntercomClient(
+            "https://api.intercom.io",
+            TOKEN,
+            "2.15",
+            transport=httpx.MockTransport(lambda request: httpx.Response(200, json={}, headers=headers)),
+            sleep=clock.sleep,
+        )
+        async with client:
+            await client.request("GET", "/tags")
+            assert clock.waits == []
+            await client.request("GET", "/tags")
+
+    asyncio.run(go())
+    assert len(clock.waits) == 1 and 1.5 < clock.waits[0] <= 3.0

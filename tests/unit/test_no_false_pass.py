@@ -1,0 +1,133 @@
+"""Property: a permission is never `granted` unless the sandbox grants it, whatever goes wrong on the way;
+and with nothing going wrong, the verdicts are exactly the set arithmetic of declared and granted.
+
+Runs the real checker and client against the sandbox's in-process httpx transport (waits are skipped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from validator.catalog import load_catalog
+from validator.checker import Checker
+from validator.intercom import IntercomClient, RetryPolicy
+from validator.model import (
+    DEFAULT_API_VERSION,
+    Access,
+    Auth,
+    AuthMode,
+    ConnectorSpec,
+    DataType,
+    Permission,
+    Workspace,
+)
+from validator.report import ConnectorResult, Verdict
+from validator.sandbox.app import Sandbox
+from validator.sandbox.config import DEFAULT_CONFIG_PATH, SandboxConfig
+from validator.sandbox.permissions import ROUTES_BY_KEY
+from validator.sandbox.transport import SandboxTransport
+
+# The labels each permission needs, written from API-NOTES §4 for this test alone.
+NEEDS: dict[Permission, set[str]] = {
+    Permission(DataType.PEOPLE, Access.READ): {"Read and list users and companies"},
+    Permission(DataType.PEOPLE, Access.WRITE): {"Write users and companies"},
+    Permission(DataType.COMPANIES, Access.READ): {"Read and list users and companies"},
+    Permission(DataType.COMPANIES, Access.WRITE): {"Write users and companies"},
+    Permission(DataType.CONVERSATIONS, Access.READ): {"Read conversations"},
+    Permission(DataType.CONVERSATIONS, Access.WRITE): {"Write conversations"},
+    Permission(DataType.TEAMS_AND_TEAMMATES, Access.READ): {"Read admins"},
+    Permission(DataType.TEAMS_AND_TEAMMATES, Access.WRITE): {"Update admins"},
+    Permission(DataType.TAGS, Access.READ): {"Read tags"},
+    Permission(DataType.TAGS, Access.WRITE): {"Write tags"},
+    Permission(DataType.WORKSPACE_COUNTS, Access.READ): {"Read counts"},
+    Permission(DataType.DATA_ATTRIBUTES, Access.READ): {"Read and list users and companies"},
+    Permission(DataType.DATA_ATTRIBUTES, Access.WRITE): {"Write data attributes"},
+}
+LABELS = sorted(set().union(*NEEDS.values()))
+ROUTES = sorted(ROUTES_BY_KEY)  # the sandbox's own route keys ("PUT /conversations/{id}")
+TOKEN = "sandbox-property-token"
+DEFAULT_TEXT = DEFAULT_CONFIG_PATH.read_text(encoding="utf-8")
+
+faults = st.lists(
+    st.fixed_dictionaries(
+        {
+            "route": st.sampled_from([*ROUTES, "*"]),
+            "kind": st.sampled_from(["status", "rate_limit", "html", "drop", "truncate"]),
+            "status": st.sampled_from([500, 502, 503, 504]),
+            "times": st.one_of(st.none(), st.integers(1, 3)),
+        }
+    ),
+    max_size=3,
+)
+
+
+def sandbox_with(granted: set[str], fault_list: list[dict[str, Any]], style: str) -> Sandbox:
+    data = yaml.safe_load(DEFAULT_TEXT)
+    data["tokens"].append(
+        {"value": TOKEN, "workspace": "abc12xyz", "admin": "991267459", "permissions": sorted(granted)}
+    )
+    data["workspaces"][0]["missing_permission_style"] = {"default": style}
+    data["faults"] = fault_list
+    return Sandbox(SandboxConfig.from_dict(data))
+
+
+def check(sandbox: Sandbox, declared: list[Permission]) -> ConnectorResult:
+    spec = ConnectorSpec(
+        path="connector.yaml",
+        name="property",
+        workspace=Workspace("abc12xyz", "Acme Support"),
+        auth=Auth(AuthMode.ACCESS_TOKEN),
+        permissions=tuple(declared),
+    )
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    async def go() -> ConnectorResult:
+        catalog = load_catalog()
+        client = IntercomClient(
+            "http://127.0.0.1",
+            TOKEN,
+            DEFAULT_API_VERSION,
+            transport=SandboxTransport(sandbox),
+            retry=RetryPolicy(jitter=0.0),
+            sleep=no_wait,
+        )
+        async with client:
+            return await Checker(catalog, asyncio.Semaphore(4)).check(spec, client, "TOKEN")
+
+    return asyncio.run(go())
+
+
+declared_sets = st.lists(st.sampled_from(sorted(NEEDS, key=str)), min_size=1, unique=True)
+granted_sets = st.sets(st.sampled_from(LABELS))
+styles = st.sampled_from(["token_unauthorized", "forbidden"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(declared=declared_sets, granted=granted_sets, fault_list=faults, style=styles)
+def test_nothing_is_granted_that_the_sandbox_does_not_grant(
+    declared: list[Permission], granted: set[str], fault_list: list[dict[str, Any]], style: str
+) -> None:
+    result = check(sandbox_with(granted, fault_list, style), declared)
+    for permission_result in result.permissions:
+        if permission_result.verdict is Verdict.GRANTED:
+            assert NEEDS[permission_result.permission] <= granted, permission_result
+
+
+@settings(max_examples=100, deadline=None)
+@given(declared=declared_sets, granted=granted_sets, style=styles)
+def test_without_faults_the_verdicts_are_the_set_arithmetic(
+    declared: list[Permission], granted: set[str], style: str
+) -> None:
+    result = check(sandbox_with(granted, [], style), declared)
+    expected = {
+        permission: Verdict.GRANTED if NEEDS[permission] <= granted else Verdict.MISSING
+        for permission in declared
+    }
+    assert {item.permission: item.verdict for item in result.permissions} == expected
