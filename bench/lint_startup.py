@@ -25,7 +25,8 @@ def timed(command: list[str]) -> float:
     done = subprocess.run(command, cwd=REPO, capture_output=True)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
-        raise SystemExit(f"{command[0]} exited {done.returncode}: {done.stdout.decode()} {done.stderr.decode()}")
+        output = (done.stdout + done.stderr).decode()
+        raise SystemExit(f"{command[0]} exited {done.returncode}: {output}")
     return elapsed
 
 
@@ -46,7 +47,8 @@ def main() -> None:
         samples["check-jsonschema"].append(timed(theirs))
     medians = {name: statistics.median(values) for name, values in samples.items()}
     for name, median in medians.items():
-        print(f"{name:26} median {median * 1000:6.1f} ms  (min {min(samples[name]) * 1000:.1f} ms, {runs} runs)")
+        fastest = min(samples[name]) * 1000
+        print(f"{name:26} median {median * 1000:6.1f} ms  (min {fastest:.1f} ms, {runs} runs)")
     ratio = medians["check-jsonschema"] / medians["connector-validator lint"]
     print(f"connector-validator lint is {ratio:.2f}x as fast as check-jsonschema")
 

@@ -76,7 +76,7 @@ def render_text(result: LintResult) -> str:
 
 
 def render_json(result: LintResult) -> str:
-    """The documented machine-readable shape (docs/connector-format.md, "lint --format json").
+    """The documented machine-readable shape (README, "lint --format json").
 
     {"format_version": 1, "files": [{"path", "valid", "error", "problems": [{"line", "col", "message",
     "json_path"}]}]}; `error` is null unless the file could not be read.

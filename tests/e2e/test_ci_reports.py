@@ -1,4 +1,4 @@
-"""Reports where CI systems read them: positions in connector.yaml, many connectors, every format leak-free."""
+"""Reports where CI systems read them: positions in connector.yaml, many connectors, no token anywhere."""
 
 from __future__ import annotations
 

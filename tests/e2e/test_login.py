@@ -1,0 +1,335 @@
+"""`login` end to end: the CLI in a subprocess, the sandbox on loopback, the test as the browser.
+
+The test plays the user's browser: it reads the authorize URL the CLI prints, asks the sandbox's authorize
+page (which answers 302 to the CLI's loopback listener with a code and the state), and follows that redirect
+by hand, optionally tampering with it first.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from validator import oauth
+from validator.sandbox import Sandbox, SandboxConfig, serve
+
+pytestmark = pytest.mark.e2e
+
+CLIENT_ID = "sandbox-oauth-client"
+CLIENT_SECRET = "sandbox-oauth-secret"
+DENYING_CLIENT_ID = "denying-client"
+CLIENT_ENV = {"INTERCOM_CLIENT_ID": CLIENT_ID, "INTERCOM_CLIENT_SECRET": CLIENT_SECRET}
+
+SANDBOX_CONFIG = {
+    "workspaces": [
+        {
+            "id_code": "abc12xyz",
+            "name": "Acme Support",
+            "admins": [{"id": "991267459", "name": "Ciaran Lee", "email": "admin@acme.test"}],
+        }
+    ],
+    "oauth_clients": [
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "redirect_urls": ["http://127.0.0.1/callback"],
+            "workspace": "abc12xyz",
+            "permissions": "all",
+        },
+        {
+            "client_id": DENYING_CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "redirect_urls": ["http://127.0.0.1/callback"],
+            "workspace": "abc12xyz",
+            "permissions": "all",
+            "consent": "deny",
+        },
+    ],
+}
+
+OAUTH_SPEC = """\
+version: 1
+name: oauth-connector
+platform: intercom
+workspace: {id: abc12xyz, name: Acme Support, region: us}
+auth:
+  mode: oauth
+  token_env: INTERCOM_ACCESS_TOKEN
+  client_id_env: INTERCOM_CLIENT_ID
+  client_secret_env: INTERCOM_CLIENT_SECRET
+permissions:
+  people: [read, write]
+  tags: [read, write]
+"""
+
+
+@dataclass(frozen=True)
+class Finished:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    """This module's sandbox (the suite's conftest fails any test during which it records a mutation)."""
+    return Sandbox(SandboxConfig.from_dict(SANDBOX_CONFIG))
+
+
+@pytest.fixture
+def api_url(sandbox: Sandbox) -> Iterator[str]:
+    with serve(sandbox) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> Path:
+    path = tmp_path / "connector.yaml"
+    path.write_text(OAUTH_SPEC, encoding="utf-8")
+    return path
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("INTERCOM_")}
+    return {**env, **CLIENT_ENV, **extra}
+
+
+class LoginProcess:
+    """`connector-validator login … --no-browser` running in a subprocess."""
+
+    def __init__(self, *args: str, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "validator", "login", *args, "--no-browser"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._stdout_seen: list[str] = []
+
+    def authorize_url(self) -> str:
+        """The URL the CLI tells the user to open (read from stdout, line by line, as a user would)."""
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._stdout_seen.append(line)
+            if line.startswith("http"):
+                return line.strip()
+        pytest.fail(f"login printed no authorize URL: {self.finish()}")
+
+    def finish(self, timeout: float = 15) -> Finished:
+        stdout, stderr = self.process.communicate(timeout=timeout)
+        return Finished(self.process.returncode, "".join(self._stdout_seen) + stdout, stderr)
+
+
+def consent(authorize_url: str) -> str:
+    """What the browser does on the authorize page: the sandbox answers 302 to the CLI's listener."""
+    answer = httpx.get(authorize_url, follow_redirects=False)
+    assert answer.status_code == 302, answer.text
+    return answer.headers["location"]
+
+
+def with_param(url: str, name: str, change: Callable[[str], str]) -> str:
+    parts = urlsplit(url)
+    query = {key: values[0] for key, values in parse_qs(parts.query, keep_blank_values=True).items()}
+    query[name] = change(query[name])
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def issued_token(sandbox: Sandbox) -> str:
+    issued = [token for token in sandbox.accepted_tokens() if token.name.startswith("OAuth:")]
+    assert len(issued) == 1
+    return issued[0].value
+
+
+def run_cli(*args: str, env: dict[str, str]) -> Finished:
+    done = subprocess.run(
+        [sys.executable, "-m", "validator", *args], env=env, capture_output=True, text=True, timeout=20
+    )
+    return Finished(done.returncode, done.stdout, done.stderr)
+
+
+def test_login_saves_a_private_token_file_that_validates_and_never_shows_the_token(
+    sandbox: Sandbox, api_url: str, spec: Path, tmp_path: Path
+) -> None:
+    saved = tmp_path / "token"
+    login = LoginProcess(str(spec), "--api-url", api_url, "--save", str(saved), "--timeout", "10", env=_env())
+
+    callback = consent(login.authorize_url())
+    page = httpx.get(callback)
+    finished = login.finish()
+
+    assert finished.code == 0, finished.output
+    assert page.status_code == 200 and "close this tab" in page.text
+    token = issued_token(sandbox)
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert saved.read_text(encoding="utf-8").strip() == token
+    assert "Result: PASS" in finished.stdout
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    for secret in (token, code, CLIENT_SECRET):
+        assert secret not in finished.output
+    validated = run_cli("validate", str(spec), "--api-url", api_url, env=_env(INTERCOM_ACCESS_TOKEN=token))
+    assert validated.code == 0, validated.output
+
+
+def test_print_token_shows_the_token_once_on_stdout_and_nowhere_else(
+    sandbox: Sandbox, api_url: str, spec: Path
+) -> None:
+    login = LoginProcess(str(spec), "--api-url", api_url, "--print-token", "--timeout", "10", env=_env())
+
+    httpx.get(consent(login.authorize_url()))
+    finished = login.finish()
+
+    assert finished.code == 0, finished.output
+    token = issued_token(sandbox)
+    assert finished.stdout.count(token) == 1
+    assert f"Access token: {token}\n" in finished.stdout
+    assert token not in finished.stderr
+
+
+def test_the_code_is_exchanged_exactly_as_received_even_when_it_ends_in_padding(
+    sandbox: Sandbox, api_url: str, spec: Path
+) -> None:
+    # The sandbox's codes cycle through base64 paddings "==", "=" and none: three logins cover all of them.
+    endings: set[str] = set()
+    for _ in range(3):
+        login = LoginProcess(str(spec), "--api-url", api_url, "--timeout", "10", env=_env())
+        callback = consent(login.authorize_url())
+        endings.add(parse_qs(urlsplit(callback).query)["code"][0][-2:].count("=") * "=")
+        httpx.get(callback)
+        finished = login.finish()
+        assert finished.code == 0, finished.output
+    assert endings == {"", "=", "=="}
+
+
+def test_denied_consent_exits_with_its_own_code(sandbox: Sandbox, api_url: str, spec: Path) -> None:
+    env = _env(INTERCOM_CLIENT_ID=DENYING_CLIENT_ID)
+    login = LoginProcess(str(spec), "--api-url", api_url, "--timeout", "10", env=env)
+
+    page = httpx.get(consent(login.authorize_url()))
+    finished = login.finish()
+
+    assert finished.code == oauth.EXIT_DENIED
+    assert finished.stderr.strip().splitlines()[-1] == (
+        "connector-validator: error: the app was not authorized: consent was denied in the browser"
+    )
+    assert page.status_code == 400 and "close this tab" in page.text
+
+
+def test_a_callback_with_a_wrong_state_is_refused_and_nothing_is_exchanged(
+    sandbox: Sandbox, api_url: str, spec: Path
+) -> None:
+    login = LoginProcess(str(spec), "--api-url", api_url, "--timeout", "10", env=_env())
+
+    forged = with_param(consent(login.authorize_url()), "state", lambda state: "x" + state[1:])
+    httpx.get(forged)
+    finished = login.finish()
+
+    assert finished.code == oauth.EXIT_STATE
+    assert "state is missing or does not match" in finished.stderr
+    assert not [entry for entry in sandbox.log.entries if entry.path == "/auth/eagle/token"]
+
+
+def test_a_code_intercom_does_not_know_ends_with_the_unauthorized_code_exit(
+    sandbox: Sandbox, api_url: str, spec: Path
+) -> None:
+    login = LoginProcess(str(spec), "--api-url", api_url, "--timeout", "10", env=_env())
+
+    tampered = with_param(consent(login.authorize_url()), "code", lambda code: "AAAA" + code[4:])
+    httpx.get(tampered)
+    finished = login.finish()
+
+    assert finished.code == oauth.EXIT_CODE_REJECTED
+    assert "401 Unauthorized Code" in finished.stderr
+    assert "AAAA" not in finished.output
+
+
+def test_no_callback_before_the_timeout_exits_with_the_timeout_code(api_url: str, spec: Path) -> None:
+    login = LoginProcess(str(spec), "--api-url", api_url, "--timeout", "0.3", env=_env())
+
+    login.authorize_url()
+    finished = login.finish()
+
+    assert finished.code == oauth.EXIT_TIMEOUT
+    assert "no authorization arrived within 0.3 s" in finished.stderr
+
+
+def test_an_unreachable_token_endpoint_exits_with_the_network_code(
+    sandbox: Sandbox, api_url: str, spec: Path
+) -> None:
+    with socket.socket() as placeholder:  # a port that was free a moment ago: nothing listens there
+        placeholder.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{placeholder.getsockname()[1]}"
+    args = ("--api-url", dead, "--authorize-url", api_url, "--timeout", "10")
+    login = LoginProcess(str(spec), *args, env=_env())
+
+    httpx.get(consent(login.authorize_url()))
+    finished = login.finish()
+
+    assert finished.code == oauth.EXIT_NETWORK
+    assert f"cannot reach {dead}/auth/eagle/token" in finished.stderr
+
+
+def test_save_refuses_a_symbolic_link_before_asking_for_consent(spec: Path, tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    link = tmp_path / "token"
+    link.symlink_to(target)
+
+    finished = run_cli("login", str(spec), "--no-browser", "--save", str(link), "--force", env=_env())
+
+    assert finished.code == 2
+    assert "is a symbolic link" in finished.stderr
+    assert "http" not in finished.stdout  # no authorize URL: the flow never started
+    assert not target.exists()
+
+
+def test_missing_client_keys_in_connector_yaml_are_a_usage_error_naming_them(tmp_path: Path) -> None:
+    spec = tmp_path / "connector.yaml"
+    spec.write_text(OAUTH_SPEC.replace("  client_secret_env: INTERCOM_CLIENT_SECRET\n", ""), encoding="utf-8")
+
+    finished = run_cli("login", str(spec), "--no-browser", env=_env())
+
+    assert finished.code == 2
+    assert "auth has no client_secret_env" in finished.stderr
+    assert len(finished.stderr.strip().splitlines()) == 1
+
+
+def test_access_token_mode_explains_where_the_token_comes_from(tmp_path: Path) -> None:
+    spec = tmp_path / "connector.yaml"
+    spec.write_text(OAUTH_SPEC.replace("mode: oauth", "mode: access_token"), encoding="utf-8")
+
+    finished = run_cli("login", str(spec), env=_env())
+
+    assert finished.code == 0
+    assert "Developer Hub → your app → Configure → Authentication" in finished.stdout
+    assert "INTERCOM_ACCESS_TOKEN" in finished.stdout
+
+
+def test_help_documents_every_failure_exit_code() -> None:
+    from typer.testing import CliRunner
+
+    from validator.cli import app
+
+    help_text = " ".join(CliRunner().invoke(app, ["login", "--help"]).output.split())
+    for code in (
+        oauth.EXIT_TIMEOUT,
+        oauth.EXIT_DENIED,
+        oauth.EXIT_STATE,
+        oauth.EXIT_CODE_REJECTED,
+        oauth.EXIT_NETWORK,
+        oauth.EXIT_UNEXPECTED,
+    ):
+        assert f" {code} " in help_text

@@ -1,0 +1,148 @@
+"""`plan`: what `validate` would send, shown offline, without a token, without httpx, without a socket."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from validator.catalog import load_catalog
+from validator.plan import PlanError, plan_file
+from validator.spec import load_spec
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "connector.yaml"  # declares every data type, read and write
+
+SOME_PERMISSIONS = """\
+version: 1
+name: partial
+platform: intercom
+workspace: {id: eu34wksp, region: eu}
+auth: {mode: access_token}
+api_version: "2.16"
+permissions:
+  conversations: [write]
+  teams_and_teammates: [read]
+"""
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("plan opened a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.fixture
+def partial(tmp_path: Path) -> Path:
+    path = tmp_path / "connector.yaml"
+    path.write_text(SOME_PERMISSIONS, encoding="utf-8")
+    return path
+
+
+def test_text_plan_names_every_request_of_every_declared_permission_after_the_identity_check(
+    no_network: None,
+) -> None:
+    text = plan_file(EXAMPLE)
+
+    catalog = load_catalog()
+    identity_at = text.index("GET /me")
+    for permission in load_spec(EXAMPLE).permissions:
+        entry = catalog.probes_for(permission)
+        assert entry is not None
+        assert f". {permission} (Developer Hub: " in text
+        for probe in entry.probes:
+            request_at = text.index(f"{probe.method} {probe.target}\n")
+            assert request_at > identity_at
+            assert f"safe because: {probe.why_safe}" in text
+            if probe.body is not None:
+                assert f"body: {json.dumps(probe.body)}" in text
+
+
+def test_text_plan_says_what_each_answer_would_mean_and_how_strong_the_evidence_is(partial: Path) -> None:
+    text = plan_file(partial)
+
+    assert "PUT /conversations/0\n" in text
+    assert "404 → granted (inference): past the permission check: the conversation does not exist" in text
+    assert "evidence when granted: inference" in text
+    assert "GET /admins\n" in text and "GET /teams\n" in text
+    assert "200 with a body of type admin.list → granted (proof)" in text
+    assert "401 token_unauthorized → missing (proof)" in text  # a common answer
+    assert "https://api.eu.intercom.io" in text and "Intercom-Version 2.16" in text
+    assert "GET /contacts" not in text  # people is not declared
+
+
+def test_json_plan_lists_the_declared_permissions_with_their_requests_and_answer_rules(partial: Path) -> None:
+    document = json.loads(plan_file(partial, "json"))
+
+    assert document["identity"]["path"] == "/me"
+    assert [(p["data_type"], p["access"]) for p in document["permissions"]] == [
+        ("conversations", "write"),
+        ("teams_and_teammates", "read"),
+    ]
+    write, read = document["permissions"]
+    assert write["requests"] == [
+        {
+            "method": "PUT",
+            "target": "/conversations/0",
+            "body": {"read": True},
+            "why_safe": write["requests"][0]["why_safe"],
+            "labels": ["Write conversations"],
+            "strength": "inference",
+            "answers": write["requests"][0]["answers"],
+        }
+    ]
+    assert {"status": 404, "verdict": "granted", "strength": "inference"}.items() <= write["requests"][0][
+        "answers"
+    ][0].items()
+    assert [request["target"] for request in read["requests"]] == ["/admins", "/teams"]
+    assert {rule["verdict"] for rule in document["common_answers"]} >= {"missing", "plan_restricted"}
+
+
+def test_an_invalid_connector_yaml_is_a_one_line_plan_error(tmp_path: Path) -> None:
+    path = tmp_path / "connector.yaml"
+    path.write_text(SOME_PERMISSIONS.replace("mode: access_token", "mode: password"), encoding="utf-8")
+
+    with pytest.raises(PlanError) as raised:
+        plan_file(path)
+
+    assert str(raised.value).startswith(f"{path}:")
+    assert "\n" not in str(raised.value)
+
+
+def test_plan_runs_without_token_httpx_or_sockets_as_a_command(partial: Path) -> None:
+    # A fresh interpreter, so that nothing another test imported can hide an import of httpx.
+    script = textwrap.dedent(
+        """
+        import socket, sys, runpy
+        def refuse(*args, **kwargs):
+            raise SystemExit("plan opened a network connection")
+        socket.socket.connect = refuse
+        socket.create_connection = refuse
+        sys.argv = ["connector-validator", "plan", sys.argv[1]]
+        try:
+            runpy.run_module("validator", run_name="__main__")
+        except SystemExit as done:
+            code = done.code
+        print("httpx imported:", "httpx" in sys.modules, file=sys.stderr)
+        sys.exit(code)
+        """
+    )
+    env = {key: value for key, value in os.environ.items() if not key.startswith("INTERCOM_")}
+
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(partial)], env=env, capture_output=True, text=True, timeout=30
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "PUT /conversations/0" in done.stdout
+    assert "httpx imported: False" in done.stderr
