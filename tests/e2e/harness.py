@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "connector.yaml"
 SCHEMAS = REPO / "tests" / "data" / "schemas"
 # Every `validate` run of the end-to-end tests also writes these reports, which are checked against the
-# official schemas of their formats and scanned for tokens.
+# schemas of their formats (the official ones for JUnit and SARIF, ours for JSON) and scanned for tokens.
 SIDE_REPORTS = ("junit", "sarif", "github", "markdown", "json")
 
 # Looks like a real Intercom token (base64 of "tok:…"); must never be printed or written anywhere.
@@ -116,9 +116,16 @@ def sarif_validator() -> jsonschema.Draft4Validator:
     return jsonschema.Draft4Validator(schema)
 
 
+@functools.cache
+def report_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads((REPO / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
 def check_side_reports(reports: Mapping[str, str]) -> None:
     junit_schema().validate(reports["junit"])
     sarif_validator().validate(json.loads(reports["sarif"]))
+    report_validator().validate(json.loads(reports["json"]))
 
 
 def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
