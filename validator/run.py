@@ -19,7 +19,7 @@ from validator.formats import Format, render
 from validator.intercom import ApiUrlError, RetryPolicy, Timeouts, check_api_url
 from validator.model import Permission
 from validator.report import ExitCode, Report, Verdict
-from validator.validate import DEFAULT_CONCURRENCY, RunOptions, prepare_all, validate
+from validator.validate import DEFAULT_CONCURRENCY, RunOptions, prepare_all, token_problem, validate
 
 REDACTED = "[REDACTED]"
 
@@ -81,6 +81,9 @@ def read_stdin_token(stream: TextIO) -> str:
     token = stream.readline().strip()
     if not token:
         raise UsageError("--token-stdin was given but standard input held no token")
+    problem = token_problem(token)
+    if problem is not None:
+        raise UsageError(f"the token from standard input is not usable: {problem}")
     return token
 
 

@@ -137,6 +137,7 @@ def _check_options(request: InitRequest) -> None:
 
 def _token(request: InitRequest, environ: Mapping[str, str], stdin: TextIO) -> str:
     from validator.run import UsageError, read_stdin_token
+    from validator.validate import token_problem
 
     if request.token_stdin:
         try:
@@ -150,6 +151,9 @@ def _token(request: InitRequest, environ: Mapping[str, str], stdin: TextIO) -> s
             "(or name another variable with --token-env, or pipe the token in with --token-stdin)",
             EXIT_USAGE,
         )
+    problem = token_problem(token)
+    if problem is not None:
+        raise InitError(f"the token from {request.token_env} is not usable: {problem}; check it", EXIT_USAGE)
     return token
 
 

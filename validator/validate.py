@@ -59,11 +59,15 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
     else:
         token = environ.get(spec.auth.token_env, "").strip() or None
         source = spec.auth.token_env
+    message: str | None = None
     if token is None:
         message = (
             f"the environment variable {spec.auth.token_env} (auth.token_env) is not set or empty; "
             "set it to the Intercom token, e.g. from a CI secret, or pass the token with --token-stdin"
         )
+    elif (problem := token_problem(token)) is not None:
+        message = f"the token from {source} is not usable: {problem}; check the secret"
+    if message is not None:
         result = ConnectorResult(
             path=spec.path,
             name=spec.name,
@@ -74,6 +78,23 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
         )
         return Prepared(spec, None, result)
     return Prepared(spec, token, None)
+
+
+MIN_TOKEN_LENGTH = 16  # Intercom tokens are about 60 characters; anything this short is a wiring mistake
+MAX_TOKEN_LENGTH = 4096
+
+
+def token_problem(token: str) -> str | None:
+    """Why `token` cannot be an Intercom token, in words that never repeat it; None when it may be one.
+
+    Refusing short values also keeps the output scrubber meaningful: replacing a one-letter "token"
+    everywhere would mangle every report.
+    """
+    if not MIN_TOKEN_LENGTH <= len(token) <= MAX_TOKEN_LENGTH:
+        return f"it is {len(token)} characters long (expected {MIN_TOKEN_LENGTH} to {MAX_TOKEN_LENGTH})"
+    if not all("!" <= character <= "~" for character in token):
+        return "it contains spaces, control or non-ASCII characters"
+    return None
 
 
 def _stopped(path: str, message: str, position: Position | None = None) -> ConnectorResult:

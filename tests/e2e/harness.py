@@ -26,6 +26,7 @@ import yaml
 from validator.sandbox.app import Sandbox
 from validator.sandbox.config import DEFAULT_CONFIG_PATH, SandboxConfig
 from validator.sandbox.server import serve
+from validator.validate import MIN_TOKEN_LENGTH
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "connector.yaml"
@@ -168,9 +169,11 @@ def run_cli(
     if (side and completed.returncode != 2) or reports:  # usage errors stop before any report
         assert reports.keys() == side.keys(), f"missing side reports: {side.keys() - reports.keys()}"
         check_side_reports(reports)
-    secrets = {CANARY} | {value for name, value in environment.items() if "TOKEN" in name and value}
+    # Values shorter than a token can be are refused by the tool (and "x" is in any text): not scanned for.
+    secrets = {CANARY} | {value for name, value in environment.items() if "TOKEN" in name}
     if stdin:
         secrets.add(stdin.strip())
+    secrets = {secret for secret in secrets if len(secret) >= MIN_TOKEN_LENGTH}
     outputs = {"stdout": run.stdout, "stderr": run.stderr, **run.reports}
     for file in files or []:
         if file.exists():

@@ -55,15 +55,15 @@ SANDBOX_CONFIG = {
         },
     ],
     "tokens": [
-        {"value": "init-full-access", "workspace": "abc12xyz", "permissions": "all"},
-        {"value": "init-readers", "workspace": "abc12xyz", "permissions": READERS},
+        {"value": "sandbox-init-full-access", "workspace": "abc12xyz", "permissions": "all"},
+        {"value": "sandbox-init-readers", "workspace": "abc12xyz", "permissions": READERS},
         {
-            "value": "init-eu-conversations-tags",
+            "value": "sandbox-init-eu-conversations-tags",
             "workspace": "eu34wksp",
             "permissions": CONVERSATIONS_AND_TAGS,
         },
-        {"value": "init-nothing", "workspace": "abc12xyz", "permissions": "none"},
-        {"value": "init-revoked", "workspace": "abc12xyz", "permissions": "all", "status": "revoked"},
+        {"value": "sandbox-init-nothing", "workspace": "abc12xyz", "permissions": "none"},
+        {"value": "sandbox-init-revoked", "workspace": "abc12xyz", "permissions": "all", "status": "revoked"},
     ],
 }
 
@@ -105,14 +105,14 @@ def cli(*args: str, token: str | None = None, cwd: Path | None = None) -> Finish
 @pytest.mark.parametrize(
     ("token", "region", "expected"),
     [
-        ("init-full-access", Region.US, EVERY_PERMISSION),
+        ("sandbox-init-full-access", Region.US, EVERY_PERMISSION),
         (
-            "init-readers",
+            "sandbox-init-readers",
             Region.US,
             {P(d, R) for d in DataType},
         ),
         (
-            "init-eu-conversations-tags",
+            "sandbox-init-eu-conversations-tags",
             Region.EU,
             {
                 P(DataType.CONVERSATIONS, R),
@@ -147,7 +147,7 @@ def test_init_declares_exactly_what_the_token_has_and_the_file_then_validates(
 def test_permissions_the_token_lacks_are_only_mentioned_in_comments(api_url: str, tmp_path: Path) -> None:
     output = tmp_path / "connector.yaml"
 
-    assert cli("init", "--api-url", api_url, "-o", str(output), token="init-readers").code == 0
+    assert cli("init", "--api-url", api_url, "-o", str(output), token="sandbox-init-readers").code == 0
 
     text = output.read_text(encoding="utf-8")
     assert '#   tags: [write]: missing, the token does not have it; Developer Hub: "Write tags"' in text
@@ -158,7 +158,7 @@ def test_oauth_mode_names_the_client_variables_login_needs(api_url: str, tmp_pat
     output = tmp_path / "connector.yaml"
 
     written = cli(
-        "init", "--api-url", api_url, "-o", str(output), "--mode", "oauth", token="init-full-access"
+        "init", "--api-url", api_url, "-o", str(output), "--mode", "oauth", token="sandbox-init-full-access"
     )
 
     assert written.code == 0, written.stderr
@@ -174,18 +174,18 @@ def test_init_refuses_to_overwrite_an_existing_file_unless_forced(api_url: str, 
     output = tmp_path / "connector.yaml"
     output.write_text("# mine\n", encoding="utf-8")
 
-    refused = cli("init", "--api-url", api_url, "-o", str(output), token="init-full-access")
+    refused = cli("init", "--api-url", api_url, "-o", str(output), token="sandbox-init-full-access")
 
     assert refused.code == 2
     assert "already exists; pass --force" in refused.stderr
     assert output.read_text(encoding="utf-8") == "# mine\n"
-    forced = cli("init", "--api-url", api_url, "-o", str(output), "--force", token="init-full-access")
+    forced = cli("init", "--api-url", api_url, "-o", str(output), "--force", token="sandbox-init-full-access")
     assert forced.code == 0, forced.stderr
     assert load_spec(output).workspace.id == "abc12xyz"
 
 
 def test_the_default_output_is_connector_yaml_in_the_current_directory(api_url: str, tmp_path: Path) -> None:
-    written = cli("init", "--api-url", api_url, "--name", "my-sync", token="init-readers", cwd=tmp_path)
+    written = cli("init", "--api-url", api_url, "--name", "my-sync", token="sandbox-init-readers", cwd=tmp_path)
 
     assert written.code == 0, written.stderr
     assert load_spec(tmp_path / "connector.yaml").name == "my-sync"
@@ -195,8 +195,8 @@ def test_the_default_output_is_connector_yaml_in_the_current_directory(api_url: 
     ("token", "code", "message"),
     [
         (None, 2, "INTERCOM_ACCESS_TOKEN is not set or empty"),
-        ("init-revoked", 3, "Intercom rejected the token"),
-        ("init-nothing", 1, "granted none of the permissions"),
+        ("sandbox-init-revoked", 3, "Intercom rejected the token"),
+        ("sandbox-init-nothing", 1, "granted none of the permissions"),
     ],
     ids=["token-unset", "token-rejected", "nothing-granted"],
 )

@@ -231,3 +231,21 @@ def test_no_write_probe_of_a_full_run_changes_data() -> None:
         writes = [entry for entry in world.sandbox.log.entries if entry.method != "GET"]
     assert {entry.status for entry in writes} <= {200, 400, 404}
     assert all(entry.status != 200 or entry.path == "/companies/list" for entry in writes)
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("x", "1 characters long"),
+        ("has spaces in the middle of it", "spaces"),
+        ("tok\u00e9n-0123456789abcdef", "non-ASCII"),
+    ],
+)
+def test_a_value_that_cannot_be_a_token_is_refused_before_any_request(value: str, why: str) -> None:
+    with served() as world:
+        run = run_cli(
+            "validate", str(EXAMPLE), env={"INTERCOM_ACCESS_TOKEN": value, "INTERCOM_API_URL": world.base_url}
+        )
+        sent = world.paths_sent()
+    assert run.code == 2 and why in run.stdout and "not usable" in run.stdout
+    assert sent == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from validator.report import (
     ConnectorResult,
     ExitCode,
@@ -12,6 +14,8 @@ from validator.report import (
     WorkspaceIdentity,
     WorkspaceStatus,
 )
+
+WIDTH = 100  # prose is wrapped; table rows are not, so that each stays one greppable line
 
 _VERDICT_SHOWN = {
     Verdict.GRANTED: "granted",
@@ -61,7 +65,9 @@ def _token_line(connector: ConnectorResult) -> str:
     if token.status is TokenStatus.REJECTED:
         return (
             f"token:      REJECTED by Intercom{source}: GET /me → 401 {token.error_code or ''}".rstrip()
-            + "; no permission was probed"
+            + "; no permission was probed.\n"
+            "            Check that the secret holds the current token; a revoked or regenerated token must be"
+            " replaced."
         )
     if token.status is TokenStatus.MISSING:
         return f"token:      MISSING: {token.message}"
@@ -121,17 +127,21 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
         lines += ["", f"To fix: in {connector.where_to_fix or 'Developer Hub'}, tick:"]
         lines += [f'  [ ] "{label}"' for label in labels]
         if connector.after_change:
-            lines.append(f"then {connector.after_change}.")
+            lines += _wrapped(f"then {connector.after_change}.", indent="")
     for verdict, heading in (
         (Verdict.PLAN_RESTRICTED, "Plan-restricted (no permission fixes this):"),
         (Verdict.INCONCLUSIVE, "Could not be decided:"),
         (Verdict.UNVERIFIABLE, "Cannot be verified by a safe request:"),
     ):
         found = [result for result in connector.permissions if result.verdict is verdict]
-        if found:
-            lines += ["", heading]
+        if not found:
+            continue
+        lines += ["", heading]
+        if all(not result.evidence for result in found):
+            lines.append(f"  {len(found)} permission(s) not probed, since GET /me gave no trustworthy answer")
+        else:
             lines += [f"  {result.data_type}:{result.access}: {_why(result)}" for result in found]
-            lines.append(f"  {found[0].remediation}")
+        lines += _wrapped(found[0].remediation or "")
     workspace = connector.workspace
     if workspace is not None and workspace.status is WorkspaceStatus.MISMATCH:
         lines += [
@@ -140,6 +150,10 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
             "declared workspace, or correct `workspace` in connector.yaml.",
         ]
     return lines
+
+
+def _wrapped(text: str, indent: str = "  ") -> list[str]:
+    return textwrap.wrap(text, width=WIDTH, initial_indent=indent, subsequent_indent=indent)
 
 
 def _why(result: PermissionResult) -> str:
