@@ -185,7 +185,8 @@ def test_init_refuses_to_overwrite_an_existing_file_unless_forced(api_url: str, 
 
 
 def test_the_default_output_is_connector_yaml_in_the_current_directory(api_url: str, tmp_path: Path) -> None:
-    written = cli("init", "--api-url", api_url, "--name", "my-sync", token="sandbox-init-readers", cwd=tmp_path)
+    token = "sandbox-init-readers"
+    written = cli("init", "--api-url", api_url, "--name", "my-sync", token=token, cwd=tmp_path)
 
     assert written.code == 0, written.stderr
     assert load_spec(tmp_path / "connector.yaml").name == "my-sync"

@@ -66,8 +66,8 @@ def _token_line(connector: ConnectorResult) -> str:
         return (
             f"token:      REJECTED by Intercom{source}: GET /me → 401 {token.error_code or ''}".rstrip()
             + "; no permission was probed.\n"
-            "            Check that the secret holds the current token; a revoked or regenerated token must be"
-            " replaced."
+            "            Check that the secret holds the current token; a revoked or regenerated token"
+            " must be replaced."
         )
     if token.status is TokenStatus.MISSING:
         return f"token:      MISSING: {token.message}"
