@@ -54,7 +54,10 @@ def is_loopback(host: str) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Bounded retries: at most `attempts` tries, and never more than `max_total_wait` seconds of waiting."""
+    """Bounded retries: at most `attempts` tries, and no request waits more than `max_total_wait` seconds.
+
+    Requests run concurrently, so the budget of each one also bounds the wall time a run spends waiting.
+    """
 
     attempts: int = 3
     backoff_base: float = 0.5  # first wait after a 5xx or connection error; doubles each time
@@ -119,10 +122,9 @@ class RateGate:
     def __init__(self) -> None:
         self._resume_at = 0.0
 
-    async def wait(self, sleep: Callable[[float], Awaitable[None]]) -> None:
-        delay = self._resume_at - time.time()
-        if delay > 0:
-            await sleep(delay)
+    def delay(self) -> float:
+        """Seconds until the spent window resets; 0 when requests may go now."""
+        return max(0.0, self._resume_at - time.time())
 
     def observe(self, headers: httpx.Headers) -> None:
         remaining, reset = headers.get("x-ratelimit-remaining"), headers.get("x-ratelimit-reset")
@@ -153,7 +155,6 @@ class IntercomClient:
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._waited = 0.0
         self._gate = gate or RateGate()
         self._http = httpx.AsyncClient(
             base_url=base_url,
@@ -183,10 +184,15 @@ class IntercomClient:
         body: Mapping[str, Any] | None = None,
     ) -> Answer:
         """Send one request with bounded retries; never raises for network or HTTP trouble."""
-        attempt = 0
+        attempt, waited = 0, 0.0
         while True:
             attempt += 1
-            await self._gate.wait(self._sleep)
+            held = self._gate.delay()
+            if held > 0:
+                if not self._can_wait(held, waited):
+                    failure = f"rate limited: the window resets in {held:.0f} s, beyond the retry budget"
+                    return Answer(method, path, None, attempts=attempt - 1, failure=failure)
+                waited += await self._pause(held)
             try:
                 response = await self._http.request(method, path, params=query, json=body)
                 content = await response.aread()
@@ -198,15 +204,15 @@ class IntercomClient:
                 response = None
             if response is None:
                 wait = self._backoff(attempt)
-                if attempt < self._retry.attempts and self._can_wait(wait):
-                    await self._pause(wait)
+                if attempt < self._retry.attempts and self._can_wait(wait, waited):
+                    waited += await self._pause(wait)
                     continue
                 return Answer(method, path, None, attempts=attempt, failure=failure)
             self._gate.observe(response.headers)
             if response.status_code in RETRYABLE_STATUSES and attempt < self._retry.attempts:
                 wait = self._wait_for(response, attempt)
-                if self._can_wait(wait):
-                    await self._pause(wait)
+                if self._can_wait(wait, waited):
+                    waited += await self._pause(wait)
                     continue
             return _answer(method, path, response, content, attempt)
 
@@ -220,13 +226,14 @@ class IntercomClient:
                 return hinted
         return self._backoff(attempt)
 
-    def _can_wait(self, wait: float) -> bool:
-        return wait <= self._retry.max_single_wait and self._waited + wait <= self._retry.max_total_wait
+    def _can_wait(self, wait: float, waited: float) -> bool:
+        return wait <= self._retry.max_single_wait and waited + wait <= self._retry.max_total_wait
 
-    async def _pause(self, wait: float) -> None:
+    async def _pause(self, wait: float) -> float:
+        """Sleep `wait` seconds plus jitter; the time slept."""
         wait += random.uniform(0, self._retry.jitter)
-        self._waited += wait
         await self._sleep(wait)
+        return wait
 
 
 def _hinted_wait(headers: httpx.Headers) -> float | None:

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -467,14 +467,10 @@ def _announce(request: LoginRequest, token: str, stdout: TextIO, scrub: Scrubber
 def _check(spec: ConnectorSpec, token: str, api_url: str | None) -> Report:
     import asyncio
 
-    from validator.validate import Prepared, RunOptions, run_checks
+    from validator.validate import Ready, RunOptions, run_checks
 
-    report = asyncio.run(run_checks([Prepared(spec, token, None)], RunOptions(api_url=api_url)))
-    # The token came from the OAuth exchange, not from auth.token_env: say so in the report.
-    connectors = tuple(
-        replace(result, token=replace(result.token, env="login")) for result in report.connectors
-    )
-    return replace(report, connectors=connectors)
+    # The token came from the OAuth exchange, not from auth.token_env: the report says so.
+    return asyncio.run(run_checks([Ready(spec, token, "login")], RunOptions(api_url=api_url)))
 
 
 __all__ = [

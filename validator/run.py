@@ -19,7 +19,7 @@ from validator.formats import Format, render
 from validator.intercom import ApiUrlError, RetryPolicy, Timeouts, check_api_url
 from validator.model import Permission
 from validator.report import ExitCode, Report, Verdict
-from validator.validate import DEFAULT_CONCURRENCY, RunOptions, prepare_all, token_problem, validate
+from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, token_problem, validate
 
 REDACTED = "[REDACTED]"
 
@@ -117,10 +117,9 @@ def run_validate(
         return int(ExitCode.USAGE)
 
     prepared = prepare_all(request.paths, environ, token)
-    scrub = Scrubber([item.token for item in prepared if item.token])
+    scrub = Scrubber([item.token for item in prepared if isinstance(item, Ready)])
     options = RunOptions(
         api_url=api_url,
-        stdin_token=token,
         concurrency=request.concurrency,
         timeouts=Timeouts(read=request.timeout),
         retry=RetryPolicy(

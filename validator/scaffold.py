@@ -165,7 +165,7 @@ async def probe_token(
     """Identify the token's workspace, then probe every permission of the catalog with it."""
     from validator.catalog import load_catalog
     from validator.intercom import ApiUrlError, Timeouts, check_api_url
-    from validator.validate import Prepared, RunOptions, run_checks
+    from validator.validate import Ready, RunOptions, run_checks
 
     try:
         api_url = check_api_url(request.api_url) if request.api_url else None
@@ -176,6 +176,7 @@ async def probe_token(
         api_url=api_url, timeouts=Timeouts(read=request.timeout), transport_factory=transport_factory
     )
     auth = _auth(request)
+    source = "standard input" if request.token_stdin else request.token_env
 
     # Before /me the region is unknown; the US host routes to the right region (API-NOTES §1).
     anonymous = ConnectorSpec(
@@ -185,7 +186,7 @@ async def probe_token(
         auth=auth,
         permissions=(),
     )
-    identified = (await run_checks([Prepared(anonymous, token, None)], options, catalog)).connectors[0]
+    identified = (await run_checks([Ready(anonymous, token, source)], options, catalog)).connectors[0]
     workspace = _workspace(identified, request.token_env)
 
     spec = ConnectorSpec(
@@ -196,7 +197,7 @@ async def probe_token(
         permissions=tuple(catalog.permissions),
         api_version=DEFAULT_API_VERSION,
     )
-    probed = (await run_checks([Prepared(spec, token, None)], options, catalog)).connectors[0]
+    probed = (await run_checks([Ready(spec, token, source)], options, catalog)).connectors[0]
     _workspace(probed, request.token_env)  # the same checks again: the token could be revoked in between
     scaffold = Scaffold(
         name=spec.name,

@@ -16,7 +16,7 @@ import httpx
 from validator import __version__
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker, ProgressHook
-from validator.intercom import IntercomClient, RateGate, RetryPolicy, Timeouts, check_api_url
+from validator.intercom import IntercomClient, RateGate, RetryPolicy, Timeouts
 from validator.model import ConnectorSpec, Position
 from validator.report import ConnectorResult, Report, TokenCheck, TokenStatus
 from validator.spec import SpecError, SpecFileError, load_spec
@@ -27,7 +27,6 @@ DEFAULT_CONCURRENCY = 16
 @dataclass(frozen=True)
 class RunOptions:
     api_url: str | None = None  # replaces the regional host (already checked by `check_api_url`)
-    stdin_token: str | None = None  # the token read from standard input, for every connector
     concurrency: int = DEFAULT_CONCURRENCY
     timeouts: Timeouts = field(default_factory=Timeouts)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -36,12 +35,22 @@ class RunOptions:
 
 
 @dataclass(frozen=True)
-class Prepared:
-    """A connector ready to check, or the result that stopped it before any request."""
+class Ready:
+    """A connector to check, with its token and where the token came from (a name, never the value)."""
 
-    spec: ConnectorSpec | None
-    token: str | None
-    stopped: ConnectorResult | None
+    spec: ConnectorSpec
+    token: str
+    token_source: str
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """A connector that could not be checked: its result is already known, and no request is sent."""
+
+    result: ConnectorResult
+
+
+Prepared = Ready | Stopped
 
 
 def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> Prepared:
@@ -49,10 +58,10 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
     try:
         spec = load_spec(path)
     except SpecFileError as error:
-        return Prepared(None, None, _stopped(str(path), str(error)))
+        return Stopped(_stopped(str(path), str(error)))
     except SpecError as error:
         first = error.problems[0]
-        return Prepared(None, None, _stopped(str(path), first.format(), first.position))
+        return Stopped(_stopped(str(path), first.format(), first.position))
     if stdin_token is not None:
         token: str | None = stdin_token
         source = "standard input"
@@ -76,8 +85,9 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
             workspace=None,
             auth_position=spec.position_of("$.auth.token_env") or spec.position_of("$.auth"),
         )
-        return Prepared(spec, None, result)
-    return Prepared(spec, token, None)
+        return Stopped(result)
+    assert token is not None
+    return Ready(spec, token, source)
 
 
 MIN_TOKEN_LENGTH = 16  # Intercom tokens are about 60 characters; anything this short is a wiring mistake
@@ -122,9 +132,8 @@ async def run_checks(
     gates: dict[tuple[str, str], RateGate] = {}
 
     async def one(item: Prepared) -> ConnectorResult:
-        if item.stopped is not None:
-            return item.stopped
-        assert item.spec is not None and item.token is not None
+        if isinstance(item, Stopped):
+            return item.result
         spec = item.spec
         base_url = base_url_for(spec, catalog, options.api_url)
         client = IntercomClient(
@@ -134,11 +143,11 @@ async def run_checks(
             timeouts=options.timeouts,
             retry=options.retry,
             transport=options.transport_factory() if options.transport_factory else None,
-            gate=gates.setdefault((base_url, item.token), RateGate()),
+            # One gate per workspace: its rate limit is shared by every token that reaches it (API-NOTES §6).
+            gate=gates.setdefault((base_url, spec.workspace.id), RateGate()),
         )
         async with client:
-            source = "standard input" if options.stdin_token is not None else spec.auth.token_env
-            return await checker.check(spec, client, source)
+            return await checker.check(spec, client, item.token_source)
 
     results = await asyncio.gather(*(one(item) for item in prepared))
     return Report(tool_version=__version__, connectors=tuple(results))
@@ -153,4 +162,4 @@ def validate(prepared: Sequence[Prepared], options: RunOptions) -> Report:
     return asyncio.run(run_checks(prepared, options))
 
 
-__all__ = ["Prepared", "RunOptions", "check_api_url", "prepare_all", "run_checks", "validate"]
+__all__ = ["Prepared", "Ready", "RunOptions", "Stopped", "prepare_all", "run_checks", "validate"]

@@ -12,6 +12,7 @@ import pytest
 from validator.intercom import Answer, ApiUrlError, IntercomClient, RetryPolicy, check_api_url
 
 TOKEN = "dG9rOjcanary-client-token"
+URL = "https://api.intercom.io"
 
 
 class Clock:
@@ -167,6 +168,7 @@ def test_a_spent_rate_limit_window_holds_the_next_request_until_the_reset() -> N
             TOKEN,
             "2.15",
             transport=httpx.MockTransport(lambda request: httpx.Response(200, json={}, headers=headers)),
+            retry=RetryPolicy(jitter=0.0),
             sleep=clock.sleep,
         )
         async with client:
@@ -176,3 +178,25 @@ def test_a_spent_rate_limit_window_holds_the_next_request_until_the_reset() -> N
 
     asyncio.run(go())
     assert len(clock.waits) == 1 and 1.5 < clock.waits[0] <= 3.0
+
+
+def test_a_window_that_resets_beyond_the_retry_budget_gives_up_instead_of_hanging() -> None:
+    reset = int(time.time()) + 3600
+    headers = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)}
+    clock = Clock()
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={}, headers=headers)
+
+    async def go() -> Answer:
+        transport = httpx.MockTransport(handler)
+        client = IntercomClient(URL, TOKEN, "2.15", transport=transport, sleep=clock.sleep)
+        async with client:
+            await client.request("GET", "/tags")
+            return await client.request("GET", "/tags")
+
+    held = asyncio.run(go())
+    assert clock.waits == [] and len(seen) == 1
+    assert held.status is None and held.failure is not None and "beyond the retry budget" in held.failure
