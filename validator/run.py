@@ -87,6 +87,25 @@ def read_stdin_token(stream: TextIO) -> str:
     return token
 
 
+def check_targets(paths: Sequence[Path]) -> None:
+    """Refuse report files that cannot be written before any request is sent, not after."""
+    seen: set[Path] = set()
+    for path in paths:
+        resolved = path.resolve()
+        if resolved in seen:
+            raise UsageError(f"{path} is named as the target of two reports")
+        seen.add(resolved)
+        if path.is_dir():
+            raise UsageError(f"cannot write {path}: it is a directory")
+        ancestor = path.parent
+        while not ancestor.exists() and ancestor != ancestor.parent:
+            ancestor = ancestor.parent
+        if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+            raise UsageError(f"cannot write {path}: {ancestor} is not a writable directory")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise UsageError(f"cannot write {path}: permission denied")
+
+
 def write_file(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -112,6 +131,7 @@ def run_validate(
         extra = parse_reports(request.reports)
         api_url = check_api_url(request.api_url) if request.api_url else None
         token = read_stdin_token(stdin or sys.stdin) if request.token_stdin else None
+        check_targets([path for _, path in extra] + ([request.output] if request.output else []))
     except (UsageError, ApiUrlError) as error:
         stderr.write(f"connector-validator: error: {error}\n")
         return int(ExitCode.USAGE)
@@ -131,12 +151,10 @@ def run_validate(
     report = validate(prepared, options)
     if options.progress is not None:
         stderr.write("\r\x1b[2K")
-    try:
-        _emit(report, main_format, request.output, extra, environ, stdout, scrub)
-    except UsageError as error:
-        stderr.write(scrub(f"connector-validator: error: {error}\n"))
-        return int(ExitCode.USAGE)
-    return int(report.exit_code)
+    problems = _emit(report, main_format, request.output, extra, environ, stdout, scrub)
+    for problem in problems:
+        stderr.write(scrub(f"connector-validator: error: {problem}\n"))
+    return int(ExitCode.USAGE) if problems else int(report.exit_code)
 
 
 def _emit(
@@ -147,16 +165,19 @@ def _emit(
     environ: Mapping[str, str],
     stdout: TextIO,
     scrub: Scrubber,
-) -> None:
-    for fmt, path in extra:
-        write_file(path, scrub(render(fmt, report)))
-    if output is not None:
-        write_file(output, scrub(render(main_format, report)))
-        if main_format is not Format.TEXT:
-            stdout.write(scrub(render(Format.TEXT, report)))
-    else:
-        stdout.write(scrub(render(main_format, report)))
-    wants_github = main_format is Format.GITHUB or any(fmt is Format.GITHUB for fmt, _ in extra)
+) -> list[str]:
+    """Write every output; stdout first, so that a file that cannot be written never loses the report."""
+    files = [*extra, *([(main_format, output)] if output is not None else [])]
+    shown = Format.TEXT if output is not None else main_format
+    stdout.write(scrub(render(shown, report)))
+    stdout.flush()
+    problems: list[str] = []
+    for fmt, path in files:
+        try:
+            write_file(path, scrub(render(fmt, report)))
+        except UsageError as error:
+            problems.append(str(error))
+    wants_github = any(fmt is Format.GITHUB for fmt, _ in [(main_format, None), *extra])
     summary = environ.get("GITHUB_STEP_SUMMARY")
     if wants_github and summary:
         from validator.formats.github import step_summary
@@ -165,7 +186,8 @@ def _emit(
             with open(summary, "a", encoding="utf-8") as stream:
                 stream.write(scrub(step_summary(report)))
         except OSError as error:
-            raise UsageError(f"cannot append to GITHUB_STEP_SUMMARY: {error.strerror or error}") from None
+            problems.append(f"cannot append to GITHUB_STEP_SUMMARY: {error.strerror or error}")
+    return problems
 
 
 def _progress(stream: TextIO) -> ProgressHook:

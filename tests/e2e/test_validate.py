@@ -249,3 +249,14 @@ def test_a_value_that_cannot_be_a_token_is_refused_before_any_request(value: str
         sent = world.paths_sent()
     assert run.code == 2 and why in run.stdout and "not usable" in run.stdout
     assert sent == []
+
+
+def test_a_report_target_that_cannot_be_written_is_refused_before_any_request(tmp_path: Path) -> None:
+    with served() as world:
+        run = run_cli(
+            "validate", str(EXAMPLE), "--output", str(tmp_path),
+            env={"INTERCOM_ACCESS_TOKEN": CANARY, "INTERCOM_API_URL": world.base_url},
+        )  # fmt: skip
+        sent = world.paths_sent()
+    assert run.code == 2 and "is a directory" in run.stderr
+    assert sent == []
