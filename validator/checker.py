@@ -27,19 +27,6 @@ from validator.report import (
     WorkspaceStatus,
 )
 
-# Codes with which Intercom rejects the token itself (API-NOTES §3); anything else on /me is not a rejection.
-TOKEN_REJECTION_CODES = frozenset(
-    {
-        "unauthorized",
-        "token_revoked",
-        "token_expired",
-        "token_blocked",
-        "token_suspended",
-        "token_not_found",
-        "missing_authorization",
-    }
-)
-
 # When several probes back one permission, the most telling verdict wins: a definite "missing" beats a
 # plan restriction, which beats not knowing; "granted" only when every probe says so.
 _PRECEDENCE = (Verdict.MISSING, Verdict.PLAN_RESTRICTED, Verdict.INCONCLUSIVE, Verdict.UNVERIFIABLE)
@@ -162,7 +149,8 @@ class Checker:
     async def check(self, spec: ConnectorSpec, client: IntercomClient, token_env: str) -> ConnectorResult:
         api_version = spec.effective_api_version
         expected = WorkspaceIdentity(spec.workspace.id, spec.workspace.name, spec.workspace.region)
-        me = await self._limited(lambda: client.request("GET", self._catalog.identity_path))
+        identity_check = self._catalog.identity
+        me = await self._limited(lambda: client.request(identity_check.method, identity_check.path))
         token, identity = self._read_identity(me, token_env)
         base = ConnectorResult(
             path=spec.path,
@@ -205,7 +193,7 @@ class Checker:
     def _read_identity(self, me: Answer, token_env: str) -> tuple[TokenCheck, Identity | None]:
         code, _ = me.error
         evidence = (_evidence(me, None, None),)
-        if me.status == 401 and me.is_error_envelope and (code is None or code in TOKEN_REJECTION_CODES):
+        if me.status == self._catalog.identity.rejected_status and me.is_error_envelope:
             return TokenCheck(TokenStatus.REJECTED, code or "unauthorized", token_env, evidence), None
         identity = self._identity(me)
         if identity is not None:
@@ -217,7 +205,7 @@ class Checker:
     def _identity(self, me: Answer) -> Identity | None:
         """The admin and workspace of a 200 from /me, or None when the answer is not one we understand."""
         body = me.body if isinstance(me.body, dict) else None
-        if me.status != 200 or body is None or me.body_type != self._catalog.identity_body_type:
+        if me.status != 200 or body is None or me.body_type != self._catalog.identity.body_type:
             return None
         app = body.get("app")
         if not isinstance(app, dict) or not isinstance(app.get("id_code"), str):

@@ -12,22 +12,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from validator.catalog import AnswerRule, Catalog, Probe
+from validator.catalog import AnswerRule, Catalog, IdentityCheck, Probe
 from validator.model import ConnectorSpec, Permission
 from validator.report import Strength, Verdict
 
 JSON_FORMAT_VERSION = 1
 FORMATS = ("text", "json")
 
-# How `GET /me` is read; mirrors `checker.Checker._read_identity`, which cannot be imported here (httpx).
-IDENTITY_WHY_SAFE = "reads the admin the token acts for and its workspace; needs no permission"
-IDENTITY_ANSWERS = (
-    "200 with type admin and app.id_code: the token is valid; app.id_code, app.region and app.name are "
-    "compared with `workspace` (proof)",
-    "401 unauthorized, token_revoked, token_expired or another token error: the token is rejected "
-    "(exit 3) and no permission is probed",
-    "anything else: the token cannot be judged, and every permission is inconclusive",
-)
+
+def identity_answers(identity: IdentityCheck) -> tuple[str, ...]:
+    """How the checker reads the identity check's answers, in words, from the catalog's fields."""
+    return (
+        f"200 with type {identity.body_type} and app.id_code: the token is valid; app.id_code, "
+        "app.region and app.name are compared with `workspace` (proof)",
+        f"{identity.rejected_status} in Intercom's error envelope (unauthorized, token_revoked, ...): "
+        "the token is rejected (exit 3) and no permission is probed",
+        "anything else: the token cannot be judged, and every permission is inconclusive",
+    )
 
 
 class PlanError(Exception):
@@ -87,7 +88,7 @@ class Plan:
     host: str
     api_version: str
     token_env: str
-    identity_path: str
+    identity: IdentityCheck
     permissions: tuple[PlannedPermission, ...]
     common_answers: tuple[AnswerRule, ...]
 
@@ -108,7 +109,7 @@ def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
         host=catalog.hosts[spec.workspace.region],
         api_version=spec.effective_api_version,
         token_env=spec.auth.token_env,
-        identity_path=catalog.identity_path,
+        identity=catalog.identity,
         permissions=tuple(planned),
         common_answers=catalog.common_answers,
     )
@@ -144,8 +145,8 @@ def render_text(plan: Plan) -> str:
         f"host {plan.host} (or --api-url / INTERCOM_API_URL), Intercom-Version {plan.api_version}, "
         f"token from ${plan.token_env}; nothing is sent by `plan` itself.",
         "",
-        f"1. GET {plan.identity_path}: {IDENTITY_WHY_SAFE}",
-        *(f"     {answer}" for answer in IDENTITY_ANSWERS),
+        f"1. {plan.identity.method} {plan.identity.path}: {plan.identity.why_safe}",
+        *(f"     {answer}" for answer in identity_answers(plan.identity)),
     ]
     for number, planned in enumerate(plan.permissions, start=2):
         labels = ", ".join(f'"{label}"' for label in planned.labels) or "no Developer Hub permission known"
@@ -179,10 +180,10 @@ def render_json(plan: Plan) -> str:
         "api_version": plan.api_version,
         "token_env": plan.token_env,
         "identity": {
-            "method": "GET",
-            "path": plan.identity_path,
-            "why_safe": IDENTITY_WHY_SAFE,
-            "answers": list(IDENTITY_ANSWERS),
+            "method": plan.identity.method,
+            "path": plan.identity.path,
+            "why_safe": plan.identity.why_safe,
+            "answers": list(identity_answers(plan.identity)),
         },
         "permissions": [
             {

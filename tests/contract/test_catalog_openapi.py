@@ -48,7 +48,8 @@ def test_every_status_a_probe_grants_on_is_documented_for_its_route(probe: Probe
 
 def test_the_identity_check_is_documented() -> None:
     for version in VERSIONS:
-        assert find_operation(load_description(version), "GET", CATALOG.identity_path) is not None
+        identity = CATALOG.identity
+        assert find_operation(load_description(version), identity.method, identity.path) is not None
 
 
 def test_a_description_without_a_route_is_caught() -> None:

@@ -63,6 +63,17 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class IdentityCheck:
+    """The request that tells whether the token is valid and which workspace it belongs to."""
+
+    method: str
+    path: str
+    body_type: str  # of the 200 that proves the token valid
+    rejected_status: int  # in Intercom's error envelope: the token itself is refused
+    why_safe: str
+
+
+@dataclass(frozen=True)
 class PermissionProbes:
     permission: Permission
     labels: tuple[str, ...]
@@ -82,8 +93,7 @@ class Remediation:
 @dataclass(frozen=True)
 class Catalog:
     hosts: Mapping[Region, str]
-    identity_path: str
-    identity_body_type: str
+    identity: IdentityCheck
     common_answers: tuple[AnswerRule, ...]
     permissions: Mapping[Permission, PermissionProbes]
     remediation: Remediation
@@ -140,8 +150,7 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
     remediation = raw["remediation"]
     return Catalog(
         hosts={Region(region): url for region, url in raw["hosts"].items()},
-        identity_path=raw["identity"]["path"],
-        identity_body_type=raw["identity"]["body_type"],
+        identity=IdentityCheck(**raw["identity"]),
         common_answers=tuple(_answer(answer) for answer in raw["common_answers"]),
         permissions=permissions,
         remediation=Remediation(
