@@ -149,11 +149,8 @@ def run_cli(
     """
     environment = clean_env(env or {})
     with tempfile.TemporaryDirectory() as scratch:
-        side = (
-            {fmt: Path(scratch) / f"report.{fmt}" for fmt in SIDE_REPORTS}
-            if args[:1] == ("validate",)
-            else {}
-        )
+        checks = args[:1] == ("validate",) and "--help" not in args
+        side = {fmt: Path(scratch) / f"report.{fmt}" for fmt in SIDE_REPORTS} if checks else {}
         extra = [option for fmt, path in side.items() for option in ("--report", f"{fmt}={path}")]
         completed = subprocess.run(
             [sys.executable, "-m", "validator", *args, *extra],
