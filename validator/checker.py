@@ -8,7 +8,7 @@ fine but are not understood, is `inconclusive`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from validator.catalog import AnswerRule, Catalog, PermissionProbes, Probe
@@ -32,12 +32,6 @@ from validator.report import (
 _PRECEDENCE = (Verdict.MISSING, Verdict.PLAN_RESTRICTED, Verdict.INCONCLUSIVE, Verdict.UNVERIFIABLE)
 
 ProgressHook = Callable[[str, Permission, Verdict], None]
-
-
-@dataclass(frozen=True)
-class Identity:
-    admin_id: str | None
-    workspace: WorkspaceIdentity
 
 
 @dataclass(frozen=True)
@@ -134,24 +128,22 @@ def after_change(catalog: Catalog, spec: ConnectorSpec) -> str:
 
 
 class Checker:
-    """Runs the check of one connector with one client; probes share `limit` across connectors."""
+    """Runs the check of one connector with one client (which bounds the requests in flight)."""
 
     def __init__(
         self,
         catalog: Catalog,
-        limit: asyncio.Semaphore,
         progress: ProgressHook | None = None,
     ) -> None:
         self._catalog = catalog
-        self._limit = limit
         self._progress = progress
 
-    async def check(self, spec: ConnectorSpec, client: IntercomClient, token_env: str) -> ConnectorResult:
+    async def check(self, spec: ConnectorSpec, client: IntercomClient, token_source: str) -> ConnectorResult:
         api_version = spec.effective_api_version
         expected = WorkspaceIdentity(spec.workspace.id, spec.workspace.name, spec.workspace.region)
         identity_check = self._catalog.identity
-        me = await self._limited(lambda: client.request(identity_check.method, identity_check.path))
-        token, identity = self._read_identity(me, token_env)
+        me = await client.request(identity_check.method, identity_check.path)
+        token, identity = self._read_identity(me, token_source)
         base = ConnectorResult(
             path=spec.path,
             name=spec.name,
@@ -175,7 +167,7 @@ class Checker:
                 for permission in spec.permissions
             )
             return replace(base, workspace=workspace, permissions=results)
-        workspace = self._compare_workspace(spec, expected, identity.workspace)
+        workspace = self._compare_workspace(spec, expected, identity)
         # The probes run even when the workspace mismatches: they are harmless, and one run then tells the
         # user everything that is wrong with the token.
         probed = await asyncio.gather(
@@ -186,23 +178,21 @@ class Checker:
         )
         return replace(base, workspace=workspace, permissions=tuple(probed))
 
-    async def _limited(self, send: Callable[[], Awaitable[Answer]]) -> Answer:
-        async with self._limit:
-            return await send()
-
-    def _read_identity(self, me: Answer, token_env: str) -> tuple[TokenCheck, Identity | None]:
+    def _read_identity(self, me: Answer, token_source: str) -> tuple[TokenCheck, WorkspaceIdentity | None]:
         code, _ = me.error
         evidence = (_evidence(me, None, None),)
         if me.status == self._catalog.identity.rejected_status and me.is_error_envelope:
-            return TokenCheck(TokenStatus.REJECTED, code or "unauthorized", token_env, evidence), None
+            return TokenCheck(TokenStatus.REJECTED, code or "unauthorized", token_source, evidence), None
         identity = self._identity(me)
         if identity is not None:
             proof = (_evidence(me, Strength.PROOF, "the token is valid"),)
-            return TokenCheck(TokenStatus.VALID, None, token_env, proof), identity
+            return TokenCheck(TokenStatus.VALID, None, token_source, proof), identity
         reason = _unexplained(me) if me.status is not None else f"no answer: {me.failure}"
-        return TokenCheck(TokenStatus.UNKNOWN, code, token_env, evidence, message=f"GET /me: {reason}"), None
+        return TokenCheck(
+            TokenStatus.UNKNOWN, code, token_source, evidence, message=f"GET /me: {reason}"
+        ), None
 
-    def _identity(self, me: Answer) -> Identity | None:
+    def _identity(self, me: Answer) -> WorkspaceIdentity | None:
         """The admin and workspace of a 200 from /me, or None when the answer is not one we understand."""
         body = me.body if isinstance(me.body, dict) else None
         if me.status != 200 or body is None or me.body_type != self._catalog.identity.body_type:
@@ -211,13 +201,8 @@ class Checker:
         if not isinstance(app, dict) or not isinstance(app.get("id_code"), str):
             return None
         name = app.get("name")
-        return Identity(
-            admin_id=str(body["id"]) if body.get("id") is not None else None,
-            workspace=WorkspaceIdentity(
-                id=app["id_code"],
-                name=name if isinstance(name, str) else None,
-                region=_region(app.get("region")),
-            ),
+        return WorkspaceIdentity(
+            id=app["id_code"], name=name if isinstance(name, str) else None, region=_region(app.get("region"))
         )
 
     def _compare_workspace(
@@ -260,9 +245,7 @@ class Checker:
         return result
 
     async def _send(self, client: IntercomClient, probe: Probe) -> Answer:
-        return await self._limited(
-            lambda: client.request(probe.method, probe.path, query=probe.query, body=probe.body)
-        )
+        return await client.request(probe.method, probe.path, query=probe.query, body=probe.body)
 
     def _result(
         self,

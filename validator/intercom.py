@@ -23,6 +23,7 @@ import httpx
 from validator import __version__
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+DEFAULT_IN_FLIGHT = 16
 
 
 class ApiUrlError(ValueError):
@@ -151,11 +152,15 @@ class IntercomClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         gate: RateGate | None = None,
+        limit: asyncio.Semaphore | None = None,
     ) -> None:
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._gate = gate or RateGate()
+        # Bounds requests in flight (shared across clients); held only while a request is on the wire, never
+        # during a retry's back-off, so one slow endpoint does not starve the others.
+        self._limit = limit or asyncio.Semaphore(DEFAULT_IN_FLIGHT)
         self._http = httpx.AsyncClient(
             base_url=base_url,
             headers={
@@ -194,8 +199,9 @@ class IntercomClient:
                     return Answer(method, path, None, attempts=attempt - 1, failure=failure)
                 waited += await self._pause(held)
             try:
-                response = await self._http.request(method, path, params=query, json=body)
-                content = await response.aread()
+                async with self._limit:
+                    response = await self._http.request(method, path, params=query, json=body)
+                    content = await response.aread()
             except httpx.TimeoutException:
                 failure = "timed out"
                 response = None

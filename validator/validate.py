@@ -1,7 +1,7 @@
 """The `validate` pipeline: connector.yaml files → specs → tokens → checks → one report.
 
 All connectors of a run are checked concurrently and share one bound on requests in flight; each has its own
-client (its own token, host and rate-limit gate).
+client (its own token and host), and connectors of one workspace share a rate-limit gate.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import httpx
 from validator import __version__
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker, ProgressHook
-from validator.intercom import IntercomClient, RateGate, RetryPolicy, Timeouts
+from validator.intercom import DEFAULT_IN_FLIGHT, IntercomClient, RateGate, RetryPolicy, Timeouts
 from validator.model import ConnectorSpec, Position
 from validator.report import ConnectorResult, Report, TokenCheck, TokenStatus
 from validator.spec import SpecError, SpecFileError, load_spec
 
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = DEFAULT_IN_FLIGHT
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ async def run_checks(
 ) -> Report:
     catalog = catalog or load_catalog()
     limit = asyncio.Semaphore(max(1, options.concurrency))
-    checker = Checker(catalog, limit, options.progress)
+    checker = Checker(catalog, options.progress)
     gates: dict[tuple[str, str], RateGate] = {}
 
     async def one(item: Prepared) -> ConnectorResult:
@@ -145,6 +145,7 @@ async def run_checks(
             transport=options.transport_factory() if options.transport_factory else None,
             # One gate per workspace: its rate limit is shared by every token that reaches it (API-NOTES §6).
             gate=gates.setdefault((base_url, spec.workspace.id), RateGate()),
+            limit=limit,
         )
         async with client:
             return await checker.check(spec, client, item.token_source)

@@ -50,7 +50,7 @@ def check(me: httpx.Response) -> tuple[ConnectorResult, list[str]]:
             sleep=no_wait,
         )
         async with client:
-            return await Checker(load_catalog(), asyncio.Semaphore(4)).check(SPEC, client, "TOKEN")
+            return await Checker(load_catalog()).check(SPEC, client, "TOKEN")
 
     return asyncio.run(go()), sent
 

@@ -99,7 +99,7 @@ def check(sandbox: Sandbox, declared: list[Permission]) -> ConnectorResult:
             sleep=no_wait,
         )
         async with client:
-            return await Checker(catalog, asyncio.Semaphore(4)).check(spec, client, "TOKEN")
+            return await Checker(catalog).check(spec, client, "TOKEN")
 
     return asyncio.run(go())
 

@@ -49,12 +49,6 @@ class Probe:
     labels: tuple[str, ...] = ()  # overrides the permission's labels for this probe when set
 
     @property
-    def is_write_probe(self) -> bool:
-        return self.method != "GET" and not any(
-            rule.status < 300 and rule.verdict is Verdict.GRANTED for rule in self.answers
-        )
-
-    @property
     def target(self) -> str:
         """The request line as shown to users, with its query string."""
         if not self.query:
