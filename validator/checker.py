@@ -50,12 +50,24 @@ def classify(probe: Probe, answer: Answer, common: Sequence[AnswerRule]) -> Clas
     for rule in (*probe.answers, *common):
         if _matches(rule, answer):
             return Classified(rule.verdict, _evidence(answer, rule.strength, rule.note))
+    if probe.method != "GET" and 200 <= answer.status < 300 and not _is_read(probe):
+        note = (
+            "the write probe SUCCEEDED, which should be impossible: data may have changed; please report this"
+        )
+        return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, note))
     return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, _unexplained(answer)))
+
+
+def _is_read(probe: Probe) -> bool:
+    """A read sent with another verb (POST /companies/list): its own rules grant on a 2xx."""
+    return any(rule.status < 300 and rule.verdict is Verdict.GRANTED for rule in probe.answers)
 
 
 def _matches(rule: AnswerRule, answer: Answer) -> bool:
     if rule.status != answer.status or not answer.body_is_json:
         return False
+    if rule.verdict is Verdict.GRANTED and "json" not in answer.headers.get("content-type", ""):
+        return False  # JSON served as a web page is some proxy's doing, not Intercom's word
     if rule.body_type is not None:
         return answer.body_type == rule.body_type
     if not answer.is_error_envelope:
@@ -202,7 +214,9 @@ class Checker:
             return None
         name = app.get("name")
         return WorkspaceIdentity(
-            id=app["id_code"], name=name if isinstance(name, str) else None, region=_region(app.get("region"))
+            id=_printable(app["id_code"]),
+            name=_printable(name) if isinstance(name, str) else None,
+            region=_region(app.get("region")),
         )
 
     def _compare_workspace(
@@ -284,4 +298,11 @@ def _region(value: object) -> Region | str | None:
     try:
         return Region(value.lower())
     except ValueError:
-        return value
+        return _printable(value, 20)
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    """Text from an answer, made safe to print: no control characters (escape sequences, CI workflow
+    commands on a line of their own, characters XML forbids), and no longer than `limit`."""
+    cleaned = "".join(character if character.isprintable() else "?" for character in text)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"

@@ -12,6 +12,7 @@ import email.utils
 import ipaddress
 import json
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,10 @@ import httpx
 from validator import __version__
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MAX_BODY_BYTES = 1024 * 1024  # Intercom's answers to these probes are a few KiB; more is not Intercom
+# Error codes and request ids are shown to users and written into reports: only plain tokens pass.
+_CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 DEFAULT_IN_FLIGHT = 16
 
 
@@ -32,11 +37,20 @@ class ApiUrlError(ValueError):
 
 def check_api_url(url: str) -> str:
     """The base URL without a trailing slash; https is required unless the host is a loopback address."""
-    parts = urlsplit(url)
+    if not url.isprintable() or any(character.isspace() for character in url):
+        raise ApiUrlError("API URL contains spaces or control characters (a stray newline from a secret?)")
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises ValueError for a port that is not a number in range
+        _ = httpx.URL(url).host  # IDNA errors only surface when the host is decoded
+    except (ValueError, httpx.InvalidURL) as error:
+        raise ApiUrlError(f"API URL {url!r} cannot be parsed: {error}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ApiUrlError(f"API URL {url!r} is not an http(s) URL with a host")
     if parts.username or parts.password:
         raise ApiUrlError("API URL must not carry credentials")
+    if parts.query or parts.fragment:
+        raise ApiUrlError(f"API URL {url!r} must not have a query or fragment")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ApiUrlError(
             f"API URL {url!r} must use https (plain http is only accepted for loopback addresses)"
@@ -100,7 +114,8 @@ class Answer:
             first = errors[0]
             code = first.get("code") or first.get("type")
             message = first.get("message")
-            return (code if isinstance(code, str) else None, message if isinstance(message, str) else None)
+            plain_code = code if isinstance(code, str) and _CODE.fullmatch(code) else None
+            return plain_code, message if isinstance(message, str) else None
         message = self.body.get("message")
         return None, message if isinstance(message, str) else None
 
@@ -156,6 +171,9 @@ class IntercomClient:
     ) -> None:
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
+        timeouts = timeouts or Timeouts()
+        # httpx's read timeout is per read: a server dripping a byte at a time would never trip it.
+        self._deadline = timeouts.connect + timeouts.read
         self._sleep = sleep
         self._gate = gate or RateGate()
         # Bounds requests in flight (shared across clients); held only while a request is on the wire, never
@@ -169,7 +187,7 @@ class IntercomClient:
                 "Intercom-Version": api_version,
                 "User-Agent": f"connector-validator/{__version__}",
             },
-            timeout=(timeouts or Timeouts()).as_httpx(),
+            timeout=timeouts.as_httpx(),
             follow_redirects=False,  # a redirect must never carry the token anywhere
             transport=transport,
         )
@@ -198,16 +216,17 @@ class IntercomClient:
                     failure = f"rate limited: the window resets in {held:.0f} s, beyond the retry budget"
                     return Answer(method, path, None, attempts=attempt - 1, failure=failure)
                 waited += await self._pause(held)
+            response: httpx.Response | None = None
             try:
-                async with self._limit:
-                    response = await self._http.request(method, path, params=query, json=body)
-                    content = await response.aread()
-            except httpx.TimeoutException:
+                response, content = await self._exchange(method, path, query, body)
+            except (httpx.TimeoutException, TimeoutError):
                 failure = "timed out"
-                response = None
-            except httpx.TransportError as error:
-                failure = _describe_transport_error(error)
-                response = None
+            except AnswerTooLarge:
+                return Answer(
+                    method, path, None, attempts=attempt, failure="an answer over 1 MiB: not Intercom's"
+                )
+            except httpx.HTTPError as error:
+                failure = _describe_http_error(error)
             if response is None:
                 wait = self._backoff(attempt)
                 if attempt < self._retry.attempts and self._can_wait(wait, waited):
@@ -221,6 +240,23 @@ class IntercomClient:
                     waited += await self._pause(wait)
                     continue
             return _answer(method, path, response, content, attempt)
+
+    async def _exchange(
+        self, method: str, path: str, query: Mapping[str, str] | None, body: Mapping[str, Any] | None
+    ) -> tuple[httpx.Response, bytes]:
+        """One attempt: the request and its whole body, within one deadline and the body size cap."""
+        request = self._http.build_request(method, path, params=query, json=body)
+        async with self._limit, asyncio.timeout(self._deadline):
+            response = await self._http.send(request, stream=True)
+            try:
+                content = bytearray()
+                async for chunk in response.aiter_bytes():
+                    content += chunk
+                    if len(content) > MAX_BODY_BYTES:
+                        raise AnswerTooLarge
+            finally:
+                await response.aclose()
+        return response, bytes(content)
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self._retry.backoff_base * 2.0 ** (attempt - 1), self._retry.max_single_wait))
@@ -263,11 +299,26 @@ def _hinted_wait(headers: httpx.Headers) -> float | None:
     return None
 
 
-def _describe_transport_error(error: httpx.TransportError) -> str:
-    # httpx messages name the cause ("[Errno 111] Connection refused"); they never include headers.
+class AnswerTooLarge(Exception):
+    """The body went past MAX_BODY_BYTES; reading stopped there."""
+
+
+def _describe_http_error(error: httpx.HTTPError) -> str:
+    """The kind of failure, with detail only where httpx's message cannot hold a header value."""
     kind = type(error).__name__
-    detail = str(error).strip()
+    # Network errors name their cause ("[Errno 111] Connection refused"). Other messages may quote what
+    # was being sent (LocalProtocolError quotes an illegal header value: the Authorization header).
+    if not isinstance(error, httpx.NetworkError | httpx.RemoteProtocolError):
+        return kind
+    detail = " ".join(str(error).split())[:200]
     return f"{kind}: {detail}" if detail else kind
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate keys")  # ambiguous: which `type` would Intercom have meant?
+    return dict(pairs)
 
 
 def _answer(method: str, path: str, response: httpx.Response, content: bytes, attempts: int) -> Answer:
@@ -275,13 +326,15 @@ def _answer(method: str, path: str, response: httpx.Response, content: bytes, at
     is_json = False
     if content:
         try:
-            body = json.loads(content)
+            body = json.loads(content.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
             is_json = True
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             body = None
     request_id = response.headers.get("x-request-id")
     if isinstance(body, dict) and isinstance(body.get("request_id"), str):
         request_id = body["request_id"]
+    if request_id is not None and not _REQUEST_ID.fullmatch(request_id):
+        request_id = None
     kept = {name: response.headers[name] for name in ("content-type", "location") if name in response.headers}
     return Answer(
         method=method,

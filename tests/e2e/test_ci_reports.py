@@ -138,3 +138,13 @@ def test_twenty_connectors_across_three_workspaces_give_one_combined_report(tmp_
         if connector["exit_code"] == 1:
             missing = [p for p in connector["permissions"] if p["status"] == "missing"]
             assert [(p["data_type"], p["access"]) for p in missing] == [("tags", "write")]
+
+
+def test_text_from_intercom_cannot_inject_workflow_commands_or_break_reports(tmp_path: Path) -> None:
+    data = default_config_data()
+    data["workspaces"][0]["name"] = "Acme\n::error file=x::pwned\x1b[31m"
+    with served(data) as world:
+        run = validate_example(world.base_url, CANARY)  # JUnit and SARIF are schema-checked by run_cli
+    assert run.code == 1  # the name does not match what connector.yaml declares
+    assert "\x1b" not in run.stdout and "\n::error" not in run.stdout
+    assert "\n::error file=x" not in run.reports["github"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,9 +31,15 @@ def error_body(code: str | None, message: str = "", *, key: str = "code") -> dic
 
 
 def answer(
-    status: int | None, body: Any = None, *, is_json: bool = True, failure: str | None = None
+    status: int | None,
+    body: Any = None,
+    *,
+    failure: str | None = None,
+    content_type: str = "application/json; charset=utf-8",
 ) -> Answer:
-    return Answer("GET", "/x", status, body=body, body_is_json=is_json and body is not None, failure=failure)
+    headers = {"content-type": content_type}
+    is_json = body is not None
+    return Answer("GET", "/x", status, body=body, body_is_json=is_json, failure=failure, headers=headers)
 
 
 def verdict_of(data_type: DataType, access: Access, reply: Answer) -> tuple[Verdict, Strength | None]:
@@ -160,3 +167,53 @@ def test_write_probes_never_send_a_body_that_could_create_or_upsert() -> None:
         assert "scroll" not in probe.path
         body = json.dumps(probe.body or {})
         assert "dG9rOj" not in body
+
+
+@pytest.mark.parametrize("code", ["token_unauthorized", "forbidden", "unauthorized", None, "something_new"])
+def test_a_404_with_any_other_code_than_not_found_never_grants_a_write(code: str | None) -> None:
+    """A gateway's "no route" 404 or a permission error sent with 404 must not read as "past the check"."""
+    for data_type in (DataType.PEOPLE, DataType.CONVERSATIONS, DataType.TEAMS_AND_TEAMMATES):
+        reply = answer(404, error_body(code, "no route"))
+        assert verdict_of(data_type, Access.WRITE, reply)[0] is not Verdict.GRANTED
+
+
+def test_a_write_probe_that_succeeds_is_reported_loudly_and_not_granted() -> None:
+    probe = probe_of(DataType.CONVERSATIONS, Access.WRITE)
+    reply = Answer("PUT", probe.path, 200, body={"type": "conversation"}, body_is_json=True)
+    classified = classify(probe, reply, CATALOG.common_answers)
+    assert classified.verdict is Verdict.INCONCLUSIVE
+    assert classified.evidence.note is not None and "SUCCEEDED" in classified.evidence.note
+
+
+def test_json_served_as_a_web_page_is_not_proof() -> None:
+    reply = answer(200, {"type": "list", "data": []}, content_type="text/html")
+    assert verdict_of(DataType.PEOPLE, Access.READ, reply)[0] is Verdict.INCONCLUSIVE
+
+
+def test_every_write_probe_addresses_an_id_that_cannot_exist_with_a_body_that_changes_nothing() -> None:
+    for entry in CATALOG.permissions.values():
+        if entry.permission.access is not Access.WRITE:
+            continue
+        for probe in entry.probes:
+            segments = probe.path.strip("/").split("/")
+            assert not any(segment.isdigit() for segment in segments), probe.path  # numeric ids can exist
+            if len(segments) > 1:
+                assert "connector-validator-probe-0" in segments, probe.path
+            assert not set(probe.body or {}) & {"name", "company_id", "email", "external_id", "body"}, (
+                probe.path
+            )
+
+
+def test_the_catalog_refuses_a_grant_on_an_error_answer_without_its_codes() -> None:
+    import copy
+
+    import yaml
+
+    from validator.catalog import CatalogError, parse_catalog
+
+    raw = yaml.safe_load((Path(__file__).parents[2] / "validator" / "catalog" / "intercom.yaml").read_text())
+    broken = copy.deepcopy(raw)
+    broken["permissions"]["tags"]["write"]["probes"][0]["answers"][0].pop("codes")
+    with pytest.raises(CatalogError, match="codes"):
+        parse_catalog(broken)
+    parse_catalog(raw)  # and the shipped one passes

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
 
-from validator.intercom import Answer, ApiUrlError, IntercomClient, RetryPolicy, check_api_url
+from validator.intercom import (
+    MAX_BODY_BYTES,
+    Answer,
+    ApiUrlError,
+    IntercomClient,
+    RetryPolicy,
+    Timeouts,
+    check_api_url,
+)
 
 TOKEN = "dG9rOjcanary-client-token"
 URL = "https://api.intercom.io"
@@ -200,3 +208,102 @@ def test_a_window_that_resets_beyond_the_retry_budget_gives_up_instead_of_hangin
     held = asyncio.run(go())
     assert clock.waits == [] and len(seen) == 1
     assert held.status is None and held.failure is not None and "beyond the retry budget" in held.failure
+
+
+class Drip(httpx.AsyncByteStream):
+    """A body that never ends: one byte at a time, each well within the per-read timeout."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for _ in range(1000):
+            await asyncio.sleep(0.05)
+            yield b" "
+
+
+def test_a_body_dripping_forever_times_out_as_a_whole() -> None:
+    async def go() -> Answer:
+        transport = httpx.MockTransport(lambda request: httpx.Response(200, stream=Drip()))
+        client = IntercomClient(
+            URL,
+            TOKEN,
+            "2.15",
+            transport=transport,
+            timeouts=Timeouts(connect=0.1, read=0.3),
+            retry=RetryPolicy(attempts=1),
+        )
+        async with client:
+            return await client.request("GET", "/tags")
+
+    started = time.monotonic()
+    answer = asyncio.run(go())
+    assert answer.status is None and answer.failure == "timed out"
+    assert time.monotonic() - started < 2
+
+
+def test_an_answer_over_the_size_cap_is_not_read_to_the_end() -> None:
+    huge = b"[" + b"0," * (MAX_BODY_BYTES // 2 + 10) + b"0]"
+    answer, _, seen = run(lambda request: httpx.Response(200, content=huge))
+    assert answer.status is None and answer.failure is not None and "1 MiB" in answer.failure
+    assert len(seen) == 1  # not retried
+
+
+def test_a_body_that_fails_to_decompress_is_a_failure_not_a_crash() -> None:
+    answer, _, _ = run(
+        lambda request: httpx.Response(200, content=b"not gzip", headers={"Content-Encoding": "gzip"})
+    )
+    assert answer.status is None and answer.failure == "DecodingError"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"type": "error.list", "type": "list"}',
+        '{"type": "list"}'.encode("utf-16"),
+    ],
+    ids=["deep", "duplicate-keys", "utf-16"],
+)
+def test_bodies_that_are_not_plainly_json_are_not_json(content: bytes) -> None:
+    answer, _, _ = run(lambda request: httpx.Response(200, content=content))
+    assert answer.status == 200 and answer.body_is_json is False
+
+
+def test_codes_and_request_ids_with_control_characters_are_dropped() -> None:
+    body = {
+        "type": "error.list",
+        "request_id": "x\x1b[31m",
+        "errors": [{"code": "::error::pwned\n", "message": "m"}],
+    }
+    answer, _, _ = run(lambda request: httpx.Response(404, json=body))
+    assert answer.error == (None, "m") and answer.request_id is None
+
+
+def test_an_illegal_header_value_never_echoes_the_header() -> None:
+    from validator.sandbox.app import Sandbox
+    from validator.sandbox.server import serve
+
+    async def go(base_url: str) -> Answer:
+        async with IntercomClient(
+            base_url, "dG9rOjbad\ntoken-value", "2.15", retry=RetryPolicy(attempts=1)
+        ) as client:
+            return await client.request("GET", "/me")
+
+    with serve(Sandbox()) as base_url:
+        answer = asyncio.run(go(base_url))
+    assert answer.status is None and answer.failure == "LocalProtocolError"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",
+        "http://localhost:99999",
+        "http://localhost:abc",
+        "https://xn--zz.invalid",
+        "https://api.intercom.io\n",
+        " https://api.intercom.io",
+        "https://api.intercom.io/?x=1",
+    ],
+)
+def test_urls_that_cannot_be_used_are_refused_with_a_message(url: str) -> None:
+    with pytest.raises(ApiUrlError):
+        check_api_url(url)

@@ -11,6 +11,7 @@ token, whose failure already stands.
 
 from __future__ import annotations
 
+import re
 import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -49,6 +50,9 @@ class Case:
     type: str | None = None
     message: str | None = None
     text: str | None = None
+
+
+_XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def render(report: Report, *, timestamp: datetime | None = None, hostname: str | None = None) -> str:
@@ -147,7 +151,9 @@ def _document(suites: Sequence[_Suite], timestamp: datetime | None, hostname: st
     for index, suite in enumerate(suites):
         root.append(_suite_element(index, suite, when, host))
     ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    text = ET.tostring(root, encoding="unicode")
+    # ElementTree writes control characters as they are, which makes the document unreadable to any parser.
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + _XML_FORBIDDEN.sub("?", text) + "\n"
 
 
 def _suite_element(index: int, suite: _Suite, when: str, host: str) -> ET.Element:
