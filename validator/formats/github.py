@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from validator.formats import markdown
-from validator.formats.sarif import (
+from validator.formats.findings import (
     CONNECTOR_INVALID,
     Finding,
     LintProblemLike,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from validator.formats.sarif import describe_evidence, describe_identity
+from validator.formats.findings import WORKSPACE_MISMATCH, describe_evidence, describe_identity
 from validator.report import ConnectorResult, PermissionResult, Report, TokenStatus, Verdict, WorkspaceStatus
 
 _VERDICT_SHOWN = {
@@ -46,11 +46,7 @@ def _connector(connector: ConnectorResult) -> list[str]:
     lines += _to_enable(connector)
     lines += _other_findings(connector)
     if connector.workspace is not None and connector.workspace.status is WorkspaceStatus.MISMATCH:
-        lines += [
-            "",
-            "The token belongs to another workspace than connector.yaml declares: use a token of the "
-            "declared workspace, or correct `workspace` in connector.yaml.",
-        ]
+        lines += ["", f"{WORKSPACE_MISMATCH.description} {WORKSPACE_MISMATCH.help}"]
     return lines
 
 

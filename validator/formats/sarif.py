@@ -1,366 +1,34 @@
-"""SARIF 2.1.0 for code scanning, and the catalogue of finding kinds every CI format shares.
-
-A *finding* is one check that did not pass: a permission not granted, a workspace mismatch, a token problem,
-a connector.yaml that could not be read. SARIF formalises finding kinds as rules, so the catalogue lives here;
-the JUnit and GitHub formats read the same findings, which keeps their wording, levels and positions in step.
-"""
+"""SARIF 2.1.0 for code scanning: one rule per kind of finding, one result per finding, at its line."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
 
 from validator import __version__
-from validator.model import Position
-from validator.report import (
-    ConnectorResult,
-    Evidence,
-    PermissionResult,
-    Report,
-    TokenStatus,
-    Verdict,
-    WorkspaceIdentity,
-    WorkspaceStatus,
+from validator.formats.findings import (
+    CONNECTOR_INVALID,
+    FINGERPRINT_KEY,
+    RULES,
+    Finding,
+    LintProblemLike,
+    Rule,
+    findings,
+    lint_text,
+    normalized_path,
 )
+from validator.model import Position
+from validator.report import Report
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 TOOL_NAME = "connector-validator"
 INFORMATION_URI = "https://connector-validator.dev/"
 SOURCE_ROOT = "%SRCROOT%"
-# Named and versioned so that a change of what identifies a finding can be told apart from a new finding.
-FINGERPRINT_KEY = "connectorValidatorFinding/v1"
-
-
-class Severity(StrEnum):
-    """What a finding does to the run, in the terms of its exit code."""
-
-    FAILED = "failed"  # exit 1 or 3: the token lacks something the connector needs
-    STOPPED = "stopped"  # exit 2: the check could not start (connector.yaml error, token variable unset)
-    UNDECIDED = "undecided"  # exit 4: no verdict could be reached
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str  # PascalCase, as SARIF viewers expect of `reportingDescriptor.name`
-    severity: Severity
-    title: str
-    description: str
-    help: str  # Markdown; its plain-text form drops the backticks
-
-    @property
-    def help_text(self) -> str:
-        return self.help.replace("`", "")
-
-    @property
-    def level(self) -> str:
-        return "warning" if self.severity is Severity.UNDECIDED else "error"
-
-
-_TICK = (
-    "In Developer Hub, open the app, go to Configure → Authentication and tick the permission(s) the result "
-    "names. A token keeps the permissions it was created with: regenerate the access token, or have a "
-    "workspace admin authorize the OAuth app again, and update the CI secret."
-)
-
-PERMISSION_MISSING = Rule(
-    "permission-missing",
-    "PermissionMissing",
-    Severity.FAILED,
-    "Permission missing",
-    "The token lacks a permission that connector.yaml declares; Intercom refused the request that needs it.",
-    _TICK,
-)
-PERMISSION_PLAN_RESTRICTED = Rule(
-    "permission-plan-restricted",
-    "PermissionPlanRestricted",
-    Severity.FAILED,
-    "Permission restricted by plan",
-    "Intercom answered `api_plan_restricted`: the workspace's plan does not include this feature.",
-    "No Developer Hub permission fixes this. Change the workspace's Intercom plan, or remove the permission "
-    "from `connector.yaml` if the connector can do without it.",
-)
-PERMISSION_INCONCLUSIVE = Rule(
-    "permission-inconclusive",
-    "PermissionInconclusive",
-    Severity.UNDECIDED,
-    "Permission inconclusive",
-    "No trustworthy answer was received for the request that proves this permission, so it is not known to "
-    "be granted.",
-    "Run the check again. If it persists, check network access to Intercom (proxies, firewalls) and "
-    "Intercom's status page; the result's evidence shows what was answered.",
-)
-PERMISSION_UNVERIFIABLE = Rule(
-    "permission-unverifiable",
-    "PermissionUnverifiable",
-    Severity.UNDECIDED,
-    "Permission unverifiable",
-    "Intercom offers no request that proves this permission without side effects for this "
-    "Intercom-Version, so it is not known to be granted.",
-    "Check by hand in Developer Hub that the permission(s) the result names are ticked for the app.",
-)
-WORKSPACE_MISMATCH = Rule(
-    "workspace-mismatch",
-    "WorkspaceMismatch",
-    Severity.FAILED,
-    "Workspace mismatch",
-    "The token belongs to another Intercom workspace (id, region or name) than connector.yaml declares.",
-    "Use a token of the declared workspace, or correct `workspace` in `connector.yaml`.",
-)
-WORKSPACE_UNCHECKED = Rule(
-    "workspace-inconclusive",
-    "WorkspaceInconclusive",
-    Severity.UNDECIDED,
-    "Workspace not checked",
-    "The workspace the token belongs to could not be read, so it is not known to match connector.yaml.",
-    "Run the check again; the token result explains why `GET /me` gave no trustworthy answer.",
-)
-TOKEN_REJECTED = Rule(
-    "token-rejected",
-    "TokenRejected",
-    Severity.FAILED,
-    "Token rejected",
-    "Intercom rejected the token (`GET /me` answered 401), so no permission could be checked.",
-    "Make sure the token variable named in `auth.token_env` holds a current token of this app: a revoked, "
-    "regenerated or mistyped token is rejected.",
-)
-TOKEN_INCONCLUSIVE = Rule(
-    "token-inconclusive",
-    "TokenInconclusive",
-    Severity.UNDECIDED,
-    "Token not checked",
-    "`GET /me` gave no trustworthy answer, so the token is not known to be valid and no permission could be "
-    "decided.",
-    "Run the check again. If it persists, check network access to Intercom and Intercom's status page.",
-)
-TOKEN_MISSING = Rule(
-    "token-missing",
-    "TokenMissing",
-    Severity.STOPPED,
-    "Token missing",
-    "The environment variable that should hold the token (`auth.token_env`) is not set or is empty.",
-    "Set the variable from a CI secret, or pass the token with `--token-stdin`.",
-)
-CONNECTOR_INVALID = Rule(
-    "connector-invalid",
-    "ConnectorInvalid",
-    Severity.STOPPED,
-    "connector.yaml invalid",
-    "connector.yaml could not be read or does not follow its schema, so nothing was checked.",
-    "Fix the problem at the position given; `connector-validator lint` checks the file alone.",
-)
-
-RULES: tuple[Rule, ...] = (
-    PERMISSION_MISSING,
-    PERMISSION_PLAN_RESTRICTED,
-    PERMISSION_INCONCLUSIVE,
-    PERMISSION_UNVERIFIABLE,
-    WORKSPACE_MISMATCH,
-    WORKSPACE_UNCHECKED,
-    TOKEN_REJECTED,
-    TOKEN_INCONCLUSIVE,
-    TOKEN_MISSING,
-    CONNECTOR_INVALID,
-)
-
-_PERMISSION_RULES = {
-    Verdict.MISSING: PERMISSION_MISSING,
-    Verdict.PLAN_RESTRICTED: PERMISSION_PLAN_RESTRICTED,
-    Verdict.INCONCLUSIVE: PERMISSION_INCONCLUSIVE,
-    Verdict.UNVERIFIABLE: PERMISSION_UNVERIFIABLE,
-}
-
-_VERDICT_MEANING = {
-    Verdict.MISSING: "is missing: Intercom refused the request that needs it",
-    Verdict.PLAN_RESTRICTED: "is restricted by the workspace's Intercom plan",
-    Verdict.INCONCLUSIVE: "is inconclusive: no trustworthy answer was received",
-    Verdict.UNVERIFIABLE: "is unverifiable: no request proves it without side effects",
-}
-
-# Subjects of the checks that are not permissions; permissions use `people:write` and the like.
-TOKEN_SUBJECT = "token"
-WORKSPACE_SUBJECT = "workspace"
-CONNECTOR_SUBJECT = "connector.yaml"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One check that did not pass, with everything a CI format shows about it."""
-
-    rule: Rule
-    path: str  # the connector file, as the report names it
-    subject: str  # which check: `people:write`, `workspace`, `token` or `connector.yaml`
-    position: Position | None
-    summary: str  # one sentence
-    details: tuple[str, ...] = ()  # verdict, evidence, Developer Hub labels, remediation: one line each
-
-    @property
-    def title(self) -> str:
-        """The rule's title, and for a permission which one (the other subjects repeat the title)."""
-        if self.subject in (TOKEN_SUBJECT, WORKSPACE_SUBJECT, CONNECTOR_SUBJECT):
-            return self.rule.title
-        return f"{self.rule.title}: {self.subject}"
-
-    @property
-    def text(self) -> str:
-        return "\n".join((self.summary, *self.details))
-
-    @property
-    def fingerprint(self) -> str:
-        """Stable across runs and line moves: what is wrong with which declaration, not where it sits."""
-        identity = "\0".join((normalized_path(self.path), self.subject, self.rule.id))
-        return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
-
-
-def findings(report: Report) -> list[Finding]:
-    return [finding for connector in report.connectors for finding in connector_findings(connector)]
-
-
-def connector_findings(connector: ConnectorResult) -> list[Finding]:
-    """The connector's findings in the order of its checks: token, workspace, permissions as declared."""
-    if connector.error is not None:
-        return [
-            Finding(
-                CONNECTOR_INVALID,
-                connector.path,
-                CONNECTOR_SUBJECT,
-                connector.error_position,
-                connector.error,
-            )
-        ]
-    found = [token] if (token := token_finding(connector)) else []
-    if connector.token.status is TokenStatus.MISSING:
-        return found  # the check stopped before the workspace and the permissions
-    workspace = workspace_finding(connector)
-    if workspace is not None:
-        found.append(workspace)
-    found.extend(
-        finding for result in connector.permissions if (finding := permission_finding(connector, result))
-    )
-    return found
-
-
-def token_finding(connector: ConnectorResult) -> Finding | None:
-    token = connector.token
-    source = f" from {token.env}" if token.env else ""
-    if token.status is TokenStatus.MISSING:
-        summary = token.message or f"No token was found{source}."
-        return Finding(TOKEN_MISSING, connector.path, TOKEN_SUBJECT, connector.auth_position, summary)
-    if token.status is TokenStatus.REJECTED:
-        code = f" ({token.error_code})" if token.error_code else ""
-        return Finding(
-            TOKEN_REJECTED,
-            connector.path,
-            TOKEN_SUBJECT,
-            connector.auth_position,
-            f"Intercom rejected the token{source}{code}; no permission was checked.",
-            (*_evidence_lines(token.evidence), f"To fix: {TOKEN_REJECTED.help_text}"),
-        )
-    if token.status is TokenStatus.UNKNOWN:
-        reason = token.message or "GET /me gave no trustworthy answer"
-        return Finding(
-            TOKEN_INCONCLUSIVE,
-            connector.path,
-            TOKEN_SUBJECT,
-            connector.auth_position,
-            f"The token{source} could not be checked: {reason}.",
-            _evidence_lines(token.evidence),
-        )
-    return None
-
-
-def workspace_finding(connector: ConnectorResult) -> Finding | None:
-    check = connector.workspace
-    if check is None:
-        # A rejected token stops the run before the workspace is read; that finding says enough.
-        if connector.token.status is TokenStatus.REJECTED:
-            return None
-        return Finding(
-            WORKSPACE_UNCHECKED,
-            connector.path,
-            WORKSPACE_SUBJECT,
-            connector.auth_position,
-            "The workspace was not checked.",
-        )
-    if check.status is WorkspaceStatus.MISMATCH:
-        return Finding(
-            WORKSPACE_MISMATCH,
-            connector.path,
-            WORKSPACE_SUBJECT,
-            check.position,
-            f"The token belongs to workspace {describe_identity(check.actual)}, but connector.yaml declares "
-            f"{describe_identity(check.expected)} (mismatch in {', '.join(check.mismatches)}).",
-            (f"To fix: {WORKSPACE_MISMATCH.help_text}",),
-        )
-    if check.status is WorkspaceStatus.UNKNOWN:
-        return Finding(
-            WORKSPACE_UNCHECKED,
-            connector.path,
-            WORKSPACE_SUBJECT,
-            check.position,
-            f"The workspace could not be checked (declared {describe_identity(check.expected)}).",
-        )
-    return None
-
-
-def permission_finding(connector: ConnectorResult, result: PermissionResult) -> Finding | None:
-    rule = _PERMISSION_RULES.get(result.verdict)
-    if rule is None:
-        return None
-    details = [f"Verdict: {result.verdict}", *_evidence_lines(result.evidence)]
-    if result.labels:
-        details.append(f"Developer Hub permission: {quote_labels(result.labels)}")
-    if result.remediation:
-        details.append(f"To fix: {result.remediation}")
-    return Finding(
-        rule,
-        connector.path,
-        str(result.permission),
-        result.position,
-        f"{result.permission} {_VERDICT_MEANING[result.verdict]}.",
-        tuple(details),
-    )
-
-
-def quote_labels(labels: Sequence[str]) -> str:
-    return ", ".join(f'"{label}"' for label in labels)
-
-
-def describe_evidence(evidence: Evidence) -> str:
-    text = evidence.describe()
-    if evidence.request_id:
-        text += f" [request {evidence.request_id}]"
-    if evidence.note:
-        text += f": {evidence.note}"
-    return text
-
-
-def _evidence_lines(evidence: Sequence[Evidence]) -> tuple[str, ...]:
-    if not evidence:
-        return ("Evidence: none (no request was sent, or none was answered)",)
-    return tuple(f"Evidence: {describe_evidence(item)}" for item in evidence)
-
-
-def describe_identity(identity: WorkspaceIdentity | None) -> str:
-    if identity is None:
-        return "unknown"
-    name = f' "{identity.name}"' if identity.name else ""
-    region = str(identity.region).lower() if identity.region is not None else "unknown region"
-    return f"{identity.id or 'unknown'}{name} ({region})"
-
-
-def normalized_path(path: str) -> str:
-    """The path with forward slashes and without a leading `./`, as code scanning expects."""
-    if PureWindowsPath(path).drive:
-        return PureWindowsPath(path).as_posix()
-    return PurePosixPath(path.replace("\\", "/")).as_posix()
 
 
 # --- SARIF ------------------------------------------------------------------------------------------------
@@ -427,25 +95,6 @@ def _artifact(path: str) -> dict[str, Any]:
 
 
 # --- lint -------------------------------------------------------------------------------------------------
-
-
-class LintProblemLike(Protocol):
-    """One problem `lint` found in a connector.yaml; `validator.spec.SpecProblem` has this shape."""
-
-    @property
-    def file(self) -> str: ...
-    @property
-    def line(self) -> int: ...
-    @property
-    def col(self) -> int: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def json_path(self) -> str: ...
-
-
-def lint_text(problem: LintProblemLike) -> str:
-    return f"{problem.message} ({problem.json_path})"
 
 
 def render_lint(problems: Sequence[LintProblemLike], tool_version: str = __version__) -> str:

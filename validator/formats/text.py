@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from validator.formats.findings import WORKSPACE_MISMATCH, describe_identity
 from validator.report import (
     ConnectorResult,
     ExitCode,
@@ -11,7 +12,6 @@ from validator.report import (
     Report,
     TokenStatus,
     Verdict,
-    WorkspaceIdentity,
     WorkspaceStatus,
 )
 
@@ -74,25 +74,17 @@ def _token_line(connector: ConnectorResult) -> str:
     return f"token:      unknown: {token.message or 'no trustworthy answer from GET /me'}"
 
 
-def _identity(identity: WorkspaceIdentity | None) -> str:
-    if identity is None:
-        return "unknown"
-    name = f' "{identity.name}"' if identity.name else ""
-    region = str(identity.region).lower() if identity.region is not None else "?"
-    return f"{identity.id}{name} ({region})"
-
-
 def _workspace_lines(connector: ConnectorResult) -> list[str]:
     workspace = connector.workspace
     assert workspace is not None
     if workspace.status is WorkspaceStatus.MATCH:
-        return [f"workspace:  {_identity(workspace.actual)}, as declared"]
+        return [f"workspace:  {describe_identity(workspace.actual)}, as declared"]
     if workspace.status is WorkspaceStatus.UNKNOWN:
-        return [f"workspace:  not checked (expected {_identity(workspace.expected)})"]
+        return [f"workspace:  not checked (expected {describe_identity(workspace.expected)})"]
     return [
         f"workspace:  MISMATCH in {', '.join(workspace.mismatches)}",
-        f"            declared {_identity(workspace.expected)}",
-        f"            token is for {_identity(workspace.actual)}",
+        f"            declared {describe_identity(workspace.expected)}",
+        f"            token is for {describe_identity(workspace.actual)}",
     ]
 
 
@@ -144,11 +136,7 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
         lines += _wrapped(found[0].remediation or "")
     workspace = connector.workspace
     if workspace is not None and workspace.status is WorkspaceStatus.MISMATCH:
-        lines += [
-            "",
-            "The token belongs to another workspace than connector.yaml declares: use a token of the "
-            "declared workspace, or correct `workspace` in connector.yaml.",
-        ]
+        lines += ["", *_wrapped(f"{WORKSPACE_MISMATCH.description} {WORKSPACE_MISMATCH.help_text}", "")]
     return lines
 
 
