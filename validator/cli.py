@@ -6,6 +6,8 @@ pre-commit hooks and CI steps.
 
 from __future__ import annotations
 
+import io
+import math
 import os
 import sys
 from pathlib import Path
@@ -51,7 +53,8 @@ def expand(patterns: list[str]) -> list[Path]:
 
     paths: list[Path] = []
     for pattern in patterns:
-        if glob.has_magic(pattern):
+        # A file named like a pattern (`[prod].yaml`) is that file: names come before globs.
+        if glob.has_magic(pattern) and not os.path.lexists(pattern):
             matches = sorted(glob.glob(pattern, recursive=True))
             if not matches:
                 fail(f"no file matches {pattern!r}")
@@ -59,6 +62,13 @@ def expand(patterns: list[str]) -> list[Path]:
         else:
             paths.append(Path(pattern))
     return paths
+
+
+def finite(value: float) -> float:
+    """Option callback: refuse `nan` and `inf`, which every `min=`/`max=` comparison lets through."""
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a number of seconds")
+    return value
 
 
 def version_callback(value: bool) -> None:
@@ -150,11 +160,15 @@ def validate(
     concurrency: Annotated[
         int, typer.Option(min=1, max=64, help="Requests in flight at most, across all connectors.")
     ] = 16,
-    timeout: Annotated[float, typer.Option(min=0.1, help="Read timeout per request, in seconds.")] = 15.0,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, callback=finite, help="Read timeout per request, in seconds.")
+    ] = 15.0,
     retry_budget: Annotated[
         float,
         typer.Option(
-            min=0, help="Longest total wait, in seconds, for retries of 429, 5xx and network errors."
+            min=0,
+            callback=finite,
+            help="Longest total wait, in seconds, for retries of 429, 5xx and network errors.",
         ),
     ] = 30.0,
 ) -> None:
@@ -204,6 +218,11 @@ def sandbox(
 
 def main() -> None:
     """Console-script entry point: no traceback ever reaches the user."""
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or PYTHONIOENCODING that cannot encode "→" or a workspace name must not cost the
+        # report: such characters print as "?" instead of ending the run with UnicodeEncodeError.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
     try:
         app()
     except KeyboardInterrupt:

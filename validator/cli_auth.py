@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from validator.cli import DEFAULT_SPEC, app, fail
+from validator.cli import DEFAULT_SPEC, app, fail, finite
 from validator.model import DEFAULT_TOKEN_ENV, AuthMode
 
 API_URL_HELP = "Replace the Intercom API host (a proxy, or the sandbox). https unless loopback."
@@ -48,7 +48,9 @@ def login(
         typer.Option("--authorize-url", metavar="URL", help="Authorize host (default: app.intercom.com)."),
     ] = None,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the authorize URL only.")] = False,
-    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for the browser.")] = 300.0,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, callback=finite, help="Seconds to wait for the browser.")
+    ] = 300.0,
     save: Annotated[
         Path | None, typer.Option("--save", metavar="FILE", help="Write the token to FILE (mode 0600).")
     ] = None,
@@ -84,7 +86,9 @@ def init(
         DEFAULT_SPEC
     ),
     force: Force = False,
-    timeout: Annotated[float, typer.Option(min=0.1, help="Read timeout per request, in seconds.")] = 15.0,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, callback=finite, help="Read timeout per request, in seconds.")
+    ] = 15.0,
 ) -> None:
     """Write a connector.yaml declaring the workspace and every permission the token is granted."""
     from validator.scaffold import InitRequest, run_init

@@ -143,6 +143,8 @@ def exchange_code(
     """Trade the code for a token at `POST <api_base>/auth/eagle/token` (form fields, API-NOTES §7)."""
     import httpx
 
+    from validator.validate import token_problem
+
     url = api_base + TOKEN_PATH
     form = {"code": code, "client_id": credentials.client_id, "client_secret": credentials.client_secret}
     try:
@@ -154,6 +156,12 @@ def exchange_code(
         ) from None
     except httpx.TransportError as error:
         raise LoginError(f"cannot reach {url}: {type(error).__name__}", EXIT_NETWORK) from None
+    except httpx.DecodingError:
+        raise LoginError(
+            "the token endpoint answered a body that could not be decoded (a broken Content-Encoding); "
+            "nothing was saved",
+            EXIT_UNEXPECTED,
+        ) from None
     if response.status_code == 401:
         raise LoginError(
             "Intercom refused the authorization code (401 Unauthorized Code): codes work once and expire "
@@ -166,13 +174,22 @@ def exchange_code(
             f"the token endpoint answered {response.status_code} without a token; nothing was saved",
             EXIT_UNEXPECTED,
         )
+    # Before the token is printed, saved, scrubbed or sent in a header: a value with a newline would end up
+    # in an exception message, and a one-letter value would make the scrubber mangle every line.
+    problem = token_problem(token)
+    if problem is not None:
+        raise LoginError(
+            f"the token endpoint answered a value that cannot be an Intercom token ({problem}); "
+            "nothing was saved",
+            EXIT_UNEXPECTED,
+        )
     return token
 
 
 def _token_in(response: httpx.Response) -> str | None:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than the parser goes
         return None
     if not isinstance(body, dict):
         return None

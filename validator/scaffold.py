@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from validator.model import (
     DEFAULT_API_VERSION,
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 DEFAULT_OUTPUT = Path("connector.yaml")
 DEFAULT_CLIENT_ID_ENV = "INTERCOM_CLIENT_ID"
 DEFAULT_CLIENT_SECRET_ENV = "INTERCOM_CLIENT_SECRET"
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_SCHEMA = "connector.schema.json"
 _PLACEHOLDER_WORKSPACE = "unknown"  # only for the first GET /me, whose workspace comparison is ignored
 
 EXIT_WRITTEN = 0
@@ -129,8 +129,11 @@ def run_init(
 
 def _check_options(request: InitRequest) -> None:
     """What can be refused before the token is read and anything is sent."""
-    if not _ENV_NAME.match(request.token_env):
+    if not _fits(request.token_env, _schema()["$defs"]["envVarName"]):
         raise InitError(f"--token-env {request.token_env!r} is not an environment variable name", EXIT_USAGE)
+    if request.name is not None and not _fits(request.name, _property("name")):
+        limit = _property("name")["maxLength"]
+        raise InitError(f"--name must be 1 to {limit} characters long", EXIT_USAGE)
     if (request.output.exists() or request.output.is_symlink()) and not request.force:
         raise InitError(f"{request.output} already exists; pass --force to replace it", EXIT_USAGE)
 
@@ -239,6 +242,15 @@ def _workspace(result: ConnectorResult, token_env: str) -> Workspace:
     actual = result.workspace.actual if result.workspace is not None else None
     if token.status is not TokenStatus.VALID or actual is None or actual.id is None:
         raise InitError(token.message or "GET /me gave no usable answer; try again", EXIT_UNKNOWN)
+    if not _fits(actual.id, _property("workspace", "id")):
+        # Not echoed: it could hold anything (line breaks, escape sequences), and no file is written for it.
+        limit = _property("workspace", "id")["maxLength"]
+        raise InitError(
+            "Intercom answered a workspace id this tool cannot write into connector.yaml (GET /me "
+            f"app.id_code must be letters, digits, _ and - only, at most {limit} characters); nothing was "
+            "written",
+            EXIT_UNKNOWN,
+        )
     return Workspace(actual.id, actual.name, _region(actual))
 
 
@@ -252,8 +264,32 @@ def _region(actual: WorkspaceIdentity) -> Region:
 
 
 def _default_name(workspace: Workspace) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", (workspace.name or "").lower()).strip("-")
-    return f"{slug or 'intercom-' + workspace.id.lower()}-connector"
+    """`<workspace-name-slug>-connector`, cut to the schema's length limit for a connector name."""
+    suffix = "-connector"
+    room = int(_property("name")["maxLength"]) - len(suffix)
+    slug = re.sub(r"[^a-z0-9]+", "-", (workspace.name or "").lower())[:room].strip("-")
+    return f"{slug or ('intercom-' + workspace.id.lower())[:room]}{suffix}"
+
+
+def _schema() -> dict[str, Any]:
+    from validator.schemas import load_schema
+
+    return load_schema(_SCHEMA)
+
+
+def _property(*names: str) -> dict[str, Any]:
+    """The subschema of a connector.yaml key, e.g. `_property("workspace", "id")`."""
+    schema = _schema()
+    for name in names:
+        schema = schema["properties"][name]
+    return schema
+
+
+def _fits(value: str, subschema: Mapping[str, Any]) -> bool:
+    """Whether `value` is valid for `subschema` of connector.schema.json, the single source of its rules."""
+    from jsonschema import Draft202012Validator
+
+    return bool(Draft202012Validator(subschema).is_valid(value))
 
 
 # --- rendering ------------------------------------------------------------------------------------------
@@ -261,9 +297,7 @@ def _default_name(workspace: Workspace) -> str:
 
 def render_connector_yaml(scaffold: Scaffold) -> str:
     """The connector.yaml text, commented for a reader who did not run `init`."""
-    from validator.schemas import load_schema
-
-    schema_id = load_schema("connector.schema.json")["$id"]
+    schema_id = _schema()["$id"]
     workspace = scaffold.workspace
     shown_name = f" ({_one_line(workspace.name)})" if workspace.name else ""
     when = scaffold.generated_at.strftime("%Y-%m-%d %H:%M UTC")
@@ -281,7 +315,7 @@ def render_connector_yaml(scaffold: Scaffold) -> str:
         "workspace:",
         f"  id: {_quoted(workspace.id)}   # app id_code, from GET /me",
     ]
-    if workspace.name:
+    if workspace.name and _fits(workspace.name, _property("workspace", "name")):
         lines.append(f"  name: {_quoted(workspace.name)}")
     lines += [f"  region: {workspace.region}", "auth:", *_auth_lines(scaffold.auth)]
     lines += [f'api_version: "{scaffold.api_version}"', "permissions:", *_permission_lines(scaffold.granted)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,9 +130,12 @@ def parse_spec(raw: bytes, file: str) -> ConnectorSpec:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > MAX_SPEC_BYTES:  # checked before reading, so a huge file costs nothing
-            raise SpecError([_oversize_problem(str(path), size)])
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            # Checked before opening: opening a FIFO blocks until a writer appears, and a device never ends.
+            raise SpecFileError(str(path), _not_regular(status.st_mode))
+        if status.st_size > MAX_SPEC_BYTES:  # checked before reading, so a huge file costs nothing
+            raise SpecError([_oversize_problem(str(path), status.st_size)])
         with path.open("rb") as stream:
             return stream.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
@@ -140,6 +144,19 @@ def _read_bytes(path: Path) -> bytes:
         raise SpecFileError(str(path), "it is a directory") from None
     except OSError as error:
         raise SpecFileError(str(path), error.strerror or type(error).__name__) from None
+
+
+def _not_regular(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "it is a directory"
+    kinds = {
+        stat.S_ISFIFO: "a named pipe (FIFO)",
+        stat.S_ISCHR: "a device",
+        stat.S_ISBLK: "a device",
+        stat.S_ISSOCK: "a socket",
+    }
+    kind = next((name for test, name in kinds.items() if test(mode)), "something else")
+    return f"it is {kind}, not a regular file; give the path of a connector.yaml file"
 
 
 def _oversize_problem(file: str, size: int) -> SpecProblem:

@@ -6,6 +6,8 @@ has, and pass `validate` with the same token.
 
 from __future__ import annotations
 
+import copy
+import io
 import os
 import subprocess
 import sys
@@ -13,10 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from validator.model import Access, AuthMode, DataType, Permission, Region
 from validator.sandbox import Sandbox, SandboxConfig, serve
+from validator.scaffold import InitRequest, run_init
+from validator.schemas import load_schema
 from validator.spec import load_spec
 
 pytestmark = pytest.mark.e2e
@@ -211,4 +216,72 @@ def test_init_writes_nothing_when_it_cannot_describe_the_token(
     assert failed.code == code
     assert message in failed.stderr
     assert len(failed.stderr.strip().splitlines()) == 1
+    assert not output.exists()
+
+
+def test_a_workspace_name_longer_than_the_schema_allows_still_gives_a_valid_file(tmp_path: Path) -> None:
+    config = copy.deepcopy(SANDBOX_CONFIG)
+    config["workspaces"][0]["name"] = "Acme " * 60  # 300 characters
+    output = tmp_path / "connector.yaml"
+    token = "sandbox-init-full-access"
+
+    with serve(Sandbox(SandboxConfig.from_dict(config))) as api_url:
+        written = cli("init", "--api-url", api_url, "-o", str(output), token=token)
+        assert written.code == 0, written.stderr
+        spec = load_spec(output)
+        validated = cli("validate", str(output), "--api-url", api_url, token=token)
+
+    limit = load_schema("connector.schema.json")["properties"]["name"]["maxLength"]
+    assert len(spec.name) <= limit
+    assert spec.name.startswith("acme-acme-") and spec.name.endswith("-acme-connector")
+    assert validated.code == 0, validated.stdout + validated.stderr
+
+
+def test_a_name_option_longer_than_the_schema_allows_is_a_usage_error(api_url: str, tmp_path: Path) -> None:
+    output = tmp_path / "connector.yaml"
+
+    failed = cli(
+        "init", "--api-url", api_url, "-o", str(output), "--name", "n" * 201, token="sandbox-init-readers"
+    )
+
+    assert failed.code == 2
+    assert failed.stderr == "connector-validator: error: --name must be 1 to 200 characters long\n"
+    assert not output.exists()
+
+
+def _me_answering(id_code: str) -> httpx.MockTransport:
+    """Intercom as far as `GET /me` goes, naming the workspace `id_code`; nothing else is expected."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/me":
+            return httpx.Response(404, json={"type": "error.list", "errors": [{"code": "not_found"}]})
+        app = {"type": "app", "id_code": id_code, "name": "Acme Support", "region": "US"}
+        return httpx.Response(200, json={"type": "admin", "id": "1", "app": app})
+
+    return httpx.MockTransport(answer)
+
+
+@pytest.mark.parametrize(
+    "id_code",
+    ["abc12xyz\n::warning::injected", "abc 12xyz", "a" * 65, ""],
+    ids=["newline", "space", "too-long", "empty"],
+)
+def test_a_workspace_id_connector_yaml_cannot_hold_exits_4_and_writes_nothing(
+    tmp_path: Path, id_code: str
+) -> None:
+    output = tmp_path / "connector.yaml"
+    stdout, stderr = io.StringIO(), io.StringIO()
+
+    code = run_init(
+        InitRequest(output=output),
+        environ={"INTERCOM_ACCESS_TOKEN": "sandbox-init-full-access"},
+        stdout=stdout,
+        stderr=stderr,
+        transport_factory=lambda: _me_answering(id_code),
+    )
+
+    assert code == 4
+    assert stderr.getvalue().startswith("connector-validator: error: Intercom answered a workspace id ")
+    assert "this tool cannot write into connector.yaml" in stderr.getvalue()
+    assert len(stderr.getvalue().splitlines()) == 1 and stdout.getvalue() == ""
     assert not output.exists()

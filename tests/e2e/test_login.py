@@ -7,13 +7,17 @@ by hand, optionally tampering with it first.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import stat
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -333,3 +337,85 @@ def test_help_documents_every_failure_exit_code() -> None:
         oauth.EXIT_UNEXPECTED,
     ):
         assert f" {code} " in help_text
+
+
+# --- a token endpoint whose answer cannot be used ------------------------------------------------------
+
+# Each looks like a token, so that the test can check the value is never echoed; the sandbox only issues
+# good tokens, hence the stand-in token endpoint below.
+NEWLINE_TOKEN = "dG9rOjAwbmV3bGluZS10b2tlbi1hYmNkZWYxMjM0NTY="
+NON_ASCII_TOKEN = "dG9rOjAwbm9uLWFzY2lpLXRva2VuLWFiY2RlZg==é"
+
+
+def _token_json(value: str) -> bytes:
+    return json.dumps({"token_type": "Bearer", "access_token": value, "token": value}).encode()
+
+
+@contextmanager
+def token_endpoint(body: bytes, headers: Mapping[str, str] | None = None) -> Iterator[str]:
+    """A stand-in for `POST /auth/eagle/token` on 127.0.0.1 that answers 200 with `body` to every request."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "message", "secret"),
+    [
+        (_token_json(NEWLINE_TOKEN + "\nX-Injected: 1"), {}, "cannot be an Intercom token", NEWLINE_TOKEN),
+        (_token_json("Z"), {}, "it is 1 characters long", None),
+        (_token_json(NON_ASCII_TOKEN), {}, "non-ASCII", NON_ASCII_TOKEN.rstrip("é")),
+        (b"<html>Bad gateway</html>", {}, "answered 200 without a token", None),
+        (b"not gzip at all", {"Content-Encoding": "gzip"}, "could not be decoded", None),
+        (b"[" * 100_000 + b"]" * 100_000, {}, "answered 200 without a token", None),
+        (b'["a list, not an object"]', {}, "answered 200 without a token", None),
+    ],
+    ids=["newline-token", "one-character-token", "non-ascii-token", "not-json", "bad-gzip", "deep", "a-list"],
+)
+def test_a_token_answer_that_cannot_be_used_exits_15_in_one_line_without_echoing_it(
+    sandbox: Sandbox,
+    api_url: str,
+    spec: Path,
+    tmp_path: Path,
+    body: bytes,
+    headers: dict[str, str],
+    message: str,
+    secret: str | None,
+) -> None:
+    saved = tmp_path / "token"
+    with token_endpoint(body, headers) as token_url:
+        args = ("--api-url", token_url, "--authorize-url", api_url, "--save", str(saved), "--timeout", "10")
+        login = LoginProcess(str(spec), *args, env=_env())
+        httpx.get(consent(login.authorize_url()))
+        finished = login.finish()
+
+    assert finished.code == oauth.EXIT_UNEXPECTED, finished.output
+    assert "Traceback" not in finished.output
+    last = finished.stderr.strip().splitlines()[-1]
+    assert last.startswith("connector-validator: error: the token endpoint ") and message in last
+    assert last.endswith("nothing was saved")
+    assert "Authorized" not in finished.stdout  # nothing announced, nothing checked
+    assert not saved.exists()
+    if secret is not None:
+        assert secret not in finished.output

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from validator.sandbox import Label, SandboxConfig, SandboxConfigError, load_config
 from validator.sandbox.config import (
     DEFAULT_CONFIG_PATH,
+    MAX_FAULT_MS,
     MissingPermissionStyle,
     Region,
     TokenStatus,
@@ -153,3 +157,52 @@ def test_the_default_tokens_cover_the_cases_the_validator_tells_apart() -> None:
     }
     assert not any(value.startswith("dG9rOj") for value in by_value)
     assert default_config().oauth_clients[0].redirect_urls == ("http://127.0.0.1/callback",)
+
+
+def test_a_config_that_is_not_utf8_is_a_config_error_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.yaml"
+    path.write_bytes(MINIMAL.replace("name: W", "name: W\xe9").encode("latin-1"))
+    with pytest.raises(SandboxConfigError, match=r"sandbox\.yaml:3: the sandbox config is not UTF-8 text"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "2020-13-45",
+            r"sandbox\.yaml: a value in the sandbox config cannot be read: month must be in 1\.\.12",
+        ),
+        ("9" * 5000, r"sandbox\.yaml: a value in the sandbox config cannot be read: Exceeds the limit"),
+        ("[" * 5000 + "]" * 5000, r"sandbox\.yaml: the sandbox config is nested too deeply"),
+    ],
+    ids=["impossible-date", "5000-digit-integer", "deep-nesting"],
+)
+def test_yaml_values_that_cannot_be_built_are_config_errors(tmp_path: Path, value: str, message: str) -> None:
+    with pytest.raises(SandboxConfigError, match=message) as raised:
+        _load(tmp_path, MINIMAL + f"extra: {value}\n")
+    assert "\n" not in str(raised.value)
+
+
+def test_a_fault_delay_beyond_ten_minutes_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    # Accepted, such a delay made every request fail with OverflowError inside the sandbox.
+    faults = "faults:\n  - route: '*'\n    kind: latency\n    ms: 99999999999999999999999\n"
+    with pytest.raises(SandboxConfigError, match=rf"sandbox\.yaml:2: faults\[0\]\.ms: .*<= {MAX_FAULT_MS}"):
+        _load(tmp_path, faults + MINIMAL)
+    assert _load(tmp_path, faults.replace("99999999999999999999999", str(MAX_FAULT_MS)) + MINIMAL).faults
+
+
+def test_sandbox_refuses_a_named_pipe_as_config_instead_of_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "sandbox.yaml"
+    os.mkfifo(fifo)
+    done = subprocess.run(
+        [sys.executable, "-m", "validator", "sandbox", "--config", str(fifo)],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert done.returncode == 2, done.stderr
+    assert (
+        done.stderr
+        == f"connector-validator: error: {fifo}: cannot read sandbox config: it is not a regular file\n"
+    )

@@ -12,9 +12,11 @@ A new invalid case is a new file; no test code changes.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,6 +185,27 @@ def test_missing_file_is_a_file_error(tmp_path: Path) -> None:
 def test_directory_is_a_file_error(tmp_path: Path) -> None:
     with pytest.raises(SpecFileError, match="directory"):
         load_spec(tmp_path)
+
+
+def test_a_named_pipe_is_a_file_error_and_is_never_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "connector.yaml"
+    os.mkfifo(fifo)
+    # Guard: if load_spec opened the pipe it would wait for a writer forever; this writer comes along after
+    # a few seconds and leaves at once, so such a load would read an empty file instead of hanging.
+    unblock = threading.Timer(5, lambda: os.close(os.open(fifo, os.O_RDWR | os.O_NONBLOCK)))
+    unblock.start()
+    try:
+        with pytest.raises(SpecFileError, match="named pipe") as raised:
+            load_spec(fifo)
+    finally:
+        unblock.cancel()
+    assert raised.value.reason.startswith("it is a named pipe (FIFO), not a regular file")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_device_is_a_file_error_not_a_read_of_endless_bytes() -> None:
+    with pytest.raises(SpecFileError, match="it is a device, not a regular file"):
+        load_spec(Path("/dev/zero"))
 
 
 # --- what a loaded spec carries -------------------------------------------------------------------------

@@ -27,7 +27,7 @@ _VERDICT_SHOWN = {
 
 _EXIT_MEANING = {
     ExitCode.OK: "every declared permission is granted",
-    ExitCode.FAILED: "something the connector needs is missing",
+    ExitCode.FAILED: "a permission is missing or plan-restricted, or the workspace does not match",
     ExitCode.USAGE: "a usage or connector.yaml error",
     ExitCode.TOKEN_REJECTED: "Intercom rejected the token",
     ExitCode.INCONCLUSIVE: "some checks could not be decided",

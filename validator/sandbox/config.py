@@ -7,6 +7,7 @@ value or client secret, so a config error is safe to paste into a bug report.
 from __future__ import annotations
 
 import functools
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -21,6 +22,7 @@ from validator.sandbox.permissions import ALL_LABELS, ROUTES_BY_KEY, Label
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.yaml")
 
 OAUTH_ROUTE_KEYS = ("GET /oauth", "POST /auth/eagle/token")
+MAX_FAULT_MS = 600_000  # ten minutes: longer than any client waits, and small enough for every sleep/timer
 
 
 class SandboxConfigError(Exception):
@@ -163,9 +165,22 @@ def load_config(path: Path | str) -> SandboxConfig:
     """Load and validate a YAML config file; errors carry `file:line`."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # Checked before opening: opening a FIFO blocks until a writer appears, and a device never ends.
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise SandboxConfigError(f"{path}: cannot read sandbox config: it is {kind}")
+        raw = path.read_bytes()
     except OSError as exc:
-        raise SandboxConfigError(f"{path}: cannot read sandbox config: {exc.strerror}") from None
+        reason = exc.strerror or type(exc).__name__
+        raise SandboxConfigError(f"{path}: cannot read sandbox config: {reason}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SandboxConfigError(
+            f"{path}:{line}: the sandbox config is not UTF-8 text; save it as UTF-8"
+        ) from None
     try:
         data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as exc:
@@ -173,6 +188,12 @@ def load_config(path: Path | str) -> SandboxConfig:
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise SandboxConfigError(f"{where}: {problem}") from None
+    except RecursionError:
+        raise SandboxConfigError(f"{path}: the sandbox config is nested too deeply") from None
+    except ValueError as exc:
+        # A value YAML recognised but cannot build: the date 2020-13-45, an integer of 5000 digits.
+        reason = " ".join(str(exc).split())
+        raise SandboxConfigError(f"{path}: a value in the sandbox config cannot be read: {reason}") from None
     if not isinstance(data, Mapping):
         raise SandboxConfigError(f"{path}:1: the sandbox config must be a mapping")
     return SandboxConfig.from_dict(data, source=str(path))
@@ -254,9 +275,13 @@ class _Reader:
             self.fail(parent, path, "expected a non-empty string")
         return value
 
-    def integer(self, parent: object, value: object, path: str, minimum: int = 0) -> int:
+    def integer(
+        self, parent: object, value: object, path: str, minimum: int = 0, maximum: int | None = None
+    ) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
             self.fail(parent, path, f"expected an integer >= {minimum}")
+        if maximum is not None and value > maximum:
+            self.fail(parent, path, f"expected an integer <= {maximum}")
         return value
 
     def choice(self, parent: object, value: object, path: str, enum: type[StrEnum]) -> Any:
@@ -467,7 +492,9 @@ class _Reader:
         return FaultConfig(
             route=route,
             kind=kind,
-            ms=self.integer(f, f.get("ms", 500 if kind is FaultKind.SLOW_BODY else 0), f"{path}.ms"),
+            ms=self.integer(
+                f, f.get("ms", 500 if kind is FaultKind.SLOW_BODY else 0), f"{path}.ms", maximum=MAX_FAULT_MS
+            ),
             status=status,
             times=None if times is None else self.integer(f, times, f"{path}.times", minimum=1),
             reset_in_s=None if reset_in_s is None else self.integer(f, reset_in_s, f"{path}.reset_in_s"),
