@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from harness import ALL_LABELS, CANARY, EXAMPLE, default_config_data, run_cli, served, with_token, write_spec
+from validator.sandbox.permissions import ROUTES
 
 # Which Developer Hub label grants which permission of the example, written from API-NOTES §4 for this
 # test alone, so that it cannot share a mistake with the catalog or the sandbox's table.
@@ -84,6 +85,28 @@ def test_withholding_one_permission_reports_exactly_what_it_grants_as_missing(la
         if permission["status"] == "missing":
             assert label in permission["labels"]
             assert "authorize the app again" in permission["remediation"]  # the example uses oauth
+
+
+@pytest.mark.parametrize("style", ["token_unauthorized", "forbidden"])
+@pytest.mark.parametrize("permission", sorted(DECLARED))
+def test_each_single_permission_missing_in_turn_is_reported_alone(permission: str, style: str) -> None:
+    """One Developer Hub label covers several permissions, so the sandbox withholds exactly the routes of
+    one data type and access level, taken from its own route table (not from the probe catalog)."""
+    data_type, access = permission.split(":")
+    withheld = [
+        route.key
+        for route in ROUTES
+        if route.data_type is not None
+        and str(route.data_type) == data_type
+        and route.is_write == (access == "write")
+    ]
+    data = with_token(default_config_data(), "sandbox-test-token", "all", withheld_routes=withheld)
+    data["workspaces"][0]["missing_permission_style"] = {"default": style}
+    with served(data) as world:
+        code, report = validate_json(world.base_url, "sandbox-test-token")
+    assert code == 1
+    assert {key for key, status in verdicts(report).items() if status != "granted"} == {permission}
+    assert verdicts(report)[permission] == "missing"
 
 
 @pytest.mark.parametrize(

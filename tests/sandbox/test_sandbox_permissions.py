@@ -182,3 +182,32 @@ def test_permission_is_checked_before_the_plan() -> None:
         assert restricted.json()["errors"][0]["message"] == "Active subscription needed."
         assert full.get("/contacts").status_code == 200
         assert error_code(nothing.get("/conversations")) == "token_unauthorized"
+
+
+@pytest.mark.parametrize("route", GUARDED, ids=lambda r: r.key)
+def test_a_withheld_route_is_refused_although_the_labels_grant_it(route: Route) -> None:
+    withheld = dataclasses.replace(token("withheld", *ALL_LABELS), withheld_routes=frozenset({route.key}))
+    sandbox = Sandbox(with_tokens(withheld))
+    assert error_code(_send(sandbox, "withheld", route)) == "token_unauthorized"
+    others = [other for other in GUARDED if other.key != route.key]
+    assert all(_send(sandbox, "withheld", other).status_code not in (401, 403) for other in others)
+
+
+def test_withheld_routes_must_be_sandbox_routes() -> None:
+    from validator.sandbox.config import SandboxConfig, SandboxConfigError
+
+    data = {
+        "workspaces": [
+            {
+                "id_code": "w",
+                "name": "W",
+                "region": "US",
+                "admins": [{"id": "1", "name": "A", "email": "a@w.test"}],
+            }
+        ],
+        "tokens": [
+            {"value": "t", "workspace": "w", "permissions": "all", "withheld_routes": ["GET /nowhere"]}
+        ],
+    }
+    with pytest.raises(SandboxConfigError, match="not a sandbox route"):
+        SandboxConfig.from_dict(data)

@@ -471,7 +471,7 @@ class Sandbox:
         if matched is None:
             return _error(404, "not_found", "Resource Not Found")
         route, record_id = matched
-        if not route.permitted(token.permissions):
+        if not route.permitted(token.permissions) or route.key in token.withheld_routes:
             return self._missing_permission(route, workspace)
         if route.data_type is not None and route.data_type in workspace.plan_restricted:
             return _error(403, "api_plan_restricted", "Active subscription needed.")

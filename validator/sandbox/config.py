@@ -103,6 +103,10 @@ class TokenConfig:
     permissions: frozenset[Label]
     status: TokenStatus = TokenStatus.ACTIVE
     name: str = ""  # a human handle for listings ("full access"), never the value
+    # Route keys refused as if a permission were missing although the labels grant them. One Developer Hub
+    # label covers several data types (people, companies and data attribute reads share one); tests use this
+    # to take away exactly one of them.
+    withheld_routes: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -436,7 +440,7 @@ class _Reader:
         )
 
     def token(self, node: object, path: str, workspaces: Mapping[str, WorkspaceConfig]) -> TokenConfig:
-        keys = ("value", "workspace", "admin", "permissions", "status", "name")
+        keys = ("value", "workspace", "admin", "permissions", "status", "name", "withheld_routes")
         t = self.mapping(node, path, keys, required=("value", "workspace"))
         value = t["value"]
         if not isinstance(value, str) or not value or any(c.isspace() for c in value):
@@ -449,7 +453,16 @@ class _Reader:
             permissions=permissions,
             status=self.choice(t, t.get("status", "active"), f"{path}.status", TokenStatus),
             name=str(t.get("name", "")),
+            withheld_routes=self.route_keys(t, t.get("withheld_routes", []), f"{path}.withheld_routes"),
         )
+
+    def route_keys(self, parent: object, value: object, path: str) -> frozenset[str]:
+        keys = frozenset(
+            self.string(parent, item, f"{path}[{i}]") for i, item in enumerate(self.sequence(value, path))
+        )
+        for key in sorted(keys - set(ROUTES_BY_KEY)):
+            self.fail(parent, path, f"{key!r} is not a sandbox route such as 'GET /contacts'")
+        return keys
 
     def oauth_client(
         self, node: object, path: str, workspaces: Mapping[str, WorkspaceConfig]
