@@ -75,3 +75,24 @@ def test_the_json_report_gives_the_missing_permission_the_remediation_of_the_aut
     assert missing["status"] == "missing"
     assert advice in missing["remediation"] and not_advice not in missing["remediation"]
     assert by_permission[("tags", "read")]["remediation"] is None
+
+
+def _result_messages(output_format: str, text: str) -> str:
+    """What a format says about the findings themselves (SARIF's rule help covers both modes by design)."""
+    if output_format == "sarif":
+        return " ".join(result["message"]["text"] for result in json.loads(text)["runs"][0]["results"])
+    return text
+
+
+@pytest.mark.parametrize("output_format", ["junit", "sarif", "github", "markdown"])
+@pytest.mark.parametrize(
+    ("mode", "advice", "not_advice"),
+    [("access_token", ACCESS_TOKEN_ADVICE, OAUTH_ADVICE), ("oauth", OAUTH_ADVICE, ACCESS_TOKEN_ADVICE)],
+)
+def test_every_ci_format_gives_the_remediation_of_the_auth_mode(
+    tmp_path: Path, sandbox: Sandbox, output_format: str, mode: str, advice: str, not_advice: str
+) -> None:
+    said = " ".join(_result_messages(output_format, validate(tmp_path, sandbox, mode, output_format)).split())
+    said = said.replace("%0A", " ")  # GitHub escapes newlines in annotations
+    assert "Write tags" in said
+    assert advice in said and not_advice not in said
