@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import httpx
 
     from validator.report import Report
-    from validator.run import Scrubber
+    from validator.tokens import Scrubber
 
 AUTHORIZE_BASE = "https://app.intercom.com"  # API-NOTES §7: the authorize page is not on the API host
 AUTHORIZE_PATH = "/oauth"
@@ -143,7 +143,7 @@ def exchange_code(
     """Trade the code for a token at `POST <api_base>/auth/eagle/token` (form fields, API-NOTES §7)."""
     import httpx
 
-    from validator.validate import token_problem
+    from validator.tokens import token_problem
 
     url = api_base + TOKEN_PATH
     form = {"code": code, "client_id": credentials.client_id, "client_secret": credentials.client_secret}
@@ -382,7 +382,7 @@ def run_login(
 ) -> int:
     """Run `login` end to end and return its exit code; errors are printed as one line, never raised."""
     from validator.formats import Format, render
-    from validator.run import Scrubber
+    from validator.tokens import Scrubber
 
     environ = os.environ if environ is None else environ
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr

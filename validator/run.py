@@ -19,26 +19,12 @@ from validator.formats import Format, render
 from validator.intercom import ApiUrlError, RetryPolicy, Timeouts, check_api_url
 from validator.model import Permission
 from validator.report import ExitCode, Report, Verdict
-from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, token_problem, validate
-
-REDACTED = "[REDACTED]"
+from validator.tokens import Scrubber, TokenInputError, read_stdin_token
+from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate
 
 
 class UsageError(Exception):
     """Bad options: reported in one line, exit code 2."""
-
-
-class Scrubber:
-    """Replaces every known secret value in text that is about to leave the process."""
-
-    def __init__(self, secrets: Sequence[str]) -> None:
-        # Longest first, so that a token containing another one is replaced whole.
-        self._secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
 
 
 @dataclass(frozen=True)
@@ -71,20 +57,6 @@ def parse_reports(specs: Sequence[str]) -> list[tuple[Format, Path]]:
             raise UsageError(f"--report expects FORMAT=FILE, got {spec!r}")
         pairs.append((parse_format(name.strip()), Path(file)))
     return pairs
-
-
-def read_stdin_token(stream: TextIO) -> str:
-    if stream.isatty():
-        raise UsageError(
-            "--token-stdin expects the token on standard input (pipe it in; it is never an option)"
-        )
-    token = stream.readline().strip()
-    if not token:
-        raise UsageError("--token-stdin was given but standard input held no token")
-    problem = token_problem(token)
-    if problem is not None:
-        raise UsageError(f"the token from standard input is not usable: {problem}")
-    return token
 
 
 def check_targets(paths: Sequence[Path]) -> None:
@@ -132,7 +104,7 @@ def run_validate(
         api_url = check_api_url(request.api_url) if request.api_url else None
         token = read_stdin_token(stdin or sys.stdin) if request.token_stdin else None
         check_targets([path for _, path in extra] + ([request.output] if request.output else []))
-    except (UsageError, ApiUrlError) as error:
+    except (UsageError, ApiUrlError, TokenInputError) as error:
         stderr.write(f"connector-validator: error: {error}\n")
         return int(ExitCode.USAGE)
 

@@ -107,7 +107,7 @@ def run_init(
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
 ) -> int:
     """Run `init` end to end and return its exit code; every error is printed as one line."""
-    from validator.run import Scrubber
+    from validator.tokens import Scrubber
 
     environ = os.environ if environ is None else environ
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
@@ -139,13 +139,12 @@ def _check_options(request: InitRequest) -> None:
 
 
 def _token(request: InitRequest, environ: Mapping[str, str], stdin: TextIO) -> str:
-    from validator.run import UsageError, read_stdin_token
-    from validator.validate import token_problem
+    from validator.tokens import TokenInputError, read_stdin_token, token_problem
 
     if request.token_stdin:
         try:
             return read_stdin_token(stdin)
-        except UsageError as error:
+        except TokenInputError as error:
             raise InitError(str(error), EXIT_USAGE) from None
     token = environ.get(request.token_env, "").strip()
     if not token:

@@ -20,6 +20,7 @@ from validator.intercom import DEFAULT_IN_FLIGHT, IntercomClient, RateGate, Retr
 from validator.model import ConnectorSpec, Position
 from validator.report import ConnectorResult, Report, TokenCheck, TokenStatus
 from validator.spec import SpecError, SpecFileError, load_spec
+from validator.tokens import token_problem
 
 DEFAULT_CONCURRENCY = DEFAULT_IN_FLIGHT
 
@@ -88,23 +89,6 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
         return Stopped(result)
     assert token is not None
     return Ready(spec, token, source)
-
-
-MIN_TOKEN_LENGTH = 16  # Intercom tokens are about 60 characters; anything this short is a wiring mistake
-MAX_TOKEN_LENGTH = 4096
-
-
-def token_problem(token: str) -> str | None:
-    """Why `token` cannot be an Intercom token, in words that never repeat it; None when it may be one.
-
-    Refusing short values also keeps the output scrubber meaningful: replacing a one-letter "token"
-    everywhere would mangle every report.
-    """
-    if not MIN_TOKEN_LENGTH <= len(token) <= MAX_TOKEN_LENGTH:
-        return f"it is {len(token)} characters long (expected {MIN_TOKEN_LENGTH} to {MAX_TOKEN_LENGTH})"
-    if not all("!" <= character <= "~" for character in token):
-        return "it contains spaces, control or non-ASCII characters"
-    return None
 
 
 def _stopped(path: str, message: str, position: Position | None = None) -> ConnectorResult:

@@ -26,7 +26,7 @@ import yaml
 from validator.sandbox.app import Sandbox
 from validator.sandbox.config import DEFAULT_CONFIG_PATH, SandboxConfig
 from validator.sandbox.server import serve
-from validator.validate import MIN_TOKEN_LENGTH
+from validator.tokens import MIN_TOKEN_LENGTH
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "connector.yaml"

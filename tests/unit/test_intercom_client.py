@@ -18,6 +18,7 @@ from validator.intercom import (
     Timeouts,
     check_api_url,
 )
+from validator.tokens import token_problem
 
 TOKEN = "dG9rOjcanary-client-token"
 URL = "https://api.intercom.io"
@@ -307,3 +308,16 @@ def test_an_illegal_header_value_never_echoes_the_header() -> None:
 def test_urls_that_cannot_be_used_are_refused_with_a_message(url: str) -> None:
     with pytest.raises(ApiUrlError):
         check_api_url(url)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ['dG9rOj"quoted"-0123456789', "dG9rOj<b>markup</b>-0123", "dG9rOj&amp;-0123456789ab", "short"],
+)
+def test_values_whose_escaped_forms_could_slip_past_the_scrubber_are_not_tokens(value: str) -> None:
+    assert token_problem(value) is not None
+
+
+def test_base64_and_sandbox_tokens_are_accepted() -> None:
+    assert token_problem("dG9rOjAwY2FuYXJ5LTdmM2UtNDFhYS1iZWVmLWQ0NTZlYjAwMDAwMQ==") is None
+    assert token_problem("sandbox-full-access-0001") is None
