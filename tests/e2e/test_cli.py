@@ -115,3 +115,21 @@ def test_an_unreachable_host_is_inconclusive_with_a_reason(tmp_path: Path) -> No
     )  # fmt: skip
     assert run.code == 4
     assert "ConnectError" in run.stdout and "not probed" in run.stdout
+
+
+def test_every_invalid_case_fails_lint_as_a_command_at_its_stated_place() -> None:
+    """The data-driven cases once more, through the real command: one process, every file, exit 1."""
+    import re
+
+    expect = re.compile(rb"^# expect: (\d+):(\d+): (.*) \((\$[^()]*)\)\s*$", re.M)
+    files = sorted(INVALID.glob("*.yaml"))
+    run = run_cli("lint", *map(str, files))
+    assert run.code == 1 and len(files) >= 25
+    for path in files:
+        for line, col, message, json_path in expect.findall(path.read_bytes()):
+            prefix = f"{path}:{int(line)}:{int(col)}: "
+            shown = [row for row in run.stdout.splitlines() if row.startswith(prefix)]
+            assert shown, f"nothing at {prefix}"
+            assert any(
+                message.decode() in row and row.endswith(f"({json_path.decode()})") for row in shown
+            ), shown
