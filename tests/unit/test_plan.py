@@ -71,7 +71,7 @@ def test_text_plan_names_every_request_of_every_declared_permission_after_the_id
 def test_text_plan_says_what_each_answer_would_mean_and_how_strong_the_evidence_is(partial: Path) -> None:
     text = plan_file(partial)
 
-    assert "PUT /conversations/connector-validator-probe-0\n" in text
+    assert "PUT /conversations/0\n" in text
     assert (
         "404 not_found/conversation_not_found → granted (inference): past the permission check: "
         "the conversation does not exist"
@@ -96,7 +96,7 @@ def test_json_plan_lists_the_declared_permissions_with_their_requests_and_answer
     assert write["requests"] == [
         {
             "method": "PUT",
-            "target": "/conversations/connector-validator-probe-0",
+            "target": "/conversations/0",
             "body": {},
             "why_safe": write["requests"][0]["why_safe"],
             "labels": ["Write conversations"],
@@ -147,5 +147,5 @@ def test_plan_runs_without_token_httpx_or_sockets_as_a_command(partial: Path) ->
     )
 
     assert done.returncode == 0, done.stderr
-    assert "PUT /conversations/connector-validator-probe-0" in done.stdout
+    assert "PUT /conversations/0" in done.stdout
     assert "httpx imported: False" in done.stderr

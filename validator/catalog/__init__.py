@@ -111,10 +111,10 @@ def _answer(raw: Mapping[str, Any]) -> AnswerRule:
     )
 
 
-def _probe(raw: Mapping[str, Any], impossible_id: str) -> Probe:
+def _probe(raw: Mapping[str, Any], impossible_ids: Mapping[str, str]) -> Probe:
     return Probe(
         method=raw["method"],
-        path=raw["path"].replace("{impossible_id}", impossible_id),
+        path=raw["path"].format_map(impossible_ids),
         why_safe=raw["why_safe"],
         answers=tuple(_answer(answer) for answer in raw["answers"]),
         query=raw.get("query"),
@@ -131,7 +131,7 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(raw), key=lambda e: e.json_path)
     if errors:
         raise CatalogError(f"probe catalog invalid at {errors[0].json_path}: {errors[0].message}")
-    impossible_id = raw["impossible_id"]
+    impossible_ids = raw["impossible_ids"]
     permissions: dict[Permission, PermissionProbes] = {}
     for data_type, levels in raw["permissions"].items():
         for access, entry in levels.items():
@@ -139,7 +139,7 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
             permissions[permission] = PermissionProbes(
                 permission=permission,
                 labels=tuple(entry["labels"]),
-                probes=tuple(_probe(probe, impossible_id) for probe in entry["probes"]),
+                probes=tuple(_probe(probe, impossible_ids) for probe in entry["probes"]),
             )
     remediation = raw["remediation"]
     return Catalog(
