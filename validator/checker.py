@@ -66,7 +66,7 @@ def _is_read(probe: Probe) -> bool:
 def _matches(rule: AnswerRule, answer: Answer) -> bool:
     if rule.status != answer.status or not answer.body_is_json:
         return False
-    if rule.verdict is Verdict.GRANTED and "json" not in answer.headers.get("content-type", ""):
+    if rule.verdict is Verdict.GRANTED and not answer.is_json_media_type:
         return False  # JSON served as a web page is some proxy's doing, not Intercom's word
     if rule.body_type is not None:
         return answer.body_type == rule.body_type

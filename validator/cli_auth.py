@@ -49,7 +49,7 @@ def login(
     ] = None,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the authorize URL only.")] = False,
     timeout: Annotated[
-        float, typer.Option(min=0.1, callback=finite, help="Seconds to wait for the browser.")
+        float, typer.Option(min=0.1, max=86400, callback=finite, help="Seconds to wait for the browser.")
     ] = 300.0,
     save: Annotated[
         Path | None, typer.Option("--save", metavar="FILE", help="Write the token to FILE (mode 0600).")
@@ -87,7 +87,7 @@ def init(
     ),
     force: Force = False,
     timeout: Annotated[
-        float, typer.Option(min=0.1, callback=finite, help="Read timeout per request, in seconds.")
+        float, typer.Option(min=0.1, max=3600, callback=finite, help="Read timeout per request, in seconds.")
     ] = 15.0,
 ) -> None:
     """Write a connector.yaml declaring the workspace and every permission the token is granted."""

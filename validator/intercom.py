@@ -124,6 +124,12 @@ class Answer:
         return isinstance(self.body, dict) and self.body.get("type") in ("error.list", "error")
 
     @property
+    def is_json_media_type(self) -> bool:
+        """Whether the answer says it is JSON: `application/json` or a `+json` type, parameters aside."""
+        media_type = self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        return media_type == "application/json" or media_type.endswith("+json")
+
+    @property
     def body_type(self) -> str | None:
         value = self.body.get("type") if isinstance(self.body, dict) else None
         return value if isinstance(value, str) else None
@@ -184,6 +190,8 @@ class IntercomClient:
             headers={
                 "Authorization": f"Bearer {token}",
                 "Accept": "application/json",
+                # Uncompressed answers only: a compressed body can inflate far past the size cap in one read.
+                "Accept-Encoding": "identity",
                 "Intercom-Version": api_version,
                 "User-Agent": f"connector-validator/{__version__}",
             },
@@ -221,6 +229,9 @@ class IntercomClient:
                 response, content = await self._exchange(method, path, query, body)
             except (httpx.TimeoutException, TimeoutError):
                 failure = "timed out"
+            except CompressedAnswer:
+                failure = "a compressed answer although none was asked for (a proxy?)"
+                return Answer(method, path, None, attempts=attempt, failure=failure)
             except AnswerTooLarge:
                 return Answer(
                     method, path, None, attempts=attempt, failure="an answer over 1 MiB: not Intercom's"
@@ -249,8 +260,10 @@ class IntercomClient:
         async with self._limit, asyncio.timeout(self._deadline):
             response = await self._http.send(request, stream=True)
             try:
+                if response.headers.get("content-encoding", "identity").lower() != "identity":
+                    raise CompressedAnswer  # asked for identity; a compressed body is not read at all
                 content = bytearray()
-                async for chunk in response.aiter_bytes():
+                async for chunk in response.aiter_bytes():  # identity: no decoding happens
                     content += chunk
                     if len(content) > MAX_BODY_BYTES:
                         raise AnswerTooLarge
@@ -269,7 +282,8 @@ class IntercomClient:
         return self._backoff(attempt)
 
     def _can_wait(self, wait: float, waited: float) -> bool:
-        return wait <= self._retry.max_single_wait and waited + wait <= self._retry.max_total_wait
+        budget = self._retry.max_total_wait
+        return budget > 0 and wait <= self._retry.max_single_wait and waited + wait <= budget
 
     async def _pause(self, wait: float) -> float:
         """Sleep `wait` seconds plus jitter; the time slept."""
@@ -301,6 +315,10 @@ def _hinted_wait(headers: httpx.Headers) -> float | None:
 
 class AnswerTooLarge(Exception):
     """The body went past MAX_BODY_BYTES; reading stopped there."""
+
+
+class CompressedAnswer(Exception):
+    """The body came compressed although `Accept-Encoding: identity` was sent; it is not decompressed."""
 
 
 def _describe_http_error(error: httpx.HTTPError) -> str:

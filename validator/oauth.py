@@ -10,11 +10,13 @@ through a `Scrubber` that knows the token, the code and the client secret.
 from __future__ import annotations
 
 import hmac
+import json
 import os
 import secrets
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -107,6 +109,13 @@ def client_credentials(spec: ConnectorSpec, environ: Mapping[str, str]) -> Clien
             "empty; set it to the app's OAuth client id/secret, shown on the app's page in Developer Hub",
             EXIT_USAGE,
         )
+    odd = [name for name, value in values.items() if not value.isascii() or not value.isprintable()]
+    if odd:
+        raise LoginError(
+            f"the environment variable {' and '.join(odd)} holds characters an OAuth client id or secret "
+            "never has (non-ASCII or control characters); check the variable",
+            EXIT_USAGE,
+        )
     return ClientCredentials(values[auth.client_id_env], values[auth.client_secret_env])
 
 
@@ -143,13 +152,27 @@ def exchange_code(
     """Trade the code for a token at `POST <api_base>/auth/eagle/token` (form fields, API-NOTES §7)."""
     import httpx
 
+    from validator.intercom import MAX_BODY_BYTES
     from validator.tokens import token_problem
 
     url = api_base + TOKEN_PATH
     form = {"code": code, "client_id": credentials.client_id, "client_secret": credentials.client_secret}
+    headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
+    deadline = time.monotonic() + timeout  # httpx's timeout is per read: a dripping body would never trip it
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, transport=transport) as client:
-            response = client.post(url, data=form, headers={"Accept": "application/json"})
+        with (
+            httpx.Client(timeout=timeout, follow_redirects=False, transport=transport) as client,
+            client.stream("POST", url, data=form, headers=headers) as response,
+        ):
+            if response.headers.get("content-encoding", "identity").lower() != "identity":
+                raise httpx.DecodingError("a compressed answer although none was asked for")
+            content = bytearray()
+            for chunk in response.iter_bytes():
+                content += chunk
+                if len(content) > MAX_BODY_BYTES:
+                    raise httpx.DecodingError("an answer over 1 MiB")
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the answer took too long")
     except httpx.TimeoutException:
         raise LoginError(
             f"no answer from {url} within {timeout:g} s; check the network and retry", EXIT_NETWORK
@@ -158,7 +181,7 @@ def exchange_code(
         raise LoginError(f"cannot reach {url}: {type(error).__name__}", EXIT_NETWORK) from None
     except httpx.DecodingError:
         raise LoginError(
-            "the token endpoint answered a body that could not be decoded (a broken Content-Encoding); "
+            "the token endpoint answered a body that could not be used (compressed, broken or over 1 MiB); "
             "nothing was saved",
             EXIT_UNEXPECTED,
         ) from None
@@ -168,7 +191,7 @@ def exchange_code(
             "after about 5 minutes, and the client secret must be the app's; run login again",
             EXIT_CODE_REJECTED,
         )
-    token = _token_in(response)
+    token = _token_in(bytes(content))
     if response.status_code != 200 or token is None:
         raise LoginError(
             f"the token endpoint answered {response.status_code} without a token; nothing was saved",
@@ -186,9 +209,9 @@ def exchange_code(
     return token
 
 
-def _token_in(response: httpx.Response) -> str | None:
+def _token_in(content: bytes) -> str | None:
     try:
-        body = response.json()
+        body = json.loads(content.decode("utf-8"))
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than the parser goes
         return None
     if not isinstance(body, dict):

@@ -69,6 +69,8 @@ def check_targets(paths: Sequence[Path]) -> None:
         seen.add(resolved)
         if path.is_dir():
             raise UsageError(f"cannot write {path}: it is a directory")
+        if path.exists() and not path.is_file():
+            raise UsageError(f"cannot write {path}: it is not a regular file (a pipe or a device?)")
         ancestor = path.parent
         while not ancestor.exists() and ancestor != ancestor.parent:
             ancestor = ancestor.parent

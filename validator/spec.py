@@ -57,6 +57,7 @@ _TOKEN_ADVICE = (
 )
 
 # Hints for the schema's patterns, by pattern; a test checks that every pattern in the schema has one.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 PATTERN_HINTS: Mapping[str, str] = {
     r"^[A-Za-z_][A-Za-z0-9_]*$": (
         "is not an environment variable name (letters, digits and _, not starting with a digit); "
@@ -64,6 +65,9 @@ PATTERN_HINTS: Mapping[str, str] = {
     ),
     r"^2\.\d+$": 'is not an Intercom API version; write it quoted, like "2.15"',
     r"^[A-Za-z0-9_-]+$": "is not a workspace id: use the app id_code, letters, digits, _ and - only",
+    r"^[^\u0000-\u001f\u007f]*$": (
+        "holds control characters (a line break or an escape sequence); a name is one line of plain text"
+    ),
 }
 
 
@@ -203,8 +207,10 @@ def _finish(found: Iterable[_Found], file: str) -> list[SpecProblem]:
 
 
 def _redact(text: str) -> str:
-    """Last line of defence: no message may carry a token, whatever check produced it."""
-    return re.sub(rf"{_TOKEN_MARK}\S*", _REDACTED, text)
+    """Last line of defence: no message may carry a token, whatever check produced it, nor a control
+    character from the file (an escape sequence, or a line break that would start a CI workflow command)."""
+    text = re.sub(rf"{_TOKEN_MARK}\S*", _REDACTED, text)
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
 
 
 def _required_keys() -> str:

@@ -51,12 +51,20 @@ def read_stdin_token(stream: TextIO) -> str:
     return token
 
 
+SCRUB_MIN_LENGTH = 8  # shorter values are ordinary text; replacing them would garble every line
+
+
 class Scrubber:
-    """Replaces every known secret value in text that is about to leave the process."""
+    """Replaces every known secret value in text that is about to leave the process.
+
+    Values shorter than SCRUB_MIN_LENGTH are not replaced: they cannot be told apart from ordinary words, and
+    the tool never prints secrets in the first place. Tokens that short are refused outright (token_problem).
+    """
 
     def __init__(self, secrets: Sequence[str]) -> None:
         # Longest first, so that a token containing another one is replaced whole.
-        self._secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+        kept = {secret for secret in secrets if len(secret) >= SCRUB_MIN_LENGTH}
+        self._secrets = sorted(kept, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:

@@ -387,7 +387,12 @@ def token_endpoint(body: bytes, headers: Mapping[str, str] | None = None) -> Ite
         (_token_json("Z"), {}, "it is 1 characters long", None),
         (_token_json(NON_ASCII_TOKEN), {}, "non-ASCII", NON_ASCII_TOKEN.rstrip("é")),
         (b"<html>Bad gateway</html>", {}, "answered 200 without a token", None),
-        (b"not gzip at all", {"Content-Encoding": "gzip"}, "could not be decoded", None),
+        (
+            b"not gzip at all",
+            {"Content-Encoding": "gzip"},
+            "could not be used (compressed, broken or over 1 MiB)",
+            None,
+        ),
         (b"[" * 100_000 + b"]" * 100_000, {}, "answered 200 without a token", None),
         (b'["a list, not an object"]', {}, "answered 200 without a token", None),
     ],

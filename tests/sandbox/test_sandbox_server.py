@@ -100,3 +100,15 @@ def test_300_requests_50_at_a_time_all_succeed() -> None:
         statuses = asyncio.run(burst(base_url))
     assert statuses == [200] * 300
     assert len(sandbox.log) == 300
+
+
+@pytest.mark.parametrize("length", ["abc", "1.5", "-1", "99999999999"])
+def test_a_content_length_the_server_cannot_use_is_refused_without_reading(length: str) -> None:
+    import socket
+
+    with serve(Sandbox()) as base_url:
+        host, port = base_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as connection:
+            connection.sendall(f"POST /tags HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode())
+            answer = connection.recv(4096)
+    assert answer.startswith(b"HTTP/1.") and b" 400 " in answer.split(b"\r\n")[0]

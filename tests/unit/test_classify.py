@@ -185,9 +185,18 @@ def test_a_write_probe_that_succeeds_is_reported_loudly_and_not_granted() -> Non
     assert classified.evidence.note is not None and "SUCCEEDED" in classified.evidence.note
 
 
-def test_json_served_as_a_web_page_is_not_proof() -> None:
-    reply = answer(200, {"type": "list", "data": []}, content_type="text/html")
+@pytest.mark.parametrize("content_type", ["text/html", "text/html; profile=json", "text/plain", ""])
+def test_json_served_as_anything_but_json_is_not_proof(content_type: str) -> None:
+    reply = answer(200, {"type": "list", "data": []}, content_type=content_type)
     assert verdict_of(DataType.PEOPLE, Access.READ, reply)[0] is Verdict.INCONCLUSIVE
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "Application/JSON; charset=utf-8", "application/vnd.x+json"]
+)
+def test_json_media_types_are_recognised(content_type: str) -> None:
+    reply = answer(200, {"type": "list", "data": []}, content_type=content_type)
+    assert verdict_of(DataType.PEOPLE, Access.READ, reply)[0] is Verdict.GRANTED
 
 
 def test_every_write_probe_addresses_an_id_no_object_has_with_a_body_that_changes_nothing() -> None:

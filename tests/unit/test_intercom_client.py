@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -247,11 +248,15 @@ def test_an_answer_over_the_size_cap_is_not_read_to_the_end() -> None:
     assert len(seen) == 1  # not retried
 
 
-def test_a_body_that_fails_to_decompress_is_a_failure_not_a_crash() -> None:
-    answer, _, _ = run(
-        lambda request: httpx.Response(200, content=b"not gzip", headers={"Content-Encoding": "gzip"})
+@pytest.mark.parametrize("content", [b"not gzip", gzip.compress(b"[" + b"0," * 1_000_000 + b"0]")])
+def test_a_compressed_body_is_never_inflated(content: bytes) -> None:
+    """`Accept-Encoding: identity` is sent; a gzip bomb must not get past the size cap by inflating."""
+    answer, _, seen = run(
+        lambda request: httpx.Response(200, content=content, headers={"Content-Encoding": "gzip"})
     )
-    assert answer.status is None and answer.failure == "DecodingError"
+    assert seen[0].headers["accept-encoding"] == "identity"
+    assert answer.status is None and answer.failure is not None
+    assert "compressed" in answer.failure or answer.failure == "DecodingError"
 
 
 @pytest.mark.parametrize(
@@ -321,3 +326,8 @@ def test_values_whose_escaped_forms_could_slip_past_the_scrubber_are_not_tokens(
 def test_base64_and_sandbox_tokens_are_accepted() -> None:
     assert token_problem("dG9rOjAwY2FuYXJ5LTdmM2UtNDFhYS1iZWVmLWQ0NTZlYjAwMDAwMQ==") is None
     assert token_problem("sandbox-full-access-0001") is None
+
+
+def test_a_retry_budget_of_zero_means_one_attempt() -> None:
+    answer, clock, seen = run(lambda request: httpx.Response(503), retry=RetryPolicy(max_total_wait=0.0))
+    assert answer.status == 503 and len(seen) == 1 and clock.waits == []

@@ -20,6 +20,7 @@ from validator.model import DataType
 from validator.sandbox.permissions import ALL_LABELS, ROUTES_BY_KEY, Label
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.yaml")
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 OAUTH_ROUTE_KEYS = ("GET /oauth", "POST /auth/eagle/token")
 MAX_FAULT_MS = 600_000  # ten minutes: longer than any client waits, and small enough for every sleep/timer
@@ -174,6 +175,10 @@ def load_config(path: Path | str) -> SandboxConfig:
         if not stat.S_ISREG(mode):
             kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
             raise SandboxConfigError(f"{path}: cannot read sandbox config: it is {kind}")
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise SandboxConfigError(
+                f"{path}: the sandbox config is over {MAX_CONFIG_BYTES // 1024} KiB; is this the right file?"
+            )
         raw = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__

@@ -24,6 +24,9 @@ SLOW_BODY_CHUNKS = 8
 IDLE_CONNECTION_TIMEOUT_S = 30.0
 
 
+MAX_REQUEST_BODY = 1024 * 1024  # the validator sends bodies of a few bytes
+
+
 class SandboxHTTPServer(ThreadingHTTPServer):
     """A threading server sized so a burst of concurrent connects is queued, never reset."""
 
@@ -52,7 +55,13 @@ class _Handler(BaseHTTPRequestHandler):
         """Print nothing: the sandbox keeps its own (masked) request log."""
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit() or int(declared) > MAX_REQUEST_BODY:
+            # What a front end does with a length it cannot use: refuse, and never read or allocate it.
+            self.send_error(400, "Bad Content-Length")
+            self.close_connection = True
+            return
+        length = int(declared)
         body = self.rfile.read(length) if length else b""
         request = SandboxRequest.build(self.command, self.path, self.headers.items(), body)
         try:
