@@ -139,6 +139,14 @@ def after_change(catalog: Catalog, spec: ConnectorSpec) -> str:
     return catalog.remediation.after_change[spec.auth.mode].format(token_env=spec.auth.token_env)
 
 
+@dataclass(frozen=True)
+class Identified:
+    """What one `GET /me` said: the token check, and the workspace when the answer was understood."""
+
+    token: TokenCheck
+    identity: WorkspaceIdentity | None
+
+
 class Checker:
     """Runs the check of one connector with one client (which bounds the requests in flight)."""
 
@@ -151,11 +159,27 @@ class Checker:
         self._progress = progress
 
     async def check(self, spec: ConnectorSpec, client: IntercomClient, token_source: str) -> ConnectorResult:
-        api_version = spec.effective_api_version
-        expected = WorkspaceIdentity(spec.workspace.id, spec.workspace.name, spec.workspace.region)
+        """`/me`, then every declared permission: `identify` followed by `probe`."""
+        return await self.probe(spec, client, await self.identify(client, token_source))
+
+    async def identify(self, client: IntercomClient, token_source: str) -> Identified:
+        """One `GET /me`: whether the token is valid, and the workspace it belongs to."""
         identity_check = self._catalog.identity
         me = await client.request(identity_check.method, identity_check.path)
         token, identity = self._read_identity(me, token_source)
+        return Identified(token, identity)
+
+    async def probe(
+        self, spec: ConnectorSpec, client: IntercomClient, identified: Identified
+    ) -> ConnectorResult:
+        """Compare the workspace `identify` found with the spec's, and probe every declared permission.
+
+        No `/me` is sent here: the result always describes the identity that was passed in, so a caller that
+        writes that identity down (`init`) knows the permissions were probed in the same run.
+        """
+        api_version = spec.effective_api_version
+        expected = WorkspaceIdentity(spec.workspace.id, spec.workspace.name, spec.workspace.region)
+        token, identity = identified.token, identified.identity
         base = ConnectorResult(
             path=spec.path,
             name=spec.name,

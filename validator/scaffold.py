@@ -1,8 +1,9 @@
 """`init`: write a connector.yaml that declares exactly what a token was found to have.
 
-The token is checked with the same pipeline as `validate`: first `GET /me` alone (to learn the workspace and
+The token is checked with the same checker as `validate`: first `GET /me`, once (to learn the workspace and
 its region, which picks the API host), then every permission of the catalog against a spec declaring them
-all. Only `granted` verdicts are declared; the others are listed in comments, so the file passes `validate`
+all, with that same identification, so the workspace written down is the one the permissions were probed
+on. Only `granted` verdicts are declared; the others are listed in comments, so the file passes `validate`
 with the same token. The file is checked with `parse_spec` before it is written, and never holds the token.
 """
 
@@ -30,7 +31,6 @@ from validator.model import (
     Workspace,
 )
 from validator.report import (
-    ConnectorResult,
     ExitCode,
     PermissionResult,
     TokenStatus,
@@ -42,12 +42,13 @@ if TYPE_CHECKING:
     import httpx
 
     from validator.catalog import Catalog
+    from validator.checker import Identified
+    from validator.intercom import IntercomClient
 
 DEFAULT_OUTPUT = Path("connector.yaml")
 DEFAULT_CLIENT_ID_ENV = "INTERCOM_CLIENT_ID"
 DEFAULT_CLIENT_SECRET_ENV = "INTERCOM_CLIENT_SECRET"
 _SCHEMA = "connector.schema.json"
-_PLACEHOLDER_WORKSPACE = "unknown"  # only for the first GET /me, whose workspace comparison is ignored
 
 EXIT_WRITTEN = 0
 EXIT_NOTHING_GRANTED = 1  # the token has none of the catalog's permissions: a valid file cannot be written
@@ -164,31 +165,28 @@ async def probe_token(
     token: str,
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
 ) -> Scaffold:
-    """Identify the token's workspace, then probe every permission of the catalog with it."""
+    """Identify the token's workspace with one `GET /me`, then probe every catalog permission with it.
+
+    `/me` is sent exactly once: the workspace written down and the permissions probed come from the same
+    identification, so an API that names another workspace on a second call cannot mix the two.
+    """
     from validator.catalog import load_catalog
-    from validator.intercom import ApiUrlError, Timeouts, check_api_url
-    from validator.validate import Ready, RunOptions, run_checks
+    from validator.checker import Checker
+    from validator.intercom import ApiUrlError, check_api_url
+    from validator.validate import base_url_for
 
     try:
         api_url = check_api_url(request.api_url) if request.api_url else None
     except ApiUrlError as error:
         raise InitError(str(error), EXIT_USAGE) from None
     catalog = load_catalog()
-    options = RunOptions(
-        api_url=api_url, timeouts=Timeouts(read=request.timeout), transport_factory=transport_factory
-    )
+    checker = Checker(catalog)
     auth = _auth(request)
     source = "standard input" if request.token_stdin else request.token_env
 
     # Before /me the region is unknown; the US host routes to the right region (API-NOTES §1).
-    anonymous = ConnectorSpec(
-        path=str(request.output),
-        name="init",
-        workspace=Workspace(_PLACEHOLDER_WORKSPACE),
-        auth=auth,
-        permissions=(),
-    )
-    identified = (await run_checks([Ready(anonymous, token, source)], options, catalog)).connectors[0]
+    async with _client(api_url or catalog.hosts[Region.US], token, request, transport_factory) as client:
+        identified = await checker.identify(client, source)
     workspace = _workspace(identified, request.token_env)
 
     spec = ConnectorSpec(
@@ -199,8 +197,10 @@ async def probe_token(
         permissions=tuple(catalog.permissions),
         api_version=DEFAULT_API_VERSION,
     )
-    probed = (await run_checks([Ready(spec, token, source)], options, catalog)).connectors[0]
-    _workspace(probed, request.token_env)  # the same checks again: the token could be revoked in between
+    # The regional host once the region is known; the identity is the one above, not asked for again.
+    base_url = base_url_for(spec, catalog, api_url)
+    async with _client(base_url, token, request, transport_factory) as client:
+        probed = await checker.probe(spec, client, identified)
     scaffold = Scaffold(
         name=spec.name,
         workspace=workspace,
@@ -219,6 +219,23 @@ async def probe_token(
     return scaffold
 
 
+def _client(
+    base_url: str,
+    token: str,
+    request: InitRequest,
+    transport_factory: Callable[[], httpx.AsyncBaseTransport] | None,
+) -> IntercomClient:
+    from validator.intercom import IntercomClient, Timeouts
+
+    return IntercomClient(
+        base_url,
+        token,
+        DEFAULT_API_VERSION,
+        timeouts=Timeouts(read=request.timeout),
+        transport=transport_factory() if transport_factory else None,
+    )
+
+
 def _auth(request: InitRequest) -> Auth:
     if request.mode is AuthMode.OAUTH:
         return Auth(request.mode, request.token_env, DEFAULT_CLIENT_ID_ENV, DEFAULT_CLIENT_SECRET_ENV)
@@ -229,16 +246,16 @@ def _after_change(catalog: Catalog, auth: Auth) -> str:
     return catalog.remediation.after_change[auth.mode].format(token_env=auth.token_env)
 
 
-def _workspace(result: ConnectorResult, token_env: str) -> Workspace:
+def _workspace(identified: Identified, token_env: str) -> Workspace:
     """The workspace GET /me named, or the InitError that says why there is none."""
-    token = result.token
+    token = identified.token
     if token.status is TokenStatus.REJECTED:
         raise InitError(
             f"Intercom rejected the token from {token_env} (GET /me → 401 {token.error_code or ''}".rstrip()
             + "); check that it is the current token of the app",
             EXIT_TOKEN_REJECTED,
         )
-    actual = result.workspace.actual if result.workspace is not None else None
+    actual = identified.identity
     if token.status is not TokenStatus.VALID or actual is None or actual.id is None:
         raise InitError(token.message or "GET /me gave no usable answer; try again", EXIT_UNKNOWN)
     if not _fits(actual.id, _property("workspace", "id")):

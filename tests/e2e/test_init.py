@@ -11,15 +11,19 @@ import io
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from validator.model import Access, AuthMode, DataType, Permission, Region
-from validator.sandbox import Sandbox, SandboxConfig, serve
+from validator.sandbox import Sandbox, SandboxConfig, SandboxRequest, serve
 from validator.scaffold import InitRequest, run_init
 from validator.schemas import load_schema
 from validator.spec import load_spec
@@ -285,3 +289,89 @@ def test_a_workspace_id_connector_yaml_cannot_hold_exits_4_and_writes_nothing(
     assert "this tool cannot write into connector.yaml" in stderr.getvalue()
     assert len(stderr.getvalue().splitlines()) == 1 and stdout.getvalue() == ""
     assert not output.exists()
+
+
+# --- an API whose GET /me names another workspace on each call -------------------------------------------
+
+TWO_FACED_TOKEN = "sandbox-init-two-faced-token"
+FIRST = {"id_code": "aaa11first", "name": "First Workspace", "labels": READERS}
+SECOND = {"id_code": "bbb22second", "name": "Second Workspace", "labels": "all"}
+
+
+def _one_workspace_sandbox(workspace: dict[str, object]) -> Sandbox:
+    config = {
+        "workspaces": [
+            {
+                "id_code": workspace["id_code"],
+                "name": workspace["name"],
+                "region": "US",
+                "admins": [{"id": "7", "name": "Ada", "email": "ada@example.test"}],
+            }
+        ],
+        "tokens": [
+            {"value": TWO_FACED_TOKEN, "workspace": workspace["id_code"], "permissions": workspace["labels"]}
+        ],
+    }
+    return Sandbox(SandboxConfig.from_dict(config))
+
+
+@contextmanager
+def two_faced_api() -> Iterator[tuple[str, list[str]]]:
+    """A loopback API that answers as workspace FIRST until its second `GET /me`, then as SECOND.
+
+    Every answer after a `/me` comes from the workspace that `/me` named, with that workspace's grants, so a
+    tool that asks `/me` twice probes SECOND's permissions while it may write FIRST down. Yields the base URL
+    and the log of request lines it received.
+    """
+    backends = [_one_workspace_sandbox(FIRST), _one_workspace_sandbox(SECOND)]
+    seen: list[str] = []
+    lock = threading.Lock()
+    state = {"me_calls": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+        def _answer(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with lock:
+                seen.append(f"{self.command} {self.path}")
+                if urlsplit(self.path).path == "/me":
+                    state["me_calls"] += 1
+                backend = backends[min(state["me_calls"], 2) - 1] if state["me_calls"] else backends[0]
+            answer = backend.handle(SandboxRequest.build(self.command, self.path, self.headers.items(), body))
+            self.send_response(answer.status)
+            for name, value in answer.headers:
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_init_asks_me_once_and_writes_the_workspace_whose_permissions_it_probed(tmp_path: Path) -> None:
+    output = tmp_path / "connector.yaml"
+
+    with two_faced_api() as (api_url, seen):
+        written = cli("init", "--api-url", api_url, "-o", str(output), token=TWO_FACED_TOKEN)
+
+    assert written.code == 0, written.stderr
+    assert [line for line in seen if urlsplit(line.split(" ", 1)[1]).path == "/me"] == ["GET /me"]
+    spec = load_spec(output)
+    assert (spec.workspace.id, spec.workspace.name) == (FIRST["id_code"], FIRST["name"])
+    # FIRST's token reads only: had a second /me switched the API to SECOND, every write would be declared.
+    assert set(spec.permissions) == {P(d, R) for d in DataType}
+    assert "Second" not in output.read_text(encoding="utf-8") + written.stdout
+    assert TWO_FACED_TOKEN not in output.read_text(encoding="utf-8") + written.stdout + written.stderr
