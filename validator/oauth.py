@@ -1,8 +1,10 @@
 """`login`: get an OAuth token for a connector's public app, then check it like `validate` does.
 
 The flow (API-NOTES §7): a loopback listener on 127.0.0.1 (ephemeral port, RFC 8252 §7.3) receives the
-browser's redirect from the authorize page; `state` is checked in constant time; the code is kept exactly as
-received (it may end in `=`) and exchanged once at `POST /auth/eagle/token`. The token is then written only
+browser's redirect from the authorize page; `state` is checked in constant time, and a callback whose state is
+not ours is refused with an error page while the listener keeps waiting for the real one (until --timeout);
+the code is kept exactly as received (percent-decoded once; a literal `+` stays a `+`, and it may end in `=`)
+and exchanged once at `POST /auth/eagle/token`. The token is then written only
 where the user asked (`--save` with mode 0600, or `--print-token`), and every other line of output passes
 through a `Scrubber` that knows the token, the code and the client secret.
 """
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from validator.model import AuthMode, ConnectorSpec
 from validator.report import ExitCode
@@ -41,6 +43,9 @@ CALLBACK_PATH = "/callback"
 LOOPBACK = "127.0.0.1"
 DEFAULT_TIMEOUT = 300.0
 EXCHANGE_TIMEOUT = 15.0
+# Callbacks with a missing or wrong state are refused and the login keeps waiting for the real one; this many
+# means something other than the user's browser is calling the listener, and the login stops (EXIT_STATE).
+MAX_REFUSED_CALLBACKS = 20
 
 # Exit codes of `login` before a token exists; once it exists, `login` exits like `validate` (0-4). The
 # command's help (`validator.cli_auth`) lists them; a test checks that it names each one.
@@ -83,6 +88,22 @@ class ClientCredentials:
 class Callback:
     """What the browser brought back to the listener, exactly as received (decoded once, never stripped)."""
 
+    @classmethod
+    def from_query(cls, query: str) -> Callback:
+        """Read a callback's raw query string.
+
+        Each value is percent-decoded once and nothing else: a literal `+` stays a `+` (an authorization code
+        may hold one, and `parse_qs` would turn it into a space), and a trailing `=` is kept. The first value
+        of a repeated name counts.
+        """
+        values: dict[str, str] = {}
+        for pair in query.split("&"):
+            if not pair:
+                continue
+            name, _, value = pair.partition("=")
+            values.setdefault(unquote(name), unquote(value))
+        return cls(code=values.get("code"), state=values.get("state"), error=values.get("error"))
+
     code: str | None = field(default=None, repr=False)
     state: str | None = None
     error: str | None = None
@@ -124,9 +145,16 @@ def authorize_url(base: str, client_id: str, state: str, redirect_uri: str) -> s
     return f"{base}{AUTHORIZE_PATH}?{query}"
 
 
+def state_matches(callback: Callback, expected_state: str) -> bool:
+    """Whether the callback carries this login's state (compared in constant time)."""
+    return callback.state is not None and hmac.compare_digest(
+        callback.state.encode(), expected_state.encode()
+    )
+
+
 def code_from(callback: Callback, expected_state: str) -> str:
     """The authorization code of a callback whose state is ours; LoginError for anything else."""
-    if callback.state is None or not hmac.compare_digest(callback.state.encode(), expected_state.encode()):
+    if not state_matches(callback, expected_state):
         raise LoginError(
             "the callback's state is missing or does not match this login (a stale tab, or a forged "
             "request); nothing was exchanged; run login again",
@@ -297,8 +325,9 @@ class _ListenerServer(ThreadingHTTPServer):
 
     def __init__(self, expected_state: str) -> None:
         self.expected_state = expected_state
-        self.received = threading.Event()
+        self.received = threading.Event()  # set by the callback that ends the wait
         self.callback: Callback | None = None
+        self.refused = 0  # callbacks whose state was missing or not ours
         self.lock = threading.Lock()
         super().__init__((LOOPBACK, 0), _CallbackHandler)
 
@@ -315,13 +344,18 @@ class _CallbackHandler(BaseHTTPRequestHandler):
         if split.path != CALLBACK_PATH:
             self._answer(404, "Not found.")
             return
-        query = parse_qs(split.query, keep_blank_values=True)  # decodes %3D; the code is never stripped
-
-        def first(name: str) -> str | None:
-            values = query.get(name)
-            return values[0] if values else None
-
-        callback = Callback(code=first("code"), state=first("state"), error=first("error"))
+        callback = Callback.from_query(split.query)
+        if not state_matches(callback, self.server.expected_state):
+            # A stale tab or a forged request: refused, and the real callback may still come.
+            with self.server.lock:
+                self.server.refused += 1
+                give_up = self.server.refused >= MAX_REFUSED_CALLBACKS and self.server.callback is None
+                if give_up:
+                    self.server.callback = callback
+            self._answer(400, _PAGE_MESSAGES[EXIT_STATE])
+            if give_up:
+                self.server.received.set()
+            return
         with self.server.lock:
             already = self.server.callback is not None
             if not already:
@@ -360,8 +394,18 @@ class CallbackListener:
     def redirect_uri(self) -> str:
         return f"http://{LOOPBACK}:{self._server.server_address[1]}{CALLBACK_PATH}"
 
+    @property
+    def refused(self) -> int:
+        """How many callbacks were refused because their state was missing or not ours."""
+        with self._server.lock:
+            return self._server.refused
+
     def wait(self, timeout: float) -> Callback | None:
-        """The first callback, or None after `timeout` seconds."""
+        """The callback that carries our state, or None after `timeout` seconds.
+
+        Callbacks with a missing or wrong state do not end the wait, except the MAX_REFUSED_CALLBACKS-th,
+        which is returned (and refused by `code_from`).
+        """
         if not self._server.received.wait(timeout):
             return None
         return self._server.callback
@@ -485,9 +529,16 @@ def _authorize(
         stderr.write(f"Waiting for the authorization on {listener.redirect_uri} ({request.timeout:g} s)...\n")
         stderr.flush()
         callback = listener.wait(request.timeout)
+        refused = listener.refused
     if callback is None:
+        ignored = (
+            f" ({refused} callback{'s' if refused != 1 else ''} with a missing or wrong state "
+            f"{'were' if refused != 1 else 'was'} refused: a stale tab, or a forged request)"
+            if refused
+            else ""
+        )
         raise LoginError(
-            f"no authorization arrived within {request.timeout:g} s; run login again", EXIT_TIMEOUT
+            f"no authorization arrived within {request.timeout:g} s{ignored}; run login again", EXIT_TIMEOUT
         )
     return code_from(callback, state)
 
@@ -526,4 +577,5 @@ __all__ = [
     "listen",
     "run_login",
     "save_token",
+    "state_matches",
 ]

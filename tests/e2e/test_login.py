@@ -233,18 +233,71 @@ def test_denied_consent_exits_with_its_own_code(sandbox: Sandbox, api_url: str, 
     assert page.status_code == 400 and "close this tab" in page.text
 
 
-def test_a_callback_with_a_wrong_state_is_refused_and_nothing_is_exchanged(
+def exchanges(sandbox: Sandbox) -> list[object]:
+    return [entry for entry in sandbox.log.entries if entry.path == "/auth/eagle/token"]
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda url: with_param(url, "state", lambda state: "x" + state[1:]),
+        lambda url: url.replace("state=", "other="),
+    ],
+    ids=["wrong-state", "no-state"],
+)
+def test_a_callback_with_a_wrong_state_is_refused_and_the_login_waits_until_the_timeout(
+    sandbox: Sandbox, api_url: str, spec: Path, tamper: Callable[[str], str]
+) -> None:
+    login = LoginProcess(str(spec), "--api-url", api_url, "--timeout", "1.5", env=_env())
+
+    page = httpx.get(tamper(consent(login.authorize_url())))
+    still_waiting = login.process.poll() is None
+    finished = login.finish()
+
+    assert page.status_code == 400 and "does not belong to the running login" in page.text
+    assert still_waiting, "one forged callback ended the login"
+    assert finished.code == oauth.EXIT_TIMEOUT, finished.output
+    assert finished.stderr.strip().splitlines()[-1] == (
+        "connector-validator: error: no authorization arrived within 1.5 s (1 callback with a missing or "
+        "wrong state was refused: a stale tab, or a forged request); run login again"
+    )
+    assert not exchanges(sandbox)
+
+
+def test_the_real_callback_still_logs_in_after_forged_ones(
     sandbox: Sandbox, api_url: str, spec: Path
 ) -> None:
     login = LoginProcess(str(spec), "--api-url", api_url, "--timeout", "10", env=_env())
+    callback = consent(login.authorize_url())
 
-    forged = with_param(consent(login.authorize_url()), "state", lambda state: "x" + state[1:])
-    httpx.get(forged)
+    forged = [
+        httpx.get(with_param(callback, "state", lambda state: state[::-1])),
+        httpx.get(with_param(callback, "state", lambda state: "")),
+        httpx.get(with_param(callback, "code", lambda code: "stolen" + code).replace("state=", "state=x")),
+    ]
+    real = httpx.get(callback)
     finished = login.finish()
 
+    assert [page.status_code for page in forged] == [400, 400, 400]
+    assert real.status_code == 200 and "received the authorization" in real.text
+    assert finished.code == 0, finished.output
+    assert "Result: PASS" in finished.stdout
+    assert len(exchanges(sandbox)) == 1  # only the real code was exchanged
+
+
+def test_a_flood_of_forged_callbacks_ends_the_login_with_the_state_code(
+    sandbox: Sandbox, api_url: str, spec: Path
+) -> None:
+    login = LoginProcess(str(spec), "--api-url", api_url, "--timeout", "60", env=_env())
+    forged = with_param(consent(login.authorize_url()), "state", lambda state: "x" + state[1:])
+
+    pages = [httpx.get(forged).status_code for _ in range(oauth.MAX_REFUSED_CALLBACKS)]
+    finished = login.finish(timeout=10)  # well before --timeout
+
+    assert pages == [400] * oauth.MAX_REFUSED_CALLBACKS
     assert finished.code == oauth.EXIT_STATE
     assert "state is missing or does not match" in finished.stderr
-    assert not [entry for entry in sandbox.log.entries if entry.path == "/auth/eagle/token"]
+    assert not exchanges(sandbox)
 
 
 def test_a_code_intercom_does_not_know_ends_with_the_unauthorized_code_exit(
@@ -424,3 +477,60 @@ def test_a_token_answer_that_cannot_be_used_exits_15_in_one_line_without_echoing
     assert not saved.exists()
     if secret is not None:
         assert secret not in finished.output
+
+
+# --- codes holding characters a form decoder would change -----------------------------------------------
+
+
+@contextmanager
+def refusing_token_endpoint() -> Iterator[tuple[str, list[dict[str, list[str]]]]]:
+    """A stand-in for `POST /auth/eagle/token` that records each form it receives and answers 401."""
+    forms: list[dict[str, list[str]]] = []
+    body = json.dumps(
+        {"type": "error.list", "errors": [{"code": "unauthorized", "message": "Unauthorized Code"}]}
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("ascii")
+            forms.append(parse_qs(raw, keep_blank_values=True))  # a form body: `+` there means a space
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", forms
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    "raw_code",
+    ["ab+c/d=", "ab%2Bc%2Fd%3D", "ab+c%2Fd="],
+    ids=["literal", "percent-encoded", "mixed"],
+)
+def test_a_plus_in_the_code_reaches_the_token_exchange_as_a_plus(
+    sandbox: Sandbox, api_url: str, spec: Path, raw_code: str
+) -> None:
+    with refusing_token_endpoint() as (token_url, forms):
+        args = ("--api-url", token_url, "--authorize-url", api_url, "--timeout", "10")
+        login = LoginProcess(str(spec), *args, env=_env())
+        callback = urlsplit(consent(login.authorize_url()))
+        state = parse_qs(callback.query)["state"][0]
+        # The query as a browser sends it: the code's characters untouched, not re-encoded by a library.
+        page = httpx.get(urlunsplit(callback._replace(query=f"code={raw_code}&state={state}")))
+        finished = login.finish()
+
+    assert page.status_code == 200
+    assert finished.code == oauth.EXIT_CODE_REJECTED, finished.output
+    assert [form["code"] for form in forms] == [["ab+c/d="]]
+    assert "ab+c/d=" not in finished.output and "ab c/d" not in finished.output
