@@ -19,9 +19,10 @@ API_URL_HELP = "Replace the Intercom API host (a proxy, or the sandbox). https u
 LOGIN_EXIT_CODES_HELP = """
 Exit codes: once a token is obtained, those of `validate` (0 pass, 1 a permission missing or the workspace
 mismatches, 3 the new token rejected, 4 inconclusive). Before: 2 usage or connector.yaml error; 10 no callback
-before --timeout; 11 consent denied; 12 missing or wrong state; 13 the code was refused (401 Unauthorized
-Code); 14 the token endpoint could not be reached; 15 an answer that could not be used. With auth.mode
-access_token, login explains where the token comes from and exits 0.
+with this login's state before --timeout (one with a missing or wrong state gets an error page and the wait
+goes on); 11 consent denied; 12 twenty callbacks with a missing or wrong state; 13 the code was refused (401
+Unauthorized Code); 14 the token endpoint could not be reached; 15 an answer that could not be used. With
+auth.mode access_token, login explains where the token comes from and exits 0.
 """
 
 INIT_EXIT_CODES_HELP = """

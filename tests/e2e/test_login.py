@@ -248,7 +248,7 @@ def exchanges(sandbox: Sandbox) -> list[object]:
 def test_a_callback_with_a_wrong_state_is_refused_and_the_login_waits_until_the_timeout(
     sandbox: Sandbox, api_url: str, spec: Path, tamper: Callable[[str], str]
 ) -> None:
-    login = LoginProcess(str(spec), "--api-url", api_url, "--timeout", "1.5", env=_env())
+    login = LoginProcess(str(spec), "--api-url", api_url, "--timeout", "3", env=_env())
 
     page = httpx.get(tamper(consent(login.authorize_url())))
     still_waiting = login.process.poll() is None
@@ -258,7 +258,7 @@ def test_a_callback_with_a_wrong_state_is_refused_and_the_login_waits_until_the_
     assert still_waiting, "one forged callback ended the login"
     assert finished.code == oauth.EXIT_TIMEOUT, finished.output
     assert finished.stderr.strip().splitlines()[-1] == (
-        "connector-validator: error: no authorization arrived within 1.5 s (1 callback with a missing or "
+        "connector-validator: error: no authorization arrived within 3 s (1 callback with a missing or "
         "wrong state was refused: a stale tab, or a forged request); run login again"
     )
     assert not exchanges(sandbox)
