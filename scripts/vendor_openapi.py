@@ -2,9 +2,11 @@
 
 Reads `<source>/<version>/api.intercom.io.yaml` (default source: `../shared/intercom/openapi`, relative to
 the repository root), keeps only the operations the sandbox serves or the validator may probe, plus every
-component they reference (transitively), and writes `tests/contract/openapi/<version>.json` with
-Intercom's MIT notice beside it. The output is sorted and stable, so re-running it on the same input
-changes nothing; `tests/contract/test_vendored_openapi.py` checks exactly that.
+component they reference (transitively), and the examples of their successful answers (the catalog's body
+shapes are checked against them; every other example is dropped), and writes
+`tests/contract/openapi/<version>.json` with Intercom's MIT notice beside it. The output is sorted and
+stable, so re-running it on the same input changes nothing; `tests/contract/test_vendored_openapi.py`
+checks exactly that.
 
 Usage: python scripts/vendor_openapi.py [--source DIR] [--out DIR] [VERSION ...]
 """

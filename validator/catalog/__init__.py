@@ -144,19 +144,30 @@ class Catalog:
 def _shapes(raw: Mapping[str, Any]) -> dict[str, BodyShape]:
     """Compile every shape once; each may refer to the others as {"$ref": "#/shapes/<name>"}."""
     import jsonschema
-    from referencing.exceptions import Unresolvable
 
     shapes: dict[str, BodyShape] = {}
     for name, schema in raw.items():
-        document = {"shapes": raw, "$ref": f"#/shapes/{name}"}
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
-            validator = jsonschema.Draft202012Validator(document)
-            validator.is_valid(None)  # resolves its references now, not on the first answer
-        except (jsonschema.SchemaError, Unresolvable) as error:
-            raise CatalogError(f"probe catalog shape {name!r} is not a usable JSON Schema: {error}") from None
+        except jsonschema.SchemaError as error:
+            raise CatalogError(
+                f"probe catalog shape {name!r} is not a usable JSON Schema: {error.message}"
+            ) from None
+        for ref in _refs_in(schema):
+            if ref.removeprefix("#/shapes/") not in raw or not ref.startswith("#/shapes/"):
+                raise CatalogError(f"probe catalog shape {name!r} is not a usable JSON Schema: $ref {ref!r}")
+        validator = jsonschema.Draft202012Validator({"shapes": raw, "$ref": f"#/shapes/{name}"})
         shapes[name] = BodyShape(name, schema, validator)
     return shapes
+
+
+def _refs_in(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in _refs_in(value)]
+    if isinstance(node, list):
+        return [ref for item in node for ref in _refs_in(item)]
+    return []
 
 
 def _shape_for(raw: Mapping[str, Any], shapes: Mapping[str, BodyShape], where: str) -> BodyShape | None:
@@ -196,7 +207,8 @@ def _probe(
         path=raw["path"].format_map(impossible_ids),
         why_safe=raw["why_safe"],
         answers=tuple(
-            _answer(answer, shapes, f"{where}.answers[{index}]") for index, answer in enumerate(raw["answers"])
+            _answer(answer, shapes, f"{where}.answers[{index}]")
+            for index, answer in enumerate(raw["answers"])
         ),
         query=raw.get("query"),
         body=raw.get("body"),
