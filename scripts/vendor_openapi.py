@@ -2,9 +2,11 @@
 
 Reads `<source>/<version>/api.intercom.io.yaml` (default source: `../shared/intercom/openapi`, relative to
 the repository root), keeps only the operations the sandbox serves or the validator may probe, plus every
-component they reference (transitively), and writes `tests/contract/openapi/<version>.json` with
-Intercom's MIT notice beside it. The output is sorted and stable, so re-running it on the same input
-changes nothing; `tests/contract/test_vendored_openapi.py` checks exactly that.
+component they reference (transitively), and the examples of their successful answers (the catalog's body
+shapes are checked against them; every other example is dropped), and writes
+`tests/contract/openapi/<version>.json` with Intercom's MIT notice beside it. The output is sorted and
+stable, so re-running it on the same input changes nothing; `tests/contract/test_vendored_openapi.py`
+checks exactly that.
 
 Usage: python scripts/vendor_openapi.py [--source DIR] [--out DIR] [VERSION ...]
 """
@@ -93,6 +95,17 @@ def _strip_examples(node: Any) -> Any:
     return node
 
 
+def _trim_operation(operation: dict[str, Any]) -> dict[str, Any]:
+    """The operation without examples, except those of its successful JSON answers: the catalog's body
+    shapes (what a granting 2xx must look like) are checked against them."""
+    trimmed: dict[str, Any] = _strip_examples(operation)
+    for status, response in operation.get("responses", {}).items():
+        examples = response.get("content", {}).get("application/json", {}).get("examples")
+        if str(status).startswith("2") and isinstance(examples, dict):
+            trimmed["responses"][status]["content"]["application/json"]["examples"] = examples
+    return trimmed
+
+
 def trim(full: dict[str, Any], operations: Iterable[tuple[str, str]] = OPERATIONS) -> dict[str, Any]:
     """Keep `operations` and the components they reach through `$ref`, nothing else."""
     paths: dict[str, dict[str, Any]] = {}
@@ -100,7 +113,7 @@ def trim(full: dict[str, Any], operations: Iterable[tuple[str, str]] = OPERATION
         operation = full["paths"].get(template, {}).get(method)
         if operation is None:
             raise SystemExit(f"{template} {method.upper()} is not in the description; update OPERATIONS")
-        paths.setdefault(template, {})[method] = _strip_examples(operation)
+        paths.setdefault(template, {})[method] = _trim_operation(operation)
 
     components: dict[str, dict[str, Any]] = {}
     pending = [*_refs_in(paths), *(f"#/components/schemas/{name}" for name in ALWAYS_KEPT_SCHEMAS)]

@@ -1,8 +1,8 @@
 """The check: `/me` first, then every declared permission probed concurrently, each answer classified.
 
 Classification is conservative by construction: an answer becomes `granted` only when a catalog rule for
-that exact probe explains it (status, error code, body type). Everything else, including answers that look
-fine but are not understood, is `inconclusive`.
+that exact probe explains it (status, error code, body type, and for a success the documented shape of the
+whole body). Everything else, including answers that look fine but are not understood, is `inconclusive`.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def classify(probe: Probe, answer: Answer, common: Sequence[AnswerRule]) -> Clas
             "the write probe SUCCEEDED, which should be impossible: data may have changed; please report this"
         )
         return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, note))
-    return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, _unexplained(answer)))
+    return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, _unexplained(answer, probe)))
 
 
 def _is_read(probe: Probe) -> bool:
@@ -68,8 +68,12 @@ def _matches(rule: AnswerRule, answer: Answer) -> bool:
         return False
     if rule.verdict is Verdict.GRANTED and not answer.is_json_media_type:
         return False  # JSON served as a web page is some proxy's doing, not Intercom's word
+    if rule.verdict is Verdict.GRANTED and answer.status < 300 and rule.shape is None:
+        return False  # a success proves a grant only by its whole, documented shape
     if rule.body_type is not None:
-        return answer.body_type == rule.body_type
+        if answer.body_type != rule.body_type:
+            return False
+        return rule.shape is None or rule.shape.mismatch(answer.body) is None
     if not answer.is_error_envelope:
         return False  # a 4xx is only Intercom's word when it comes in Intercom's error envelope
     code, message = answer.error
@@ -78,7 +82,16 @@ def _matches(rule: AnswerRule, answer: Answer) -> bool:
     return rule.message_contains is None or (message is not None and rule.message_contains in message)
 
 
-def _unexplained(answer: Answer) -> str:
+def _unexplained(answer: Answer, probe: Probe | None = None) -> str:
+    if probe is not None and answer.body_is_json and answer.is_json_media_type:
+        for rule in probe.answers:
+            if rule.status == answer.status and rule.shape is not None:
+                mismatch = rule.shape.mismatch(answer.body)
+                if mismatch is not None:
+                    return (
+                        f"the body did not have the shape Intercom documents for {probe.method} {probe.path} "
+                        f"({rule.shape.name}): {mismatch}"
+                    )
     if answer.status is not None and answer.status >= 500:
         return f"server error after {answer.attempts} attempt(s)"
     if answer.status == 429:

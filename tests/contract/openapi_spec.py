@@ -111,3 +111,35 @@ def body_problems(version: str, pointer: str, body: Any) -> list[str]:
     """Why `body` does not validate against the schema at `pointer` (empty when it does)."""
     errors = sorted(_validator(version, pointer).iter_errors(body), key=lambda e: list(e.absolute_path))
     return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors]
+
+
+def resolve(version: str, node: Any) -> Any:
+    """`node` with its `$ref` chain followed (one level: properties stay as written)."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if ref in seen or not ref.startswith("#/"):
+            raise ValueError(f"cannot resolve {ref!r}")
+        seen.add(ref)
+        node = load_description(version)
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def request_schema_pointer(version: str, template: str, method: str) -> str | None:
+    """A `#/...` pointer to the JSON request body schema of that operation, or None if it has none."""
+    operation = load_description(version)["paths"][template][method.lower()]
+    schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    if schema is None:
+        return None
+    escaped = template.replace("~", "~0").replace("/", "~1")
+    pointer = f"#/paths/{escaped}/{method.lower()}/requestBody/content/application~1json/schema"
+    return quote(pointer, safe="#/~")
+
+
+def response_examples(version: str, template: str, method: str, status: int) -> dict[str, Any]:
+    """The named example bodies the description gives for that JSON response (kept for 2xx only)."""
+    operation = load_description(version)["paths"][template][method.lower()]
+    content = operation["responses"].get(str(status), {}).get("content", {}).get("application/json", {})
+    return {name: example["value"] for name, example in content.get("examples", {}).items()}

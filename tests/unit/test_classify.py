@@ -232,3 +232,167 @@ def test_the_catalog_refuses_a_grant_on_an_error_answer_without_its_codes() -> N
     with pytest.raises(CatalogError, match="codes"):
         parse_catalog(broken)
     parse_catalog(raw)  # and the shipped one passes
+
+
+# --- a success grants only by the documented shape of the whole body (issue 9, item 1) -----------------
+
+# The array each read answer must hold, and the type of its items, written from the OpenAPI response schemas
+# (2.15/2.16) for these tests alone, so that they cannot share a mistake with the catalog's shapes.
+COLLECTIONS: dict[tuple[str, str], tuple[str, str]] = {
+    ("GET", "/contacts"): ("data", "contact"),
+    ("POST", "/companies/list"): ("data", "company"),
+    ("GET", "/conversations"): ("conversations", "conversation"),
+    ("GET", "/admins"): ("admins", "admin"),
+    ("GET", "/teams"): ("teams", "team"),
+    ("GET", "/tags"): ("data", "tag"),
+    ("GET", "/data_attributes"): ("data", "data_attribute"),
+}
+PAGED = {"/contacts", "/companies/list", "/conversations"}  # these lists document total_count and pages
+LIST_READS = [
+    (probe, rule)
+    for probe in CATALOG.all_probes()
+    for rule in probe.answers
+    if (probe.method, probe.path) in COLLECTIONS and rule.verdict is Verdict.GRANTED
+]
+
+
+def test_every_read_that_lists_something_is_covered() -> None:
+    reads = {
+        (p.method, p.path) for p in CATALOG.all_probes() if p.method == "GET" or p.path.endswith("/list")
+    }
+    assert reads - {("GET", "/counts")} == set(COLLECTIONS)
+    assert len(LIST_READS) == len(COLLECTIONS)
+
+
+def classify_read(probe: Any, body: Any) -> Any:
+    headers = {"content-type": "application/json; charset=utf-8"}
+    reply = Answer(probe.method, probe.path, 200, body=body, body_is_json=True, headers=headers)
+    return classify(probe, reply, CATALOG.common_answers)
+
+
+def wrong_shapes(body_type: str, key: str, item_type: str) -> list[Any]:
+    return [
+        {"type": body_type},
+        {"type": body_type, key: "nope"},
+        {"type": body_type, key: None},
+        {"type": body_type, key: {}},
+        {"type": body_type, key: {"0": {"type": item_type}}},
+        {"type": body_type, key: [1]},
+        {"type": body_type, key: [None]},
+        {"type": body_type, key: ["nope"]},
+        {"type": body_type, key: [{}]},
+        {"type": body_type, key: [{"type": "something.else"}]},
+        {"type": body_type, key: [{"type": item_type}, {"type": "error.list"}]},
+        {"type": body_type, key: [{"type": item_type, "id": ["not", "an", "id"]}]},
+        [{"type": body_type, key: []}],
+        "list",
+    ]
+
+
+@pytest.mark.parametrize("read", LIST_READS, ids=lambda read: f"{read[0].method} {read[0].path}")
+def test_a_body_with_the_right_type_but_not_the_documented_shape_is_never_granted(read: Any) -> None:
+    probe, rule = read
+    key, item_type = COLLECTIONS[(probe.method, probe.path)]
+    paged = [
+        {"type": rule.body_type, key: [], "total_count": "many"},
+        {"type": rule.body_type, key: [], "pages": 1},
+    ]
+    for body in wrong_shapes(rule.body_type, key, item_type) + (paged if probe.path in PAGED else []):
+        classified = classify_read(probe, body)
+        assert classified.verdict is Verdict.INCONCLUSIVE, body
+        if isinstance(body, dict):
+            note = classified.evidence.note or ""
+            assert "did not have the shape Intercom documents" in note, (body, note)
+            assert f"{probe.method} {probe.path}" in note
+
+
+@pytest.mark.parametrize("read", LIST_READS, ids=lambda read: f"{read[0].method} {read[0].path}")
+def test_the_documented_shape_grants_and_extra_fields_are_allowed(read: Any) -> None:
+    probe, rule = read
+    key, item_type = COLLECTIONS[(probe.method, probe.path)]
+    for body in (
+        {"type": rule.body_type, key: []},
+        {"type": rule.body_type, key: [{"type": item_type}]},
+        {"type": rule.body_type, key: [{"type": item_type, "new_field": {"x": [1]}}], "added_in_2_17": True},
+    ):
+        classified = classify_read(probe, body)
+        assert (classified.verdict, classified.evidence.strength) == (Verdict.GRANTED, Strength.PROOF), body
+
+
+def test_the_counts_read_needs_its_documented_counts() -> None:
+    probe = probe_of(DataType.WORKSPACE_COUNTS, Access.READ)
+    good = {"type": "count.hash", "company": {"count": 55}, "user": {"count": 54944}, "lead": {"count": 1}}
+    assert classify_read(probe, good).verdict is Verdict.GRANTED
+    for bad in (
+        {"type": "count.hash"},
+        {"type": "count.hash", "company": {"count": 55}},
+        {"type": "count.hash", "company": 55, "user": 5},
+        {"type": "count.hash", "company": {"count": "55"}, "user": {"count": 1}},
+        {"type": "count.hash", "company": {"count": True}, "user": {"count": 1}},
+    ):
+        classified = classify_read(probe, bad)
+        assert classified.verdict is Verdict.INCONCLUSIVE, bad
+        assert "did not have the shape" in (classified.evidence.note or "")
+
+
+def test_the_shape_note_names_the_problem_in_the_catalogs_words_only() -> None:
+    """The note never repeats server text, which could echo the token."""
+    probe = probe_of(DataType.TAGS, Access.READ)
+    echoed = "dG9rOjAwc2VjcmV0LXNlY3JldA=="
+    cases = {
+        "/data is not of type array": {"type": "list", "data": echoed},
+        "the body lacks 'data'": {"type": "list", echoed: []},
+        "/data/0/type is not 'tag'": {"type": "list", "data": [{"type": echoed}]},
+        "/data/0 is not of type object": {"type": "list", "data": [echoed]},
+    }
+    for expected, body in cases.items():
+        note = classify_read(probe, body).evidence.note or ""
+        assert expected in note and echoed[:12] not in note, note
+
+
+def test_a_success_rule_without_a_shape_never_grants() -> None:
+    """Defence in depth: even a rule that slipped past the catalog schema cannot grant on a type alone."""
+    import dataclasses
+
+    probe = probe_of(DataType.TAGS, Access.READ)
+    shapeless = dataclasses.replace(probe, answers=(dataclasses.replace(probe.answers[0], shape=None),))
+    assert classify_read(shapeless, {"type": "list", "data": []}).verdict is Verdict.INCONCLUSIVE
+
+
+def _raw_catalog() -> dict[str, Any]:
+    import yaml
+
+    path = Path(__file__).parents[2] / "validator" / "catalog" / "intercom.yaml"
+    loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda raw: raw["permissions"]["tags"]["read"]["probes"][0]["answers"][0].pop("shape"), "shape"),
+        (lambda raw: raw["identity"].pop("shape"), "shape"),
+        (
+            lambda raw: raw["permissions"]["tags"]["read"]["probes"][0]["answers"][0].update(shape="nosuch"),
+            "no shape named 'nosuch'",
+        ),
+        (
+            lambda raw: raw["permissions"]["tags"]["read"]["probes"][0]["answers"][0].update(
+                shape="team_list"
+            ),
+            "must require type 'list'",
+        ),
+        (lambda raw: raw["shapes"]["tag"].update(type="thing"), "not a usable JSON Schema"),
+        (
+            lambda raw: raw["shapes"]["tag_list"].update({"$ref": "#/shapes/nosuch"}),
+            "not a usable JSON Schema",
+        ),
+    ],
+)
+def test_the_catalog_refuses_a_read_grant_without_a_usable_shape(edit: Any, message: str) -> None:
+    from validator.catalog import CatalogError, parse_catalog
+
+    raw = _raw_catalog()
+    edit(raw)
+    with pytest.raises(CatalogError, match=message):
+        parse_catalog(raw)

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from validator.catalog import load_catalog
-from validator.checker import Checker
-from validator.intercom import IntercomClient, RetryPolicy
+from validator.checker import Checker, classify
+from validator.intercom import Answer, IntercomClient, RetryPolicy
 from validator.model import (
     DEFAULT_API_VERSION,
     Access,
@@ -131,3 +131,113 @@ def test_without_faults_the_verdicts_are_the_set_arithmetic(
         for permission in declared
     }
     assert {item.permission: item.verdict for item in result.permissions} == expected
+
+
+# --- a read's 2xx grants only on the documented shape of its whole body (issue 9, item 1) ---------------
+
+# Written from the OpenAPI response schemas for this test alone: the array each list holds, its items'
+# `type`, the JSON type of their `id`, and whether the list documents total_count and pages.
+LISTS: dict[str, tuple[str, str, str, type, bool]] = {
+    "/contacts": ("list", "data", "contact", str, True),
+    "/companies/list": ("list", "data", "company", str, True),
+    "/conversations": ("conversation.list", "conversations", "conversation", str, True),
+    "/admins": ("admin.list", "admins", "admin", str, False),
+    "/teams": ("team.list", "teams", "team", str, False),
+    "/tags": ("list", "data", "tag", str, False),
+    "/data_attributes": ("list", "data", "data_attribute", int, False),
+}
+READ_PROBES = {
+    probe.path: probe
+    for probe in load_catalog().all_probes()
+    if probe.path in LISTS and any(rule.status == 200 for rule in probe.answers)
+}
+ITEM_TYPES = sorted({entry[2] for entry in LISTS.values()} | {"error.list", "list", ""})
+
+json_leaves = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=4)
+)
+json_values = st.recursive(
+    json_leaves,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+items = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {"type": st.one_of(st.sampled_from(ITEM_TYPES), json_leaves)},
+        optional={"id": json_leaves, "extra": json_values},
+    ),
+)
+bodies = st.fixed_dictionaries(
+    {"path": st.sampled_from(sorted(LISTS))},
+    optional={
+        "collection": st.one_of(json_values, st.lists(items, max_size=3)),
+        "total_count": json_leaves,
+        "pages": st.one_of(
+            json_values,
+            st.fixed_dictionaries(
+                {"type": st.just("pages")},
+                optional={"page": json_leaves, "next": json_values, "per_page": st.integers(0, 50)},
+            ),
+        ),
+        "extra": json_values,
+    },
+)
+
+
+def _integer(value: Any) -> bool:
+    """JSON's integers: 3 and 3.0 alike (JSON Schema's reading), never a boolean."""
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, float) and value.is_integer()
+    )
+
+
+def documented(path: str, body: dict[str, Any]) -> bool:
+    """Whether `body` has the documented shape, by this test's own reading of the description."""
+    _, key, item_type, id_type, paged = LISTS[path]
+    collection = body.get(key)
+    if not isinstance(collection, list):
+        return False
+    for item in collection:
+        if not isinstance(item, dict) or item.get("type") != item_type:
+            return False
+        if "id" in item and not (_integer(item["id"]) if id_type is int else isinstance(item["id"], str)):
+            return False
+    if paged and "total_count" in body and not _integer(body["total_count"]):
+        return False
+    if paged and "pages" in body:
+        pages = body["pages"]
+        if pages is not None and not (isinstance(pages, dict) and pages.get("type", "pages") == "pages"):
+            return False
+        for name, value in (pages or {}).items():
+            if name in ("page", "per_page", "total_pages") and not _integer(value):
+                return False
+            if name == "next" and value is not None and not isinstance(value, dict):
+                return False
+    return True
+
+
+@settings(max_examples=150, deadline=None)
+@given(drawn=bodies)
+def test_a_read_is_granted_exactly_when_its_body_has_the_documented_shape(drawn: dict[str, Any]) -> None:
+    path = drawn["path"]
+    body_type, key, _, _, _ = LISTS[path]
+    body: dict[str, Any] = {"type": body_type}
+    if "collection" in drawn:
+        body[key] = drawn["collection"]
+    for name in ("total_count", "pages", "extra"):
+        if name in drawn:
+            body[name] = drawn[name]
+    probe = READ_PROBES[path]
+    reply = Answer(
+        probe.method,
+        probe.path,
+        200,
+        body=body,
+        body_is_json=True,
+        headers={"content-type": "application/json"},
+    )
+    classified = classify(probe, reply, load_catalog().common_answers)
+    assert (classified.verdict is Verdict.GRANTED) == documented(path, body), body

@@ -97,7 +97,7 @@ def test_json_plan_lists_the_declared_permissions_with_their_requests_and_answer
         {
             "method": "PUT",
             "target": "/conversations/0",
-            "body": {},
+            "body": {"custom_attributes": {"invalid": True}},
             "why_safe": write["requests"][0]["why_safe"],
             "labels": ["Write conversations"],
             "strength": "inference",

@@ -1,14 +1,14 @@
 """The probe catalog: Intercom knowledge as data (`intercom.yaml`), loaded into typed values.
 
 The catalog is validated against `catalog.schema.json` on load, so a malformed entry fails loudly at start
-instead of producing a wrong verdict later.
+instead of producing a wrong verdict later. Body shapes (JSON Schema fragments) are compiled once, on load.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,45 @@ class CatalogError(Exception):
 
 
 @dataclass(frozen=True)
+class BodyShape:
+    """The shape Intercom documents for a successful answer's whole body: a JSON Schema fragment."""
+
+    name: str
+    schema: Mapping[str, Any] = field(compare=False, repr=False)
+    _validator: Any = field(compare=False, repr=False)
+
+    def mismatch(self, body: Any) -> str | None:
+        """None when `body` has the shape; otherwise where and how it differs.
+
+        The text is built from the shape's own words (property names it declares, expected types, array
+        indexes), never from the body: a hostile server's text, which could echo the token, stays out.
+        """
+        from jsonschema.exceptions import best_match
+
+        error = best_match(self._validator.iter_errors(body))
+        if error is None:
+            return None
+        return _describe(error)
+
+
+def _describe(error: Any) -> str:
+    # Property names are shown only when the shape declares them (they then appear in the schema path).
+    declared = {part for part in error.absolute_schema_path if isinstance(part, str)}
+    parts = [str(part) if isinstance(part, int) or part in declared else "?" for part in error.absolute_path]
+    where = "/" + "/".join(parts) if parts else "the body"
+    keyword, expected = error.validator, error.validator_value
+    if keyword == "required" and isinstance(error.instance, dict):
+        missing = [name for name in expected if name not in error.instance]
+        return f"{where} lacks {missing[0]!r}" if missing else f"{where} lacks a required field"
+    if keyword == "type":
+        kinds = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"{where} is not of type {kinds}"
+    if keyword == "const":
+        return f"{where} is not {expected!r}"
+    return f"{where} does not match the documented shape ({keyword})"
+
+
+@dataclass(frozen=True)
 class AnswerRule:
     """How to read one kind of answer: status, optional error codes, message and body type."""
 
@@ -36,6 +75,7 @@ class AnswerRule:
     body_type: str | None = None
     strength: Strength | None = None
     note: str | None = None
+    shape: BodyShape | None = None  # the whole body must have it (2xx grants)
 
 
 @dataclass(frozen=True)
@@ -65,6 +105,7 @@ class IdentityCheck:
     body_type: str  # of the 200 that proves the token valid
     rejected_status: int  # in Intercom's error envelope: the token itself is refused
     why_safe: str
+    shape: BodyShape  # of that 200, whole
 
 
 @dataclass(frozen=True)
@@ -91,6 +132,7 @@ class Catalog:
     common_answers: tuple[AnswerRule, ...]
     permissions: Mapping[Permission, PermissionProbes]
     remediation: Remediation
+    shapes: Mapping[str, BodyShape] = field(default_factory=dict)
 
     def probes_for(self, permission: Permission) -> PermissionProbes | None:
         return self.permissions.get(permission)
@@ -99,7 +141,52 @@ class Catalog:
         return [probe for entry in self.permissions.values() for probe in entry.probes]
 
 
-def _answer(raw: Mapping[str, Any]) -> AnswerRule:
+def _shapes(raw: Mapping[str, Any]) -> dict[str, BodyShape]:
+    """Compile every shape once; each may refer to the others as {"$ref": "#/shapes/<name>"}."""
+    import jsonschema
+
+    shapes: dict[str, BodyShape] = {}
+    for name, schema in raw.items():
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.SchemaError as error:
+            raise CatalogError(
+                f"probe catalog shape {name!r} is not a usable JSON Schema: {error.message}"
+            ) from None
+        for ref in _refs_in(schema):
+            if ref.removeprefix("#/shapes/") not in raw or not ref.startswith("#/shapes/"):
+                raise CatalogError(f"probe catalog shape {name!r} is not a usable JSON Schema: $ref {ref!r}")
+        validator = jsonschema.Draft202012Validator({"shapes": raw, "$ref": f"#/shapes/{name}"})
+        shapes[name] = BodyShape(name, schema, validator)
+    return shapes
+
+
+def _refs_in(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return found + [ref for value in node.values() for ref in _refs_in(value)]
+    if isinstance(node, list):
+        return [ref for item in node for ref in _refs_in(item)]
+    return []
+
+
+def _shape_for(raw: Mapping[str, Any], shapes: Mapping[str, BodyShape], where: str) -> BodyShape | None:
+    """The shape a rule names, checked to pin the same `type` as the rule's body_type."""
+    name = raw.get("shape")
+    if name is None:
+        return None
+    shape = shapes.get(name)
+    if shape is None:
+        raise CatalogError(f"probe catalog invalid at {where}: no shape named {name!r}")
+    pinned = shape.schema.get("properties", {}).get("type", {}).get("const")
+    if "type" not in shape.schema.get("required", ()) or pinned != raw.get("body_type"):
+        raise CatalogError(
+            f"probe catalog invalid at {where}: shape {name!r} must require type {raw.get('body_type')!r}"
+        )
+    return shape
+
+
+def _answer(raw: Mapping[str, Any], shapes: Mapping[str, BodyShape], where: str) -> AnswerRule:
     return AnswerRule(
         status=raw["status"],
         verdict=Verdict(raw["verdict"]),
@@ -108,15 +195,21 @@ def _answer(raw: Mapping[str, Any]) -> AnswerRule:
         body_type=raw.get("body_type"),
         strength=Strength(raw["strength"]) if "strength" in raw else None,
         note=raw.get("note"),
+        shape=_shape_for(raw, shapes, where),
     )
 
 
-def _probe(raw: Mapping[str, Any], impossible_ids: Mapping[str, str]) -> Probe:
+def _probe(
+    raw: Mapping[str, Any], impossible_ids: Mapping[str, str], shapes: Mapping[str, BodyShape], where: str
+) -> Probe:
     return Probe(
         method=raw["method"],
         path=raw["path"].format_map(impossible_ids),
         why_safe=raw["why_safe"],
-        answers=tuple(_answer(answer) for answer in raw["answers"]),
+        answers=tuple(
+            _answer(answer, shapes, f"{where}.answers[{index}]")
+            for index, answer in enumerate(raw["answers"])
+        ),
         query=raw.get("query"),
         body=raw.get("body"),
         labels=tuple(raw.get("labels", ())),
@@ -132,20 +225,31 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
     if errors:
         raise CatalogError(f"probe catalog invalid at {errors[0].json_path}: {errors[0].message}")
     impossible_ids = raw["impossible_ids"]
+    shapes = _shapes(raw["shapes"])
     permissions: dict[Permission, PermissionProbes] = {}
     for data_type, levels in raw["permissions"].items():
         for access, entry in levels.items():
             permission = Permission(DataType(data_type), Access(access))
+            where = f"$.permissions.{data_type}.{access}.probes"
             permissions[permission] = PermissionProbes(
                 permission=permission,
                 labels=tuple(entry["labels"]),
-                probes=tuple(_probe(probe, impossible_ids) for probe in entry["probes"]),
+                probes=tuple(
+                    _probe(probe, impossible_ids, shapes, f"{where}[{index}]")
+                    for index, probe in enumerate(entry["probes"])
+                ),
             )
     remediation = raw["remediation"]
+    identity = raw["identity"]
+    identity_shape = _shape_for(identity, shapes, "$.identity")
+    assert identity_shape is not None  # required by the catalog schema
     return Catalog(
         hosts={Region(region): url for region, url in raw["hosts"].items()},
-        identity=IdentityCheck(**raw["identity"]),
-        common_answers=tuple(_answer(answer) for answer in raw["common_answers"]),
+        identity=IdentityCheck(**{**identity, "shape": identity_shape}),
+        common_answers=tuple(
+            _answer(answer, shapes, f"$.common_answers[{index}]")
+            for index, answer in enumerate(raw["common_answers"])
+        ),
         permissions=permissions,
         remediation=Remediation(
             where=remediation["where"],
@@ -155,6 +259,7 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
             inconclusive=remediation["inconclusive"],
             unverifiable=remediation["unverifiable"],
         ),
+        shapes=shapes,
     )
 
 
