@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import math
 import os
 import platform
@@ -75,9 +76,10 @@ def machine_line() -> str:
 
     import validator
 
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
         f"python {platform.python_version()} ({sys.executable}), httpx {httpx.__version__}, "
-        f"connector-validator {validator.__version__}, {os.cpu_count()} CPUs"
+        f"connector-validator {validator.__version__}, {os.cpu_count()} CPUs, load average {load}"
     )
 
 
@@ -103,7 +105,7 @@ class Summary:
         if self.runs >= 4:
             spread = f"IQR {f(self.q1)}-{f(self.q3)}, {spread}"
         value = f"{f(self.median)} {unit}" if unit else f(self.median)
-        return f"{value} ({spread}; {self.runs} runs)"
+        return f"{value} ({spread}; {self.runs} run{'s' if self.runs != 1 else ''})"
 
 
 def summarize(values: Sequence[float]) -> Summary:
@@ -167,6 +169,26 @@ class Measured:
     stderr: bytes
 
 
+# Started as `python -I -S -c LAUNCHER RESULT_FILE TIMEOUT COMMAND...`: spawns COMMAND, waits for it with
+# wait4 and writes its wall time, CPU time and peak RSS to RESULT_FILE. Linux carries a process's peak RSS
+# over exec, and a child spawned straight from this script (vfork or fork) starts with this script's peak,
+# sandbox and all; spawned from this small launcher it starts from the launcher's own few MiB instead.
+LAUNCHER = """
+import json, os, signal, sys, time
+result, timeout, command = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+started = time.perf_counter()
+pid = os.posix_spawnp(command[0], command, os.environ)
+signal.signal(signal.SIGALRM, lambda *_: os.kill(pid, signal.SIGKILL))
+signal.setitimer(signal.ITIMER_REAL, timeout)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - started
+signal.setitimer(signal.ITIMER_REAL, 0)
+with open(result, "w") as out:
+    json.dump({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss": usage.ru_maxrss}, out)
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+
+
 def run_measured(
     command: Sequence[str],
     *,
@@ -175,36 +197,35 @@ def run_measured(
     timeout: float = 900,
     stdin: bytes | None = None,
 ) -> Measured:
-    """Run `command`; its peak RSS comes from wait4's rusage for that one child (not RUSAGE_CHILDREN's max).
+    """Run `command`: wall time, CPU time and peak RSS of that one process, measured by LAUNCHER.
 
-    Output goes to temporary files, not pipes, so a large report cannot stall the child while it is timed.
+    Not RUSAGE_CHILDREN (the largest peak of all children so far) and not a child of this process, whose
+    peak RSS would start at this process's. Output goes to temporary files, not pipes, so a large report
+    cannot stall the child while it is timed. The launcher's start-up is not in the wall time.
     """
     with (
         tempfile.TemporaryFile() as out,
         tempfile.TemporaryFile() as err,
         tempfile.TemporaryFile() as given,
+        tempfile.TemporaryDirectory(prefix="bench-run-") as scratch,
     ):
         if stdin is not None:
             given.write(stdin)
             given.seek(0)
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            list(command), stdin=given, stdout=out, stderr=err, env=dict(env) if env else None, cwd=cwd
+        result = Path(scratch) / "usage.json"
+        launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(result), str(timeout), *command]
+        done = subprocess.run(
+            launcher, stdin=given, stdout=out, stderr=err, env=dict(env) if env else None, cwd=cwd
         )
-        killer = threading.Timer(timeout, process.kill)
-        killer.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            killer.cancel()
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
+        try:
+            usage = json.loads(result.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            why = err.read().decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise SystemExit(f"bench: could not run {command[0]}: {why[0][-300:]}") from None
         # Linux reports ru_maxrss in KiB (macOS in bytes).
-        rss = usage.ru_maxrss if sys.platform == "darwin" else usage.ru_maxrss * 1024
-        return Measured(
-            wall, rss, usage.ru_utime + usage.ru_stime, process.returncode, out.read(), err.read()
-        )
+        rss = usage["maxrss"] if sys.platform == "darwin" else usage["maxrss"] * 1024
+        return Measured(usage["wall"], rss, usage["cpu"], done.returncode, out.read(), err.read())
 
 
 def interleaved(
