@@ -9,7 +9,7 @@ min-max) and the number of runs, and a figure below its physical floor is called
 from __future__ import annotations
 
 import contextlib
-import itertools
+import heapq
 import json
 import math
 import os
@@ -131,6 +131,17 @@ def floor_note(value: float, floor: float, unit: str) -> str:
     return ""
 
 
+def spread_note(summary: Summary, width: float, unit: str) -> str:
+    """'' when the runs agree to within `width`; otherwise words saying the median cannot be read alone.
+
+    The interquartile range is used from 4 runs on, the full range below that.
+    """
+    spread = summary.q3 - summary.q1 if summary.runs >= 4 else summary.high - summary.low
+    if spread > width:
+        return f"spread {spread:.1f} {unit} wider than {width:g}: too noisy to read as a result"
+    return ""
+
+
 def dependent_floor(requests: int, in_flight: int, depth: int = 2) -> int:
     """Fewest sequential round trips that can carry `requests` with `in_flight` at a time.
 
@@ -142,16 +153,22 @@ def dependent_floor(requests: int, in_flight: int, depth: int = 2) -> int:
     return max(min(depth, requests), math.ceil(requests / max(1, in_flight)))
 
 
-def count_waves(arrivals: Sequence[float], gap: float) -> int:
-    """Groups of request arrivals separated by more than `gap` seconds: sequential rounds the client made.
+def causal_rounds(requests: Sequence[tuple[float, float]]) -> int:
+    """The longest chain of requests each sent after the previous one was answered: round trips spent.
 
-    With every answer delayed by a latency L and `gap` = L / 2, a request that waited for an earlier answer
-    arrives at least L after it, so each group is one round trip, whatever the noise of wall-clock timing.
+    `requests` holds (arrival, answered) times as the server saw them. A request can only depend on answers
+    already sent when it arrived, so its round is 1 + the highest round among those; requests sent together
+    share a round however slowly a loaded client sends them, as long as none of them had its answer yet.
+    Counted from the server's clock, not from wall times of whole runs, so machine noise barely moves it.
     """
-    ordered = sorted(arrivals)
-    if not ordered:
-        return 0
-    return 1 + sum(1 for before, after in itertools.pairwise(ordered) if after - before > gap)
+    done: list[tuple[float, int]] = []  # heap of (answered, round)
+    reached = best = 0  # highest round among requests answered so far; overall
+    for arrival, answered in sorted(requests):
+        while done and done[0][0] <= arrival:
+            reached = max(reached, heapq.heappop(done)[1])
+        heapq.heappush(done, (answered, reached + 1))
+        best = max(best, reached + 1)
+    return best
 
 
 # --- running things -------------------------------------------------------------------------------------
@@ -257,22 +274,22 @@ def mib(n_bytes: float) -> float:
 
 @dataclass
 class TrafficStats:
-    """What one sandbox saw: request arrival times, and how many were waiting on the latency at once."""
+    """What one sandbox saw: each request's (arrival, answered) times, and the most waiting at once."""
 
-    arrivals: list[float] = field(default_factory=list)
+    intervals: list[tuple[float, float]] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def reset(self) -> None:
         with self.lock:
-            self.arrivals.clear()
+            self.intervals.clear()
             self.in_flight = self.max_in_flight = 0
 
     @property
     def requests(self) -> int:
         with self.lock:
-            return len(self.arrivals)
+            return len(self.intervals)
 
 
 @dataclass(frozen=True)
@@ -304,8 +321,8 @@ def latency_sandbox(config_data: Mapping[str, Any] | None, latency_ms: int) -> I
 
     class TimedSandbox(Sandbox):  # type: ignore[misc, valid-type]
         def handle(self, request: Any) -> Any:
+            arrival = time.monotonic()
             with stats.lock:
-                stats.arrivals.append(time.monotonic())
                 stats.in_flight += 1
                 stats.max_in_flight = max(stats.max_in_flight, stats.in_flight)
             try:
@@ -315,6 +332,7 @@ def latency_sandbox(config_data: Mapping[str, Any] | None, latency_ms: int) -> I
             finally:
                 with stats.lock:
                     stats.in_flight -= 1
+                    stats.intervals.append((arrival, time.monotonic()))
 
     sandbox = TimedSandbox(SandboxConfig.from_dict(dict(config_data)))
     with serve(sandbox) as base_url:

@@ -7,8 +7,8 @@ three loopback sandboxes that delay every answer by 0, L and 3L (L = 100 ms). Se
 the order reversed every other round, so that each latency run sits next to its no-latency baseline.
 
 Three figures per setting, each with its median, spread and number of runs:
-- rounds seen by the sandbox: groups of request arrivals more than L/2 apart at latency L, i.e. how many
-  times the client waited for an answer before sending more. Not a timing, so not noisy.
+- rounds seen by the sandbox at latency L: the longest chain of requests each sent after the previous one
+  was answered, from the sandbox's own clock. Machine noise barely moves it.
 - round trips from the slope: (wall at 3L - wall at L) / 2L, paired per round. Local work that overlaps the
   waits is hidden alike at both latencies and cancels out.
 - round trips from the baseline: (wall at L - wall at 0) / L, paired per round. This one is biased low,
@@ -58,7 +58,7 @@ def main() -> int:
             measured = c.run_measured(command, env=env, cwd=c.REPO)
             if measured.returncode != 0:
                 raise SystemExit(f"bench: validate exited {measured.returncode}, expected 0 (all granted)")
-            rounds = c.count_waves(served.stats.arrivals, served.latency_s / 2) if level else 0
+            rounds = c.causal_rounds(served.stats.intervals) if level else 0
             return measured.wall_s, served.stats.requests, served.stats.max_in_flight, rounds
 
         plan = {
@@ -87,7 +87,9 @@ def main() -> int:
             (f"round trips, slope {levels[1]} to {levels[2]} ms", slope),
             (f"round trips, {levels[1]} ms minus 0 ms", baseline),
         ):
-            note = c.floor_note(figure.median, floor, "round trips")
+            note = c.floor_note(figure.median, floor, "round trips") or c.spread_note(
+                figure, 1, "round trips"
+            )
             print(f"  {label}: {figure.format('', 1)}" + (f"  <- {note}" if note else ""))
     return 0
 

@@ -59,6 +59,13 @@ def test_a_figure_below_the_floor_is_called_noise() -> None:
     assert common.floor_note(2.4, 2, "round trips") == ""
 
 
+def test_a_wide_spread_is_called_too_noisy() -> None:
+    tight, wide = common.summarize([2.0, 2.1, 2.2, 2.3]), common.summarize([0.1, 1.0, 3.0, 4.0])
+    assert common.spread_note(tight, 1, "round trips") == ""
+    assert common.spread_note(wide, 1, "round trips").endswith("too noisy to read as a result")
+    assert common.spread_note(common.summarize([2.0, 3.5]), 1, "round trips") != ""  # few runs: full range
+
+
 def test_dependent_floor_counts_me_then_probes_and_the_in_flight_bound() -> None:
     assert common.dependent_floor(15, 16) == 2  # /me, then 14 probes together
     assert common.dependent_floor(15, 1) == 15  # one after another
@@ -68,13 +75,20 @@ def test_dependent_floor_counts_me_then_probes_and_the_in_flight_bound() -> None
     assert common.dependent_floor(0, 16) == 0
 
 
-def test_count_waves_groups_arrivals_separated_by_more_than_the_gap() -> None:
+def test_causal_rounds_counts_the_longest_chain_of_answer_then_request() -> None:
     latency = 0.1
-    me, probes = [0.0], [0.101 + i * 0.001 for i in range(14)]
-    assert common.count_waves(me + probes, latency / 2) == 2
-    assert common.count_waves([i * 0.102 for i in range(15)], latency / 2) == 15
-    assert common.count_waves(list(reversed(me + probes)), latency / 2) == 2  # order of arrival irrelevant
-    assert common.count_waves([], latency / 2) == 0
+    me = [(0.0, latency)]
+    probes = [(0.101 + i * 0.001, 0.201 + i * 0.001) for i in range(14)]
+    assert common.causal_rounds(me + probes) == 2
+    one_by_one = [(i * 0.102, i * 0.102 + latency) for i in range(15)]
+    assert common.causal_rounds(one_by_one) == 15
+    assert common.causal_rounds(list(reversed(me + probes))) == 2  # order of the records irrelevant
+    # A loaded client sends its probes 60 ms apart: still one round, as none was answered before the next.
+    slow_sender = [(0.101 + i * 0.06, 0.201 + i * 0.06) for i in range(2)]
+    assert common.causal_rounds(me + slow_sender) == 2
+    # ...but a request sent after an answer came back may depend on it: a new round.
+    assert common.causal_rounds([*me, (0.15, 0.25), (0.26, 0.36)]) == 3
+    assert common.causal_rounds([]) == 0
 
 
 def test_validate_latency_pairs_runs_into_round_trips() -> None:
