@@ -1,57 +1,50 @@
 """`connector-validator lint connector.yaml` against `check-jsonschema`, side by side in one run.
 
 Both check the same file against the same schema (schemas/connector.schema.json); each command runs RUNS
-times, interleaved so that machine noise hits both alike, and the medians are compared.
+times, interleaved (order reversed every other round) so that machine noise hits both alike, after one
+discarded warm-up round; medians with spread are compared.
 
-    pip install check-jsonschema   # the tool people use for this job today; a benchmark-only dependency
+    pip install -e '.[bench]'   # check-jsonschema, the tool people use for this job today
     python bench/lint_startup.py [--runs 20]
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
-import statistics
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+import _common as c
 
 
-def timed(command: list[str]) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, capture_output=True)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        output = (done.stdout + done.stderr).decode()
-        raise SystemExit(f"{command[0]} exited {done.returncode}: {output}")
-    return elapsed
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--runs", type=int, default=20)
     runs = parser.parse_args().runs
-    bin_dir = Path(sys.executable).parent
-    ours = [str(bin_dir / "connector-validator"), "lint", "connector.yaml"]
-    theirs_exe = shutil.which("check-jsonschema", path=str(bin_dir)) or shutil.which("check-jsonschema")
-    if theirs_exe is None:
-        raise SystemExit("check-jsonschema is not installed: pip install check-jsonschema")
-    theirs = [theirs_exe, "--schemafile", "schemas/connector.schema.json", "connector.yaml"]
-    timed(ours), timed(theirs)  # warm the file cache for both
-    samples: dict[str, list[float]] = {"connector-validator lint": [], "check-jsonschema": []}
-    for _ in range(runs):
-        samples["connector-validator lint"].append(timed(ours))
-        samples["check-jsonschema"].append(timed(theirs))
-    medians = {name: statistics.median(values) for name, values in samples.items()}
-    for name, median in medians.items():
-        fastest = min(samples[name]) * 1000
-        print(f"{name:26} median {median * 1000:6.1f} ms  (min {fastest:.1f} ms, {runs} runs)")
-    ratio = medians["check-jsonschema"] / medians["connector-validator lint"]
-    print(f"connector-validator lint is {ratio:.2f}x as fast as check-jsonschema")
+    commands = {
+        "connector-validator lint": [str(c.entry_point()), "lint", "connector.yaml"],
+        "check-jsonschema": [
+            str(c.entry_point("check-jsonschema")),
+            "--schemafile",
+            "schemas/connector.schema.json",
+            "connector.yaml",
+        ],
+    }
+
+    def timed(name: str) -> float:
+        measured = c.run_measured(commands[name], cwd=c.REPO, env=c.clean_env({}))
+        if measured.returncode != 0:
+            output = (measured.stdout + measured.stderr).decode(errors="replace").strip()
+            raise SystemExit(f"bench: {name} exited {measured.returncode}: {output[-300:]}")
+        return measured.wall_s
+
+    print(c.machine_line())
+    samples = c.interleaved({name: (lambda name=name: timed(name)) for name in commands}, runs, warmup=1)
+    for name, command in commands.items():
+        print(f"{name:26} {c.summarize(samples[name]).format('ms', 1, 1000)}  $ {c.quote_command(command)}")
+    ours = c.summarize(samples["connector-validator lint"]).median
+    theirs = c.summarize(samples["check-jsonschema"]).median
+    print(f"connector-validator lint is {theirs / ours:.2f}x as fast as check-jsonschema (medians)")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
