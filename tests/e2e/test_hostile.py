@@ -20,10 +20,13 @@ Each test runs the real CLI as a subprocess against `hostile_server.HostileServe
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
+import re
 import signal
+import socket
 import string
 import subprocess
 import sys
@@ -289,6 +292,41 @@ def _shape_run(
     return document
 
 
+def _openapi() -> Any:
+    """tests/contract/openapi_spec.py, loaded by path (tests/contract is not on this directory's path)."""
+    where = Path(__file__).resolve().parents[1] / "contract" / "openapi_spec.py"
+    spec = importlib.util.spec_from_file_location("hostile_openapi_spec", where)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("version", ["2.15", "2.16"])
+def test_the_hostile_bodies_are_judged_fairly_by_the_openapi_description(version: str) -> None:
+    """The good bodies (and /me) validate against the operation's documented 200 schema; every wrong shape
+    but "type-only" is refused by it. ("type-only" is valid by the schema, which marks nothing required:
+    the issue names it as a body Intercom never sends.) /counts is in no 2.x description."""
+    openapi = _openapi()
+    description = openapi.load_description(version)
+    for (method, path), (_, body_type, key, good) in [
+        *READ_ROUTES.items(),
+        (("GET", "/me"), ("", "", None, me_body())),
+    ]:
+        found = openapi.find_operation(description, method, path)
+        if path == "/counts":
+            assert found is None
+            continue
+        assert found is not None, f"{method} {path} is not in {version}"
+        pointer = openapi.response_schema_pointer(version, found[0], method, 200)
+        assert openapi.body_problems(version, pointer, good) == [], (method, path)
+        if path == "/me":
+            continue
+        for kind, body in _wrong_shapes(body_type, key).items():
+            problems = openapi.body_problems(version, pointer, body)
+            assert bool(problems) == (kind != "type-only"), (method, path, kind, problems)
+
+
 def test_well_shaped_reads_are_granted_by_the_hostile_server(tmp_path: Path) -> None:
     """Control: the same server with Intercom-shaped bodies is granted everything (so the wrong shapes are
     what the next test's verdicts depend on)."""
@@ -427,7 +465,8 @@ def test_no_twelve_character_piece_of_an_echoed_token_reaches_any_output(
                 # Where it leaked, with the piece itself masked: a failure message is output too.
                 text = outputs[where]
                 at = text.lower().find(min(found))
-                context = text[max(0, at - 30) : at] + "<token piece>" + text[at + PIECE : at + PIECE + 20]
+                context = text[max(0, at - 50) : at] + "<token piece>" + text[at + PIECE : at + PIECE + 20]
+                context = re.sub(r"[A-Za-z0-9]{6,}", "<…>", context)  # the token's neighbours too
                 leaks.append(f"prefix {prefix} → {where}: …{context!r}…")
     assert not leaks, f"{len(leaks)} token piece(s) leaked, e.g. " + "; ".join(leaks[:5])
     assert "Traceback" not in done.stderr, done.stderr
@@ -483,8 +522,7 @@ def _terminate_when(process: subprocess.Popen[bytes], directory: Path, mode: str
             break
         if mode == "on-change" and _snapshot(directory) != before:
             break
-        if mode == "delay":
-            time.sleep(0.001)
+        time.sleep(0.001)  # well inside the 0.2 s a held-up write lasts
     if process.poll() is not None:
         return f"finished before the signal ({mode})"
     process.send_signal(signal.SIGTERM)
@@ -613,22 +651,44 @@ def test_a_stdout_that_cannot_be_written_still_writes_every_report(tmp_path: Pat
 
 HUNG_CONNECTORS = 200
 HUNG_BOUND = 10.0
+# A hung API may cost one timeout (1 s) plus the retry budget (1 s) over the run's own work, plus slack.
+HUNG_SLACK = 6.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def test_two_hundred_connectors_against_a_hung_api_finish_within_a_bound(tmp_path: Path) -> None:
+    """200 connector files (distinct workspaces) against a server that accepts every connection and never
+    answers, at --timeout 1 --retry-budget 1: done within HUNG_BOUND seconds, or, on a machine so busy that
+    the same run against a closed port (no waiting at all, the run's own work) already takes longer, within
+    that time plus HUNG_SLACK. Every verdict is inconclusive, with a message naming the host."""
     texts = [
         connector_yaml(f"hung-{index}", workspace_id=f"ws{index:04d}x") for index in range(HUNG_CONNECTORS)
     ]
     specs = write_connectors(tmp_path / "specs", texts)
     env = base_env(INTERCOM_ACCESS_TOKEN="hungtoken" + "h" * 40)
+    args = ["validate", *map(str, specs), "--format", "json", "--timeout", "1"]
+    started = time.monotonic()
+    refused = run(
+        [*args, "--api-url", f"http://127.0.0.1:{_free_port()}", "--retry-budget", "0"], env, timeout=60
+    )
+    baseline = time.monotonic() - started
+    assert refused.returncode == 4, refused.stderr[-300:]
+    bound = max(HUNG_BOUND, baseline + HUNG_SLACK)
     with HostileServer(lambda request: None) as server:
-        args = ["validate", *map(str, specs), "--format", "json", "--api-url", server.base_url]
         started = time.monotonic()
-        done = run([*args, "--timeout", "1", "--retry-budget", "1"], env, timeout=3 * HUNG_BOUND)
+        done = run([*args, "--api-url", server.base_url, "--retry-budget", "1"], env, timeout=bound + 20)
         wall = time.monotonic() - started
         host = server.host
     assert "Traceback" not in done.stderr, done.stderr
-    assert wall < HUNG_BOUND, f"{HUNG_CONNECTORS} connectors took {wall:.1f} s (bound {HUNG_BOUND} s)"
+    assert wall < bound, (
+        f"{HUNG_CONNECTORS} connectors took {wall:.1f} s against a hung API (bound {bound:.1f} s; "
+        f"{baseline:.1f} s against a closed port)"
+    )
     document = json.loads(done.stdout)
     assert len(document["connectors"]) == HUNG_CONNECTORS
     assert done.returncode == 4 and document["outcome"] == "inconclusive"
@@ -653,6 +713,8 @@ def _surrogate_spec(directory: Path) -> Path:
 
 
 def test_a_lone_surrogate_in_the_name_is_a_lint_error_with_its_position(tmp_path: Path) -> None:
+    """`name: "conn\\ud800x"` (a YAML escape for a lone surrogate) is a lint error at path:line:col in every
+    format, never a pass (it cannot be written as UTF-8) and never a crash (exit 70)."""
     path = _surrogate_spec(tmp_path)
     line = 1 + path.read_text(encoding="utf-8").splitlines().index('name: "conn\\ud800x"')
     for fmt in ("text", "json", "sarif", "github", "junit"):
@@ -660,7 +722,8 @@ def test_a_lone_surrogate_in_the_name_is_a_lint_error_with_its_position(tmp_path
         assert done.returncode == 1, f"lint --format {fmt}: exit {done.returncode}: {done.stderr[-300:]}"
         assert "Traceback" not in done.stderr, done.stderr
         if fmt == "text":
-            assert f"{path}:{line}:" in done.stdout + done.stderr, done.stdout + done.stderr
+            where = re.compile(re.escape(f"{path}:{line}:") + r"\d+: ")
+            assert where.search(done.stdout + done.stderr), done.stdout + done.stderr
 
 
 def test_a_lone_surrogate_in_a_key_does_not_crash_lint(tmp_path: Path) -> None:
