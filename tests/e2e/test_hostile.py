@@ -358,10 +358,13 @@ def test_a_read_with_the_right_type_but_the_wrong_shape_is_never_granted(tmp_pat
     "variables", [*([name] for name in PROXY_VARIABLES), list(PROXY_VARIABLES)], ids="+".join
 )
 def test_proxy_variables_never_receive_a_loopback_request(tmp_path: Path, variables: list[str]) -> None:
+    """Proxy variables name a loopback listener, `--api-url` a loopback API: the listener gets no
+    connection at all, and the API gets /me and every probe (each evidence has an HTTP status)."""
     spec = write_connectors(tmp_path, [connector_yaml("proxied")])[0]
     with RawListener() as proxy, HostileServer(standard_answers) as api:
         env = base_env(INTERCOM_ACCESS_TOKEN="proxytoken" + "p" * 40, **dict.fromkeys(variables, proxy.url))
-        done = run(["validate", str(spec), "--api-url", api.base_url, "--retry-budget", "0"], env, timeout=30)
+        args = ["validate", str(spec), "--format", "json", "--api-url", api.base_url, "--retry-budget", "0"]
+        done = run(args, env, timeout=30)
         time.sleep(0.1)  # a connection still being read is counted before the listener closes
         api_seen = api.seen()
         connections, received = proxy.connections, list(proxy.received)
@@ -369,7 +372,16 @@ def test_proxy_variables_never_receive_a_loopback_request(tmp_path: Path, variab
     first_lines = [data.split(b"\r\n", 1)[0] for data in received]  # never the headers: they hold the token
     assert connections == 0, f"the proxy listener got {connections} connection(s): {first_lines!r}"
     assert "GET /me" in api_seen, f"the API server got no /me (exit {done.returncode}): {done.stderr}"
-    assert done.returncode == 0, done.stdout + done.stderr
+    connector = json.loads(done.stdout)["connectors"][0]
+    assert connector["token"]["status"] == "valid", connector["token"]
+    unanswered = [
+        f"{evidence['method']} {evidence['path']}"
+        for permission in connector["permissions"]
+        for evidence in permission["evidence"]
+        if evidence["http_status"] is None
+    ]
+    assert connector["permissions"] and not unanswered, f"probes that got no HTTP answer: {unanswered}"
+    assert len(api_seen) > len(connector["permissions"]), api_seen
 
 
 # --- 3. No token leak: fragments ----------------------------------------------------------------------------
