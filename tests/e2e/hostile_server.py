@@ -18,8 +18,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -371,13 +370,3 @@ def good_reads(request: Request) -> Reply | None:
     if route is not None:
         return Reply(200, route[3], {"X-Request-Id": "req-read-1"})
     return None
-
-
-def not_found(request: Request) -> Reply:
-    return Reply(404, error_body("not_found", "Resource Not Found"))
-
-
-@contextmanager
-def serving(behaviour: Behaviour) -> Iterator[HostileServer]:
-    with HostileServer(behaviour) as server:
-        yield server
