@@ -195,13 +195,15 @@ class HostBreaker:
     """Stops sending to an API host that has stopped answering, for the rest of the run (a circuit breaker).
 
     Every client of a run that talks to the host shares one. It opens when `threshold` attempts in a row came
-    back without an HTTP answer (timeouts, refused or dropped connections) *and* the host has answered
-    nothing for `quiet` seconds (most of one timeout). Both are needed: a burst of dropped keep-alive
-    connections on a healthy host is over in a moment, and one slow request on a healthy host has other
-    answers arriving around it. Any HTTP answer, 5xx and 429 included, shows the host is alive and resets the
-    count. Once open it stays open: requests waiting for a slot or a retry come back at once without being
-    sent, and attempts in flight are cut, so a run against a host that accepts connections and never answers
-    ends about one timeout after it started, whatever the number of connectors.
+    back without an HTTP answer (timeouts, refused or dropped connections) *and* those attempts went
+    unanswered for `quiet` seconds (most of one timeout), counted from the start of the earliest of them or
+    from the last answer, whichever is later. Both are needed: a burst of dropped keep-alive connections on
+    a healthy host (after a rate-limit pause, say) is over in a moment, and one slow request on a healthy
+    host has other answers arriving around it. Any HTTP answer, 5xx and 429 included, shows the host is
+    alive and resets the count. Once open it stays open: requests waiting for a slot or a retry come back
+    at once without being sent, and attempts in flight are cut, so a run against a host that accepts
+    connections and never answers ends about one timeout after it started, whatever the number of
+    connectors.
     """
 
     def __init__(
@@ -211,7 +213,8 @@ class HostBreaker:
         self._quiet = quiet
         self._threshold = threshold
         self._clock = clock
-        self._quiet_since: float | None = None  # the last answer, or the first attempt
+        self._last_answer: float | None = None
+        self._streak_start: float | None = None  # when the earliest attempt of the current failures began
         self._failures = 0
         self._reason: str | None = None
         self._in_flight: set[asyncio.Timeout] = set()
@@ -225,18 +228,22 @@ class HostBreaker:
         """Why nothing more is sent to the host; None while it is closed."""
         return self._reason
 
-    def started(self) -> None:
-        if self._quiet_since is None:
-            self._quiet_since = self._clock()
+    def now(self) -> float:
+        return self._clock()
 
     def answered(self) -> None:
         self._failures = 0
-        self._quiet_since = self._clock()
+        self._streak_start = None
+        self._last_answer = self._clock()
 
-    def failed(self) -> None:
+    def failed(self, started: float) -> None:
+        """An attempt that began at `started` (`now()`) ended without an HTTP answer."""
         self._failures += 1
-        now = self._clock()
-        quiet = now - (self._quiet_since if self._quiet_since is not None else now)
+        self._streak_start = started if self._streak_start is None else min(self._streak_start, started)
+        since = (
+            self._streak_start if self._last_answer is None else max(self._streak_start, self._last_answer)
+        )
+        quiet = self._clock() - since
         if self._reason is not None or self._failures < self._threshold or quiet < self._quiet:
             return
         self._reason = (
@@ -331,8 +338,9 @@ class IntercomClient:
                     return Answer(method, path, None, attempts=attempt - 1, failure=failure)
                 waited += await self._pause(held)
             response: httpx.Response | None = None
+            started = [self._breaker.now()]  # reset when the attempt gets its slot
             try:
-                response, content = await self._exchange(method, path, query, body)
+                response, content = await self._exchange(method, path, query, body, started)
             except HostDown:
                 return Answer(
                     method, path, None, attempts=attempt - 1, failure=f"{self._breaker.reason}; not sent"
@@ -351,7 +359,7 @@ class IntercomClient:
             except httpx.HTTPError as error:
                 failure = _describe_http_error(error, self._scrub)
             if response is None:
-                self._breaker.failed()
+                self._breaker.failed(started[0])
                 if self._breaker.reason is not None:
                     more = "; not retried" if attempt < self._retry.attempts else ""
                     failure = f"{failure}; {self._breaker.reason}{more}"
@@ -371,14 +379,19 @@ class IntercomClient:
             return _answer(method, path, response, content, attempt, self._scrub)
 
     async def _exchange(
-        self, method: str, path: str, query: Mapping[str, str] | None, body: Mapping[str, Any] | None
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None,
+        started: list[float],
     ) -> tuple[httpx.Response, bytes]:
         """One attempt: the request and its whole body, within one deadline and the body size cap."""
         request = self._http.build_request(method, path, params=query, json=body)
         async with self._limit:
             if self._breaker.reason is not None:
                 raise HostDown  # waited for a slot while the host stopped answering
-            self._breaker.started()
+            started[0] = self._breaker.now()
             async with asyncio.timeout(self._deadline) as scope:
                 with self._breaker.watching(scope):
                     return await self._receive(request)

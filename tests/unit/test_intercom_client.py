@@ -554,3 +554,31 @@ def test_only_https_base_urls_use_proxies_from_the_environment() -> None:
     assert uses_environment_proxies("https://api.intercom.io")
     assert not uses_environment_proxies("http://127.0.0.1:8080")
     assert not uses_environment_proxies("http://localhost")
+
+
+def test_dropped_connections_after_a_long_quiet_pause_do_not_open_the_breaker() -> None:
+    """After a rate-limit pause the host has been quiet for long, but these attempts were not kept waiting."""
+    clock = FakeClock()
+    breaker = HostBreaker("api.intercom.io", quiet=10.0, clock=clock)
+    replies = iter([httpx.Response(200, json={"type": "list"})] + [None] * 3 + [httpx.Response(200, json={})])
+
+    def after_pause(request: httpx.Request) -> httpx.Response:
+        reply = next(replies)
+        if reply is None:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
+        return reply
+
+    async def go() -> Answer:
+        client = IntercomClient(
+            URL, TOKEN, "2.15", transport=httpx.MockTransport(after_pause), breaker=breaker,
+            retry=RetryPolicy(attempts=5, jitter=0.0), sleep=Clock().sleep,
+        )  # fmt: skip
+        async with client:
+            await client.request("GET", "/me")
+            clock.now += 100.0  # a long pause (a spent rate-limit window) between two requests
+            return await client.request("GET", "/tags")
+
+    answer = asyncio.run(go())
+    assert breaker.reason is None and answer.status == 200 and answer.attempts == 4
