@@ -8,6 +8,7 @@ whole body). Everything else, including answers that look fine but are not under
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -249,22 +250,29 @@ class Checker:
         app = body.get("app")
         if not isinstance(app, dict) or not isinstance(app.get("id_code"), str):
             return None
-        name = app.get("name")
+        id_code, name, region = app["id_code"], app.get("name"), app.get("region")
+        name = name if isinstance(name, str) else None
+        region = region if isinstance(region, str) else None
         return WorkspaceIdentity(
-            id=_printable(app["id_code"]),
-            name=_printable(name) if isinstance(name, str) else None,
-            region=_region(app.get("region")),
+            id=_printable(id_code),
+            name=_printable(name) if name is not None else None,
+            region=_region(region),
+            sent_id=id_code,
+            sent_name=name,
+            sent_region=region,
         )
 
     def _compare_workspace(
         self, spec: ConnectorSpec, expected: WorkspaceIdentity, actual: WorkspaceIdentity
     ) -> WorkspaceCheck:
+        """Compares what Intercom sent (`sent_*`), never the cleaned and cut text shown in reports: the id
+        exactly, the region in any ASCII case, the name exactly after Unicode NFC (see `_same_name`)."""
         mismatches: list[str] = []
-        if actual.id != expected.id:
+        if actual.sent_id is None or actual.sent_id != expected.id:
             mismatches.append("id")
-        if actual.region is None or str(actual.region).lower() != str(expected.region).lower():
+        if not _same_region(actual.sent_region, expected.region):
             mismatches.append("region")
-        if expected.name is not None and (actual.name or "").strip() != expected.name.strip():
+        if expected.name is not None and not _same_name(actual.sent_name, expected.name):
             mismatches.append("name")
         first = mismatches[0] if mismatches else None
         return WorkspaceCheck(
@@ -329,13 +337,34 @@ def _labels(entry: PermissionProbes, classified: Sequence[Classified], verdict: 
     return tuple(labels)
 
 
-def _region(value: object) -> Region | str | None:
-    if not isinstance(value, str):
+def _same_name(sent: str | None, declared: str) -> bool:
+    """Workspace names compare exactly, after Unicode NFC on both sides and nothing else.
+
+    NFC only joins what Unicode calls the same text written two ways (an "é" as one code point, or as "e"
+    plus a combining accent, which editors and operating systems choose differently). Nothing is trimmed,
+    case-folded or compatibility-mapped (NFKC would make "ﬁ" "fi" and full-width letters plain), and no
+    invisible or control character is dropped or stands for another: "Acme\u200bSupport" is not
+    "AcmeSupport", nor the "Acme?Support" a report shows for it. A stricter rule can only cause a mismatch
+    fixed by copying the name exactly; a looser one could pass a token of another workspace.
+    """
+    return sent is not None and unicodedata.normalize("NFC", sent) == unicodedata.normalize("NFC", declared)
+
+
+def _same_region(sent: str | None, declared: Region | str | None) -> bool:
+    """Regions compare in any ASCII case ("US" is us, API-NOTES §1), on the whole string as sent."""
+    return sent is not None and sent.isascii() and declared is not None and sent.lower() == str(declared)
+
+
+def _region(value: str | None) -> Region | str | None:
+    """The region to show: a known one, else the text as sent, made printable and cut."""
+    if value is None:
         return None
-    try:
-        return Region(value.lower())
-    except ValueError:
-        return _printable(value, 20)
+    if value.isascii():  # lower case outside ASCII can turn a look-alike into a letter (the Kelvin sign)
+        try:
+            return Region(value.lower())
+        except ValueError:
+            pass
+    return _printable(value, 20)
 
 
 def _printable(text: str, limit: int = 200) -> str:

@@ -2,26 +2,35 @@
 
 Its only output is an `Answer` per request: a status, the parsed JSON body (or none) and the few headers a
 verdict needs, or the reason no answer came. It never follows redirects, so the token cannot be carried
-to another host, and nothing it raises or returns contains the token.
+to another host, and nothing it raises or returns contains the token or a piece of it: every string of an
+answer is scrubbed before anything else reads it. Proxies from the environment are used only for https,
+where the token travels inside the TLS tunnel; plain http (loopback only) always goes straight to the host.
+A `HostBreaker` stops a run from sending again and again to a host that has stopped answering.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import ipaddress
 import json
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 
+if TYPE_CHECKING:
+    import ssl
+
 from validator import __version__
+from validator.tokens import Scrubber
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_BODY_BYTES = 1024 * 1024  # Intercom's answers to these probes are a few KiB; more is not Intercom
@@ -56,6 +65,29 @@ def check_api_url(url: str) -> str:
             f"API URL {url!r} must use https (plain http is only accepted for loopback addresses)"
         )
     return url.rstrip("/")
+
+
+def uses_environment_proxies(base_url: str) -> bool:
+    """Whether requests to `base_url` may go through the proxies HTTP(S)_PROXY / ALL_PROXY name.
+
+    Only for https: through a proxy the request then travels inside a TLS tunnel (CONNECT), so the proxy
+    never sees the token. Plain http is only accepted for loopback hosts (`check_api_url`), and a proxy
+    would receive such a request in clear, Authorization header included: it always goes straight to the
+    host, whatever the environment says.
+    """
+    return urlsplit(base_url).scheme == "https"
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context for every client of the process: loading the CA bundle takes tens of milliseconds,
+    which 200 clients would otherwise spend 200 times. It reads SSL_CERT_FILE / SSL_CERT_DIR as httpx does."""
+    return httpx.create_ssl_context()
+
+
+def host_of(base_url: str) -> str:
+    """`host[:port]` of a base URL, as messages name it."""
+    return urlsplit(base_url).netloc.lower()
 
 
 def is_loopback(host: str) -> bool:
@@ -159,6 +191,80 @@ class RateGate:
             return
 
 
+class HostBreaker:
+    """Stops sending to an API host that has stopped answering, for the rest of the run (a circuit breaker).
+
+    Every client of a run that talks to the host shares one. It opens when `threshold` attempts in a row came
+    back without an HTTP answer (timeouts, refused or dropped connections) *and* those attempts went
+    unanswered for `quiet` seconds (most of one timeout), counted from the start of the earliest of them or
+    from the last answer, whichever is later. Both are needed: a burst of dropped keep-alive connections on
+    a healthy host (after a rate-limit pause, say) is over in a moment, and one slow request on a healthy
+    host has other answers arriving around it. Any HTTP answer, 5xx and 429 included, shows the host is
+    alive and resets the count. Once open it stays open: requests waiting for a slot or a retry come back
+    at once without being sent, and attempts in flight are cut, so a run against a host that accepts
+    connections and never answers ends about one timeout after it started, whatever the number of
+    connectors.
+    """
+
+    def __init__(
+        self, host: str, *, quiet: float, threshold: int = 3, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.host = host
+        self._quiet = quiet
+        self._threshold = threshold
+        self._clock = clock
+        self._last_answer: float | None = None
+        self._streak_start: float | None = None  # when the earliest attempt of the current failures began
+        self._failures = 0
+        self._reason: str | None = None
+        self._in_flight: set[asyncio.Timeout] = set()
+
+    @classmethod
+    def for_timeouts(cls, host: str, timeouts: Timeouts) -> HostBreaker:
+        return cls(host, quiet=0.8 * timeouts.read)
+
+    @property
+    def reason(self) -> str | None:
+        """Why nothing more is sent to the host; None while it is closed."""
+        return self._reason
+
+    def now(self) -> float:
+        return self._clock()
+
+    def answered(self) -> None:
+        self._failures = 0
+        self._streak_start = None
+        self._last_answer = self._clock()
+
+    def failed(self, started: float) -> None:
+        """An attempt that began at `started` (`now()`) ended without an HTTP answer."""
+        self._failures += 1
+        self._streak_start = started if self._streak_start is None else min(self._streak_start, started)
+        since = (
+            self._streak_start if self._last_answer is None else max(self._streak_start, self._last_answer)
+        )
+        quiet = self._clock() - since
+        if self._reason is not None or self._failures < self._threshold or quiet < self._quiet:
+            return
+        self._reason = (
+            f"the API host {self.host} stopped answering ({self._failures} attempts in a row without an "
+            f"answer, none for {quiet:.0f} s)"
+        )
+        loop = asyncio.get_running_loop()
+        for scope in self._in_flight:
+            if not scope.expired():  # one whose own deadline just passed is ending already
+                scope.reschedule(loop.time())  # cut now: the attempt ends with TimeoutError
+
+    @contextmanager
+    def watching(self, scope: asyncio.Timeout) -> Iterator[None]:
+        """Lets an opening breaker cut the attempt that `scope` bounds."""
+        self._in_flight.add(scope)
+        try:
+            yield
+        finally:
+            self._in_flight.discard(scope)
+
+
 class IntercomClient:
     """An Intercom API client for one token; use as an async context manager."""
 
@@ -174,6 +280,7 @@ class IntercomClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         gate: RateGate | None = None,
         limit: asyncio.Semaphore | None = None,
+        breaker: HostBreaker | None = None,
     ) -> None:
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
@@ -185,6 +292,10 @@ class IntercomClient:
         # Bounds requests in flight (shared across clients); held only while a request is on the wire, never
         # during a retry's back-off, so one slow endpoint does not starve the others.
         self._limit = limit or asyncio.Semaphore(DEFAULT_IN_FLIGHT)
+        self._breaker = breaker or HostBreaker.for_timeouts(host_of(base_url), timeouts)
+        # Server text may echo the token (a hostile or broken server): it is scrubbed before it is cut,
+        # escaped or lower-cased for a report, which would leave pieces the output filter cannot recognise.
+        self._scrub = Scrubber([token])
         self._http = httpx.AsyncClient(
             base_url=base_url,
             headers={
@@ -198,6 +309,8 @@ class IntercomClient:
             timeout=timeouts.as_httpx(),
             follow_redirects=False,  # a redirect must never carry the token anywhere
             transport=transport,
+            trust_env=uses_environment_proxies(base_url),  # no proxy ever sees plain http
+            verify=tls_context(),
         )
 
     async def __aenter__(self) -> IntercomClient:
@@ -225,50 +338,76 @@ class IntercomClient:
                     return Answer(method, path, None, attempts=attempt - 1, failure=failure)
                 waited += await self._pause(held)
             response: httpx.Response | None = None
+            started = [self._breaker.now()]  # reset when the attempt gets its slot
             try:
-                response, content = await self._exchange(method, path, query, body)
+                response, content = await self._exchange(method, path, query, body, started)
+            except HostDown:
+                return Answer(
+                    method, path, None, attempts=attempt - 1, failure=f"{self._breaker.reason}; not sent"
+                )
             except (httpx.TimeoutException, TimeoutError):
-                failure = "timed out"
+                failure = "cut off" if self._breaker.reason is not None else "timed out"
             except CompressedAnswer:
+                self._breaker.answered()
                 failure = "a compressed answer although none was asked for (a proxy?)"
                 return Answer(method, path, None, attempts=attempt, failure=failure)
             except AnswerTooLarge:
+                self._breaker.answered()
                 return Answer(
                     method, path, None, attempts=attempt, failure="an answer over 1 MiB: not Intercom's"
                 )
             except httpx.HTTPError as error:
-                failure = _describe_http_error(error)
+                failure = _describe_http_error(error, self._scrub)
             if response is None:
+                self._breaker.failed(started[0])
+                if self._breaker.reason is not None:
+                    more = "; not retried" if attempt < self._retry.attempts else ""
+                    failure = f"{failure}; {self._breaker.reason}{more}"
+                    return Answer(method, path, None, attempts=attempt, failure=failure)
                 wait = self._backoff(attempt)
                 if attempt < self._retry.attempts and self._can_wait(wait, waited):
                     waited += await self._pause(wait)
                     continue
                 return Answer(method, path, None, attempts=attempt, failure=failure)
+            self._breaker.answered()
             self._gate.observe(response.headers)
             if response.status_code in RETRYABLE_STATUSES and attempt < self._retry.attempts:
                 wait = self._wait_for(response, attempt)
                 if self._can_wait(wait, waited):
                     waited += await self._pause(wait)
                     continue
-            return _answer(method, path, response, content, attempt)
+            return _answer(method, path, response, content, attempt, self._scrub)
 
     async def _exchange(
-        self, method: str, path: str, query: Mapping[str, str] | None, body: Mapping[str, Any] | None
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None,
+        started: list[float],
     ) -> tuple[httpx.Response, bytes]:
         """One attempt: the request and its whole body, within one deadline and the body size cap."""
         request = self._http.build_request(method, path, params=query, json=body)
-        async with self._limit, asyncio.timeout(self._deadline):
-            response = await self._http.send(request, stream=True)
-            try:
-                if response.headers.get("content-encoding", "identity").lower() != "identity":
-                    raise CompressedAnswer  # asked for identity; a compressed body is not read at all
-                content = bytearray()
-                async for chunk in response.aiter_bytes():  # identity: no decoding happens
-                    content += chunk
-                    if len(content) > MAX_BODY_BYTES:
-                        raise AnswerTooLarge
-            finally:
-                await response.aclose()
+        async with self._limit:
+            if self._breaker.reason is not None:
+                raise HostDown  # waited for a slot while the host stopped answering
+            started[0] = self._breaker.now()
+            async with asyncio.timeout(self._deadline) as scope:
+                with self._breaker.watching(scope):
+                    return await self._receive(request)
+
+    async def _receive(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
+        response = await self._http.send(request, stream=True)
+        try:
+            if response.headers.get("content-encoding", "identity").lower() != "identity":
+                raise CompressedAnswer  # asked for identity; a compressed body is not read at all
+            content = bytearray()
+            async for chunk in response.aiter_bytes():  # identity: no decoding happens
+                content += chunk
+                if len(content) > MAX_BODY_BYTES:
+                    raise AnswerTooLarge
+        finally:
+            await response.aclose()
         return response, bytes(content)
 
     def _backoff(self, attempt: int) -> float:
@@ -317,18 +456,22 @@ class AnswerTooLarge(Exception):
     """The body went past MAX_BODY_BYTES; reading stopped there."""
 
 
+class HostDown(Exception):
+    """The host's breaker is open: the request is not sent."""
+
+
 class CompressedAnswer(Exception):
     """The body came compressed although `Accept-Encoding: identity` was sent; it is not decompressed."""
 
 
-def _describe_http_error(error: httpx.HTTPError) -> str:
+def _describe_http_error(error: httpx.HTTPError, scrub: Scrubber) -> str:
     """The kind of failure, with detail only where httpx's message cannot hold a header value."""
     kind = type(error).__name__
     # Network errors name their cause ("[Errno 111] Connection refused"). Other messages may quote what
     # was being sent (LocalProtocolError quotes an illegal header value: the Authorization header).
     if not isinstance(error, httpx.NetworkError | httpx.RemoteProtocolError):
         return kind
-    detail = " ".join(str(error).split())[:200]
+    detail = " ".join(scrub(str(error)).split())[:200]  # scrubbed before it is cut
     return f"{kind}: {detail}" if detail else kind
 
 
@@ -339,21 +482,56 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _answer(method: str, path: str, response: httpx.Response, content: bytes, attempts: int) -> Answer:
+def _scrubbed(value: Any, scrub: Scrubber) -> Any:
+    """Parsed JSON with `scrub` applied to every string in it, keys included; in place, without recursion (the
+    parser allows deeper nesting than a recursive walk would). ValueError when two keys become one."""
+    root = [value]
+    pending: list[list[Any] | dict[str, Any]] = [root]
+    while pending:
+        container = pending.pop()
+        if isinstance(container, list):
+            for index, item in enumerate(container):
+                if isinstance(item, str):
+                    container[index] = scrub(item)
+                elif isinstance(item, list | dict):
+                    pending.append(item)
+            continue
+        items = list(container.items())
+        container.clear()
+        for key, item in items:
+            clean_key = scrub(key)
+            if clean_key in container:
+                raise ValueError("duplicate keys")
+            if isinstance(item, str):
+                item = scrub(item)
+            elif isinstance(item, list | dict):
+                pending.append(item)
+            container[clean_key] = item
+    return root[0]
+
+
+def _answer(
+    method: str, path: str, response: httpx.Response, content: bytes, attempts: int, scrub: Scrubber
+) -> Answer:
     body: Any = None
     is_json = False
     if content:
         try:
-            body = json.loads(content.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+            parsed = json.loads(content.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+            body = _scrubbed(parsed, scrub)
             is_json = True
         except (UnicodeDecodeError, ValueError, RecursionError):
             body = None
-    request_id = response.headers.get("x-request-id")
+    kept = {
+        name: scrub(response.headers[name])
+        for name in ("content-type", "location", "x-request-id")
+        if name in response.headers
+    }
+    request_id = kept.pop("x-request-id", None)
     if isinstance(body, dict) and isinstance(body.get("request_id"), str):
         request_id = body["request_id"]
     if request_id is not None and not _REQUEST_ID.fullmatch(request_id):
         request_id = None
-    kept = {name: response.headers[name] for name in ("content-type", "location") if name in response.headers}
     return Answer(
         method=method,
         path=path,

@@ -180,7 +180,7 @@ def exchange_code(
     """Trade the code for a token at `POST <api_base>/auth/eagle/token` (form fields, API-NOTES §7)."""
     import httpx
 
-    from validator.intercom import MAX_BODY_BYTES
+    from validator.intercom import MAX_BODY_BYTES, tls_context, uses_environment_proxies
     from validator.tokens import token_problem
 
     url = api_base + TOKEN_PATH
@@ -189,7 +189,14 @@ def exchange_code(
     deadline = time.monotonic() + timeout  # httpx's timeout is per read: a dripping body would never trip it
     try:
         with (
-            httpx.Client(timeout=timeout, follow_redirects=False, transport=transport) as client,
+            httpx.Client(
+                timeout=timeout,
+                follow_redirects=False,
+                transport=transport,
+                # The form holds the code and the client secret: a proxy may carry it only inside TLS.
+                trust_env=uses_environment_proxies(api_base),
+                verify=tls_context(),
+            ) as client,
             client.stream("POST", url, data=form, headers=headers) as response,
         ):
             if response.headers.get("content-encoding", "identity").lower() != "identity":

@@ -126,9 +126,19 @@ class TokenCheck:
 
 @dataclass(frozen=True)
 class WorkspaceIdentity:
+    """A workspace's id, name and region as reports show them.
+
+    For the workspace `GET /me` named, the shown values are made safe to print (control and invisible
+    characters replaced, long text cut), and `sent_*` keep the values exactly as Intercom sent them (only
+    the token scrubbed out): the workspace check compares those, never the shown ones.
+    """
+
     id: str | None
     name: str | None
     region: Region | str | None
+    sent_id: str | None = None
+    sent_name: str | None = None
+    sent_region: str | None = None
 
 
 @dataclass(frozen=True)

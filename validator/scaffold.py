@@ -267,7 +267,8 @@ def _workspace(identified: Identified, token_env: str) -> Workspace:
             "written",
             EXIT_UNKNOWN,
         )
-    return Workspace(actual.id, actual.name, _region(actual))
+    # The name as Intercom sent it, not the one cut for display: validate compares it exactly.
+    return Workspace(actual.id, actual.sent_name, _region(actual))
 
 
 def _region(actual: WorkspaceIdentity) -> Region:

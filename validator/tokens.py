@@ -52,21 +52,83 @@ def read_stdin_token(stream: TextIO) -> str:
 
 
 SCRUB_MIN_LENGTH = 8  # shorter values are ordinary text; replacing them would garble every line
+# A run of this many characters of a secret counts as the secret: a server that echoes the token into a name
+# or an error message must not get a recognisable piece of it into a report, however its text is cut.
+FRAGMENT_LENGTH = 12
+_HALF = FRAGMENT_LENGTH // 2
+
+
+def fold(text: str) -> str:
+    """`text` lower-cased character by character, keeping its length, so that positions still line up.
+
+    Case is folded because a report may lower-case server text (regions); a character whose lower case is
+    longer than one character (İ) stays as it is. The Kelvin sign becomes "k" here, as it does in a report.
+    """
+    lowered = text.lower()
+    if len(lowered) == len(text):  # no character grew (lower case never shrinks one): positions line up
+        return lowered
+    return "".join(lower if len(lower := character.lower()) == 1 else character for character in text)
 
 
 class Scrubber:
-    """Replaces every known secret value in text that is about to leave the process.
+    """Replaces every known secret value, and every run of FRAGMENT_LENGTH or more of its characters (in any
+    case), in text that is about to leave the process.
 
     Values shorter than SCRUB_MIN_LENGTH are not replaced: they cannot be told apart from ordinary words, and
     the tool never prints secrets in the first place. Tokens that short are refused outright (token_problem).
+    Secrets shorter than FRAGMENT_LENGTH are replaced only whole and exactly.
+
+    Finding fragments takes time linear in the text: every FRAGMENT_LENGTH-character window of a fragment
+    contains an aligned block of half that length, so only blocks found in a secret are looked at closely.
     """
 
     def __init__(self, secrets: Sequence[str]) -> None:
-        # Longest first, so that a token containing another one is replaced whole.
         kept = {secret for secret in secrets if len(secret) >= SCRUB_MIN_LENGTH}
-        self._secrets = sorted(kept, key=len, reverse=True)
+        # Longest first, so that a short secret containing another one is replaced whole.
+        self._exact = sorted(
+            (secret for secret in kept if len(secret) < FRAGMENT_LENGTH), key=len, reverse=True
+        )
+        self._windows: set[str] = set()
+        self._blocks: set[str] = set()
+        for secret in kept:
+            if len(secret) < FRAGMENT_LENGTH:
+                continue
+            folded = fold(secret)
+            for start in range(len(folded) - FRAGMENT_LENGTH + 1):
+                self._windows.add(folded[start : start + FRAGMENT_LENGTH])
+            for start in range(len(folded) - _HALF + 1):
+                self._blocks.add(folded[start : start + _HALF])
+
+    def __bool__(self) -> bool:
+        return bool(self._exact or self._windows)
 
     def __call__(self, text: str) -> str:
-        for secret in self._secrets:
+        if self._windows and len(text) >= FRAGMENT_LENGTH:
+            text = self._replace_fragments(text)
+        for secret in self._exact:
             text = text.replace(secret, REDACTED)
         return text
+
+    def _replace_fragments(self, text: str) -> str:
+        folded = fold(text)
+        spans: list[list[int]] = []  # merged [start, end) of every window found, in order
+        for block in range(0, len(folded) - _HALF + 1, _HALF):
+            if folded[block : block + _HALF] not in self._blocks:
+                continue
+            # The windows that contain this block start at most _HALF characters before it.
+            for start in range(max(0, block - _HALF), min(block, len(folded) - FRAGMENT_LENGTH) + 1):
+                if folded[start : start + FRAGMENT_LENGTH] in self._windows:
+                    end = start + FRAGMENT_LENGTH
+                    if spans and start <= spans[-1][1]:
+                        spans[-1][1] = max(spans[-1][1], end)
+                    else:
+                        spans.append([start, end])
+        if not spans:
+            return text
+        pieces: list[str] = []
+        done = 0
+        for start, end in spans:
+            pieces += [text[done:start], REDACTED]
+            done = end
+        pieces.append(text[done:])
+        return "".join(pieces)

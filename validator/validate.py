@@ -1,7 +1,8 @@
 """The `validate` pipeline: connector.yaml files → specs → tokens → checks → one report.
 
 All connectors of a run are checked concurrently and share one bound on requests in flight; each has its own
-client (its own token and host), and connectors of one workspace share a rate-limit gate.
+client (its own token and host), connectors of one workspace share a rate-limit gate, and connectors of one
+API host share its circuit breaker: once the host stops answering, nothing more is sent to it in this run.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ import httpx
 from validator import __version__
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker, ProgressHook
-from validator.intercom import DEFAULT_IN_FLIGHT, IntercomClient, RateGate, RetryPolicy, Timeouts
+from validator.intercom import (
+    DEFAULT_IN_FLIGHT,
+    HostBreaker,
+    IntercomClient,
+    RateGate,
+    RetryPolicy,
+    Timeouts,
+    host_of,
+)
 from validator.model import ConnectorSpec, Position
 from validator.report import ConnectorResult, Report, TokenCheck, TokenStatus
 from validator.spec import SpecError, SpecFileError, load_spec
@@ -114,6 +123,7 @@ async def run_checks(
     limit = asyncio.Semaphore(max(1, options.concurrency))
     checker = Checker(catalog, options.progress)
     gates: dict[tuple[str, str], RateGate] = {}
+    breakers: dict[str, HostBreaker] = {}
 
     async def one(item: Prepared) -> ConnectorResult:
         if isinstance(item, Stopped):
@@ -130,6 +140,9 @@ async def run_checks(
             # One gate per workspace: its rate limit is shared by every token that reaches it (API-NOTES §6).
             gate=gates.setdefault((base_url, spec.workspace.id), RateGate()),
             limit=limit,
+            breaker=breakers.setdefault(
+                host_of(base_url), HostBreaker.for_timeouts(host_of(base_url), options.timeouts)
+            ),
         )
         async with client:
             return await checker.check(spec, client, item.token_source)

@@ -67,7 +67,7 @@ SANDBOX_CONFIG = {
         {"value": "sandbox-init-full-access", "workspace": "abc12xyz", "permissions": "all"},
         {"value": "sandbox-init-readers", "workspace": "abc12xyz", "permissions": READERS},
         {
-            "value": "sandbox-init-eu-conversations-tags",
+            "value": "sandbox-init-eu-convos-tags",
             "workspace": "eu34wksp",
             "permissions": CONVERSATIONS_AND_TAGS,
         },
@@ -121,7 +121,7 @@ def cli(*args: str, token: str | None = None, cwd: Path | None = None) -> Finish
             {P(d, R) for d in DataType},
         ),
         (
-            "sandbox-init-eu-conversations-tags",
+            "sandbox-init-eu-convos-tags",
             Region.EU,
             {
                 P(DataType.CONVERSATIONS, R),

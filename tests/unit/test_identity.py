@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -11,8 +12,8 @@ import pytest
 from validator.catalog import load_catalog
 from validator.checker import Checker
 from validator.intercom import IntercomClient, RetryPolicy
-from validator.model import Access, Auth, AuthMode, ConnectorSpec, DataType, Permission, Workspace
-from validator.report import ConnectorResult, ExitCode, TokenStatus, Verdict
+from validator.model import Access, Auth, AuthMode, ConnectorSpec, DataType, Permission, Region, Workspace
+from validator.report import ConnectorResult, ExitCode, TokenStatus, Verdict, WorkspaceCheck, WorkspaceStatus
 
 SPEC = ConnectorSpec(
     path="connector.yaml",
@@ -94,3 +95,114 @@ def test_a_valid_me_leads_to_the_probes() -> None:
     assert result.token.status is TokenStatus.VALID
     assert [item.verdict for item in result.permissions] == [Verdict.GRANTED]
     assert sent[0] == "/me" and "/tags" in sent
+
+
+def workspace_check(
+    app: dict[str, Any], *, name: str | None = "Acme", region: Region = Region.US
+) -> WorkspaceCheck:
+    spec = replace(SPEC, workspace=Workspace("abc12xyz", name, region))
+    me = {"type": "admin", "id": "1", "app": {"type": "app", **app}}
+
+    async def go() -> ConnectorResult:
+        client = IntercomClient(
+            "https://api.intercom.io",
+            "sandbox-identity-token",
+            "2.15",
+            transport=httpx.MockTransport(
+                lambda request: (
+                    httpx.Response(200, json=me)
+                    if request.url.path == "/me"
+                    else httpx.Response(200, json={"type": "list", "data": []})
+                )
+            ),
+        )
+        async with client:
+            return await Checker(load_catalog()).check(spec, client, "TOKEN")
+
+    workspace = asyncio.run(go()).workspace
+    assert workspace is not None
+    return workspace
+
+
+@pytest.mark.parametrize(
+    ("sent", "declared"),
+    [
+        ("Acme\u200bSupport", "Acme?Support"),  # shown as "Acme?Support": never compared as shown
+        ("Acme\u200bSupport", "AcmeSupport"),  # an invisible character is a character
+        ("Acme\u202eSupport", "Acme?Support"),
+        ("Acme\nSupport", "Acme?Support"),
+        ("N" * 199 + "tail", "N" * 199 + "…"),  # shown cut at 200: the cut text is not the name
+        ("N" * 250, "N" * 199 + "…"),
+        ("Acme Support ", "Acme Support"),  # nothing is trimmed
+        ("acme support", "Acme Support"),  # nor case-folded
+        ("\uff21\uff43\uff4d\uff45", "Acme"),  # nor compatibility-mapped (NFKC would match these)
+    ],
+    ids=[
+        "zwsp-as-shown",
+        "zwsp-dropped",
+        "bidi",
+        "newline",
+        "cut-prefix",
+        "cut-longer",
+        "space",
+        "case",
+        "nfkc",
+    ],
+)
+def test_the_name_is_compared_as_intercom_sent_it_never_as_shown(sent: str, declared: str) -> None:
+    check = workspace_check({"id_code": "abc12xyz", "name": sent, "region": "US"}, name=declared)
+    assert check.status is WorkspaceStatus.MISMATCH and check.mismatches == ("name",)
+    assert check.actual is not None and check.actual.sent_name == sent
+
+
+def test_the_shown_name_is_printable_and_cut_but_the_sent_one_is_kept_whole() -> None:
+    sent = "Acme\u200bSupport " + "x" * 300
+    check = workspace_check({"id_code": "abc12xyz", "name": sent, "region": "US"})
+    assert check.actual is not None
+    assert check.actual.name is not None and len(check.actual.name) == 200 and check.actual.name.endswith("…")
+    assert check.actual.name.startswith("Acme?Support ")
+    assert check.actual.sent_name == sent
+
+
+def test_names_that_are_the_same_text_in_two_unicode_forms_match() -> None:
+    composed, decomposed = "Caf\u00e9 Support", "Cafe\u0301 Support"
+    for sent, declared in ((composed, decomposed), (decomposed, composed), (composed, composed)):
+        check = workspace_check({"id_code": "abc12xyz", "name": sent, "region": "US"}, name=declared)
+        assert check.status is WorkspaceStatus.MATCH, (sent, declared)
+
+
+def test_a_name_of_exactly_200_characters_matches_although_a_longer_one_would_be_cut() -> None:
+    name = "N" * 200
+    check = workspace_check({"id_code": "abc12xyz", "name": name, "region": "US"}, name=name)
+    assert check.status is WorkspaceStatus.MATCH
+
+
+@pytest.mark.parametrize(
+    "sent_id",
+    ["abc12xyz\u200b", "abc12xy\u200bz", "ABC12XYZ", "abc12xyz ", "abc12xyz" + "z" * 300],
+    ids=["zwsp-end", "zwsp-inside", "case", "space", "long"],
+)
+def test_the_id_is_compared_exactly_as_sent(sent_id: str) -> None:
+    check = workspace_check({"id_code": sent_id, "name": "Acme", "region": "US"})
+    assert check.status is WorkspaceStatus.MISMATCH and "id" in check.mismatches
+
+
+@pytest.mark.parametrize("sent", ["US", "us", "Us"])
+def test_the_region_is_compared_in_any_ascii_case(sent: str) -> None:
+    check = workspace_check({"id_code": "abc12xyz", "name": "Acme", "region": sent})
+    assert check.status is WorkspaceStatus.MATCH
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["U\u200bS", "US ", "USA", "\uff35\uff33", "u\u0455", "EU", None, 1],
+    ids=["zwsp", "space", "longer", "fullwidth", "cyrillic-dze", "other", "null", "number"],
+)
+def test_a_region_that_is_not_exactly_the_declared_one_mismatches(sent: object) -> None:
+    check = workspace_check({"id_code": "abc12xyz", "name": "Acme", "region": sent})
+    assert check.status is WorkspaceStatus.MISMATCH and check.mismatches == ("region",)
+
+
+def test_a_look_alike_region_is_shown_as_sent_never_lowered_into_a_known_one() -> None:
+    check = workspace_check({"id_code": "abc12xyz", "name": "Acme", "region": "\u212aU"}, region=Region.US)
+    assert check.actual is not None and check.actual.region == "\u212aU"

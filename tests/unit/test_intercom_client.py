@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import http.server
+import socket
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
@@ -14,10 +17,12 @@ from validator.intercom import (
     MAX_BODY_BYTES,
     Answer,
     ApiUrlError,
+    HostBreaker,
     IntercomClient,
     RetryPolicy,
     Timeouts,
     check_api_url,
+    uses_environment_proxies,
 )
 from validator.tokens import token_problem
 
@@ -331,3 +336,249 @@ def test_base64_and_sandbox_tokens_are_accepted() -> None:
 def test_a_retry_budget_of_zero_means_one_attempt() -> None:
     answer, clock, seen = run(lambda request: httpx.Response(503), retry=RetryPolicy(max_total_wait=0.0))
     assert answer.status == 503 and len(seen) == 1 and clock.waits == []
+
+
+# --- the circuit breaker ---------------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_host_silent_for_a_timeout_opens_the_breaker_and_later_requests_are_not_sent() -> None:
+    clock = FakeClock()
+    breaker = HostBreaker("api.intercom.io", quiet=10.0, clock=clock)
+    seen: list[httpx.Request] = []
+
+    def silent(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        clock.now += 5.0  # each attempt waits 5 s for nothing
+        raise httpx.ReadTimeout("read timed out", request=request)
+
+    async def go() -> list[Answer]:
+        client = IntercomClient(
+            URL, TOKEN, "2.15", transport=httpx.MockTransport(silent), breaker=breaker,
+            retry=RetryPolicy(jitter=0.0), sleep=Clock().sleep,
+        )  # fmt: skip
+        async with client:
+            first = await client.request("GET", "/me")
+            return [first, await client.request("GET", "/tags")]
+
+    first, later = asyncio.run(go())
+    assert len(seen) == 3 and first.attempts == 3  # the third failure, 15 s without an answer, opens it
+    assert breaker.reason is not None and "api.intercom.io" in breaker.reason
+    assert first.failure is not None and "stopped answering" in first.failure
+    assert later.status is None and later.attempts == 0
+    assert later.failure is not None and "api.intercom.io stopped answering" in later.failure
+    assert later.failure.endswith("not sent")
+
+
+def test_server_errors_never_open_the_breaker() -> None:
+    clock = FakeClock()
+    breaker = HostBreaker("api.intercom.io", quiet=1.0, clock=clock)
+
+    def failing(request: httpx.Request) -> httpx.Response:
+        clock.now += 60.0
+        return httpx.Response(503)
+
+    async def go() -> list[Answer]:
+        client = IntercomClient(
+            URL, TOKEN, "2.15", transport=httpx.MockTransport(failing), breaker=breaker,
+            retry=RetryPolicy(jitter=0.0), sleep=Clock().sleep,
+        )  # fmt: skip
+        async with client:
+            return [await client.request("GET", "/tags") for _ in range(5)]
+
+    answers = asyncio.run(go())
+    assert breaker.reason is None
+    assert [answer.status for answer in answers] == [503] * 5 and all(a.attempts == 3 for a in answers)
+
+
+def test_a_burst_of_dropped_connections_on_a_host_that_just_answered_does_not_open_it() -> None:
+    clock = FakeClock()
+    breaker = HostBreaker("api.intercom.io", quiet=10.0, clock=clock)
+    replies = iter([httpx.Response(200, json={"type": "list"})] + [None] * 5 + [httpx.Response(200, json={})])
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        clock.now += 0.1
+        reply = next(replies)
+        if reply is None:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
+        return reply
+
+    async def go() -> list[Answer]:
+        client = IntercomClient(
+            URL, TOKEN, "2.15", transport=httpx.MockTransport(flaky), breaker=breaker,
+            retry=RetryPolicy(attempts=10, jitter=0.0), sleep=Clock().sleep,
+        )  # fmt: skip
+        async with client:
+            return [await client.request("GET", "/me"), await client.request("GET", "/tags")]
+
+    _, after_burst = asyncio.run(go())
+    assert breaker.reason is None and after_burst.status == 200 and after_burst.attempts == 6
+
+
+def test_an_open_breaker_cuts_attempts_in_flight() -> None:
+    async def go() -> tuple[Answer, float]:
+        breaker = HostBreaker("api.intercom.io", quiet=0.0, threshold=1)
+        hanging = asyncio.Event()
+
+        async def hang(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/hang":
+                hanging.set()
+                await asyncio.sleep(30)
+            raise httpx.ConnectError("refused", request=request)
+
+        client = IntercomClient(
+            URL, TOKEN, "2.15", transport=httpx.MockTransport(hang), breaker=breaker,
+            retry=RetryPolicy(attempts=1), timeouts=Timeouts(connect=30, read=30),
+        )  # fmt: skip
+        async with client:
+            started = time.monotonic()
+            slow = asyncio.create_task(client.request("GET", "/hang"))
+            await hanging.wait()
+            await client.request("GET", "/refused")  # opens the breaker
+            return await slow, time.monotonic() - started
+
+    cut, elapsed = asyncio.run(go())
+    assert elapsed < 5 and cut.status is None
+    assert cut.failure is not None and cut.failure.startswith("cut off; the API host api.intercom.io")
+
+
+# --- proxies ---------------------------------------------------------------------------------------------
+
+
+class ProxyRecorder:
+    """A loopback listener standing in for a CI proxy: records the bytes of every connection, answers 502."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.05)
+        self.received: list[bytes] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(2)
+                try:
+                    self.received.append(connection.recv(65536))
+                    connection.sendall(
+                        b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self.listener.close()
+
+
+@pytest.fixture
+def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[ProxyRecorder]:
+    recorder = ProxyRecorder()
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(name, recorder.url)
+    yield recorder
+    recorder.close()
+
+
+def test_plain_http_to_loopback_never_goes_through_a_proxy_from_the_environment(proxy: ProxyRecorder) -> None:
+    headers: list[str] = []
+
+    class Api(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            headers.append(self.headers.get("Authorization", ""))
+            body = b'{"type": "list", "data": []}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+
+    async def go() -> Answer:
+        async with IntercomClient(f"http://127.0.0.1:{server.server_address[1]}", TOKEN, "2.15") as client:
+            return await client.request("GET", "/tags")
+
+    try:
+        answer = asyncio.run(go())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proxy.received == []
+    assert answer.status == 200 and headers == [f"Bearer {TOKEN}"]
+
+
+def test_https_may_use_the_proxy_but_only_as_a_tunnel_that_never_sees_the_token(proxy: ProxyRecorder) -> None:
+    async def go() -> Answer:
+        retry = RetryPolicy(attempts=1)
+        async with IntercomClient("https://api.intercom.io", TOKEN, "2.15", retry=retry) as client:
+            return await client.request("GET", "/me")
+
+    answer = asyncio.run(go())
+    assert answer.status is None  # the stand-in proxy refuses the tunnel
+    assert len(proxy.received) == 1
+    assert proxy.received[0].startswith(b"CONNECT api.intercom.io:443 ")
+    assert TOKEN.encode() not in proxy.received[0] and b"Authorization" not in proxy.received[0]
+
+
+def test_only_https_base_urls_use_proxies_from_the_environment() -> None:
+    assert uses_environment_proxies("https://api.intercom.io")
+    assert not uses_environment_proxies("http://127.0.0.1:8080")
+    assert not uses_environment_proxies("http://localhost")
+
+
+def test_dropped_connections_after_a_long_quiet_pause_do_not_open_the_breaker() -> None:
+    """After a rate-limit pause the host has been quiet for long, but these attempts were not kept waiting."""
+    clock = FakeClock()
+    breaker = HostBreaker("api.intercom.io", quiet=10.0, clock=clock)
+    replies = iter([httpx.Response(200, json={"type": "list"})] + [None] * 3 + [httpx.Response(200, json={})])
+
+    def after_pause(request: httpx.Request) -> httpx.Response:
+        reply = next(replies)
+        if reply is None:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
+        return reply
+
+    async def go() -> Answer:
+        client = IntercomClient(
+            URL, TOKEN, "2.15", transport=httpx.MockTransport(after_pause), breaker=breaker,
+            retry=RetryPolicy(attempts=5, jitter=0.0), sleep=Clock().sleep,
+        )  # fmt: skip
+        async with client:
+            await client.request("GET", "/me")
+            clock.now += 100.0  # a long pause (a spent rate-limit window) between two requests
+            return await client.request("GET", "/tags")
+
+    answer = asyncio.run(go())
+    assert breaker.reason is None and answer.status == 200 and answer.attempts == 4

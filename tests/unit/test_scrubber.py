@@ -1,0 +1,60 @@
+"""The output filter: a secret, or any run of 12 or more of its characters in any case, never gets through."""
+
+from __future__ import annotations
+
+import time
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from validator.tokens import FRAGMENT_LENGTH, REDACTED, Scrubber
+
+TOKEN = "dG9rOmhvc3RpbGUtS2FuYXJ5LWtleS0wMDAxLWZvci10ZXN0cw=="
+
+
+def test_the_whole_token_and_any_long_piece_of_it_are_replaced() -> None:
+    scrub = Scrubber([TOKEN])
+    assert scrub(f"a {TOKEN} b") == f"a {REDACTED} b"
+    assert scrub(f"name: {TOKEN[7:19]}…") == f"name: {REDACTED}…"
+    assert scrub(TOKEN[3:40].lower()) == REDACTED
+    assert scrub(TOKEN[3:40].upper()) == REDACTED
+    assert scrub(TOKEN[10:30].replace("k", "\u212a")) == REDACTED  # the Kelvin sign lower-cases to "k"
+
+
+def test_pieces_shorter_than_twelve_characters_and_ordinary_text_are_kept() -> None:
+    scrub = Scrubber([TOKEN])
+    assert scrub(TOKEN[:11]) == TOKEN[:11]
+    text = "tags:read granted GET /tags → 200 (proof) [request req-1]"
+    assert scrub(text) == text
+
+
+def test_secrets_shorter_than_a_fragment_are_replaced_only_whole() -> None:
+    scrub = Scrubber(["abcdefghij"])
+    assert scrub("x abcdefghij y") == f"x {REDACTED} y"
+    assert scrub("abcdefghi") == "abcdefghi"
+
+
+@given(
+    start=st.integers(0, len(TOKEN) - FRAGMENT_LENGTH),
+    length=st.integers(FRAGMENT_LENGTH, len(TOKEN)),
+    before=st.text(max_size=30),
+    after=st.text(max_size=30),
+)
+def test_no_twelve_character_piece_survives_whatever_surrounds_it(
+    start: int, length: int, before: str, after: str
+) -> None:
+    piece = TOKEN[start : start + length]
+    scrubbed = Scrubber([TOKEN])(before + piece + after).lower()
+    lowered = TOKEN.lower()
+    assert not any(
+        lowered[i : i + FRAGMENT_LENGTH] in scrubbed for i in range(len(TOKEN) - FRAGMENT_LENGTH + 1)
+    )
+
+
+def test_scrubbing_a_large_report_takes_linear_time() -> None:
+    text = ("tags:read granted GET /tags → 200 (proof) [request req-1]\n" * 20000) + TOKEN[5:30]
+    scrub = Scrubber([TOKEN, "x" * 4096])
+    started = time.monotonic()
+    scrubbed = scrub(text)
+    assert time.monotonic() - started < 2
+    assert scrubbed.endswith(REDACTED)
