@@ -245,8 +245,11 @@ class Checker:
     def _identity(self, me: Answer) -> WorkspaceIdentity | None:
         """The admin and workspace of a 200 from /me, or None when the answer is not one we understand."""
         body = me.body if isinstance(me.body, dict) else None
-        if me.status != 200 or body is None or me.body_type != self._catalog.identity.body_type:
+        identity = self._catalog.identity
+        if me.status != 200 or body is None or me.body_type != identity.body_type:
             return None
+        if identity.shape.mismatch(body) is not None:
+            return None  # an admin in name only: not the shape Intercom documents for /me
         app = body.get("app")
         if not isinstance(app, dict) or not isinstance(app.get("id_code"), str):
             return None

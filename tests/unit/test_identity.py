@@ -77,8 +77,12 @@ def test_a_401_in_intercoms_envelope_rejects_the_token_and_nothing_is_probed(cod
         httpx.Response(200, text="ok"),
         httpx.Response(503),
         httpx.Response(302, headers={"Location": "https://elsewhere.example/"}),
+        # An admin in name only: the right `type` and an app, but not the shape Intercom documents.
+        httpx.Response(200, json={"type": "admin", "app": {"type": "app", "id_code": "abc12xyz"}}),
+        httpx.Response(200, json={**ME, "id": 1}),
+        httpx.Response(200, json={**ME, "app": {**ME["app"], "type": "workspace"}}),
     ],
-    ids=["proxy-401", "wrong-type", "no-app", "not-json", "5xx", "redirect"],
+    ids=["proxy-401", "wrong-type", "no-app", "not-json", "5xx", "redirect", "no-id", "int-id", "app-type"],
 )
 def test_an_answer_from_me_that_is_not_understood_probes_nothing_and_is_inconclusive(
     me: httpx.Response,
@@ -195,12 +199,18 @@ def test_the_region_is_compared_in_any_ascii_case(sent: str) -> None:
 
 @pytest.mark.parametrize(
     "sent",
-    ["U\u200bS", "US ", "USA", "\uff35\uff33", "u\u0455", "EU", None, 1],
-    ids=["zwsp", "space", "longer", "fullwidth", "cyrillic-dze", "other", "null", "number"],
+    ["U\u200bS", "US ", "USA", "\uff35\uff33", "u\u0455", "EU"],
+    ids=["zwsp", "space", "longer", "fullwidth", "cyrillic-dze", "other"],
 )
 def test_a_region_that_is_not_exactly_the_declared_one_mismatches(sent: object) -> None:
     check = workspace_check({"id_code": "abc12xyz", "name": "Acme", "region": sent})
     assert check.status is WorkspaceStatus.MISMATCH and check.mismatches == ("region",)
+
+
+@pytest.mark.parametrize("sent", [None, 1, ["US"]], ids=["null", "number", "list"])
+def test_a_region_that_is_not_text_is_not_the_documented_me_and_never_matches(sent: object) -> None:
+    check = workspace_check({"id_code": "abc12xyz", "name": "Acme", "region": sent})
+    assert check.status is WorkspaceStatus.UNKNOWN
 
 
 def test_a_look_alike_region_is_shown_as_sent_never_lowered_into_a_known_one() -> None:
