@@ -396,3 +396,11 @@ def test_every_rule_of_the_schema_has_its_own_wording() -> None:
         return set()
 
     assert keywords(config_schema()) - structural <= worded
+
+
+def test_a_mapping_where_a_label_belongs_is_a_config_error_not_a_crash(tmp_path: Path) -> None:
+    # It raised TypeError (unhashable dict) from the label lookup: an internal error, not a config error.
+    with pytest.raises(
+        SandboxConfigError, match=r"sandbox\.yaml:8:19: tokens\[0\]\.permissions\[0\]: \{'a': 1\} is"
+    ):
+        _load(tmp_path, MINIMAL + "    permissions: [{a: 1}]\n")

@@ -205,7 +205,7 @@ class _Builder:
             return ALL_LABELS
         granted: set[Label] = set()
         for i, item in enumerate(_items(value)):
-            if item not in ALL_LABELS:
+            if not isinstance(item, str) or item not in ALL_LABELS:  # a mapping is not hashable
                 known = "; ".join(sorted(ALL_LABELS))
                 self.fail([*steps, i], f"{item!r} is not a Developer Hub label (known: {known})")
             granted.add(Label(item))
