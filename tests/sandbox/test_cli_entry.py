@@ -39,5 +39,7 @@ def test_run_prints_the_url_and_tokens_and_serves_until_stopped() -> None:
 def test_a_bad_config_file_raises_a_one_line_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("workspaces: []\n")
-    with pytest.raises(SandboxConfigError, match=r"broken\.yaml:1: workspaces: at least one workspace"):
+    with pytest.raises(
+        SandboxConfigError, match=r"broken\.yaml:1:1: workspaces: at least one workspace is needed$"
+    ):
         run(path, 0, io.StringIO())

@@ -10,8 +10,8 @@ import pytest
 
 from sandbox.support import client_for
 from validator.sandbox import Sandbox
-from validator.sandbox.app import redirect_matches
 from validator.sandbox.config import Consent, default_config
+from validator.sandbox.oauth import redirect_matches
 
 CLIENT_ID, SECRET = "sandbox-oauth-client", "sandbox-oauth-secret"
 

@@ -13,15 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from validator.sandbox.app import (
-    FaultAction,
-    LogEntry,
-    RequestLog,
-    Sandbox,
-    SandboxRequest,
-    SandboxResponse,
-    live_sandboxes,
-)
+from validator.sandbox.app import Sandbox, live_sandboxes
 from validator.sandbox.config import (
     FaultConfig,
     FaultKind,
@@ -32,7 +24,9 @@ from validator.sandbox.config import (
     default_config,
     load_config,
 )
+from validator.sandbox.log import LogEntry, RequestLog
 from validator.sandbox.permissions import Label
+from validator.sandbox.wire import FaultAction, SandboxRequest, SandboxResponse
 
 if TYPE_CHECKING:
     from validator.sandbox.server import ServedSandbox, serve

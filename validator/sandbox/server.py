@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from validator.sandbox.app import FaultAction, Sandbox, SandboxRequest, SandboxResponse
+from validator.sandbox.app import Sandbox
+from validator.sandbox.wire import FaultAction, SandboxRequest, SandboxResponse
 
 SLOW_BODY_CHUNKS = 8
 IDLE_CONNECTION_TIMEOUT_S = 30.0

@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 
-from validator.sandbox.app import FaultAction, Sandbox, SandboxRequest, SandboxResponse
+from validator.sandbox.app import Sandbox
+from validator.sandbox.wire import FaultAction, SandboxRequest, SandboxResponse
 
 SLOW_BODY_CHUNKS = 8
 _DROPPED = "Server disconnected without sending a response."

@@ -1,0 +1,257 @@
+"""The endpoints (API-NOTES §5): what each route answers once a request may call it.
+
+Answers follow the OpenAPI examples; bodies come from `fixtures`. A write that would succeed answers 200
+with `mutation=True` (the request log flags it) while the data stays unchanged; invalid bodies and
+impossible ids answer 400/404 as documented. `HANDLERS` is keyed by the route keys of `permissions.ROUTES`,
+the sandbox's own route table, written independently of the validator's catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from validator.sandbox import fixtures
+from validator.sandbox.config import AdminConfig, TokenConfig, WorkspaceConfig
+from validator.sandbox.permissions import Route
+from validator.sandbox.wire import Answer, JsonObject, SandboxRequest, error
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request that passed authentication, version and permission checks."""
+
+    request: SandboxRequest
+    route: Route
+    record_id: str | None
+    token: TokenConfig
+    workspace: WorkspaceConfig
+    admin: AdminConfig
+    version: str
+    body: JsonObject
+
+
+def _per_page(request: SandboxRequest, default: int) -> int:
+    try:
+        return max(1, min(150, int(request.param("per_page") or default)))
+    except ValueError:
+        return default
+
+
+def _nonempty_str(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _me(call: Call) -> Answer:
+    return Answer(200, fixtures.me(call.workspace, call.admin))
+
+
+def _list_contacts(call: Call) -> Answer:
+    return Answer(200, fixtures.Listing(call.workspace).contacts(_per_page(call.request, 50)))
+
+
+def _contact_not_found() -> Answer:
+    # Undocumented for these routes (only 200/401 are): the contract test allowlists it [INF].
+    return error(404, "not_found", "User Not Found")
+
+
+def _get_contact(call: Call) -> Answer:
+    if call.record_id not in fixtures.CONTACT_IDS:
+        return _contact_not_found()
+    return Answer(200, fixtures.contact(call.workspace, call.record_id))
+
+
+def _update_contact(call: Call) -> Answer:
+    if call.record_id not in fixtures.CONTACT_IDS:
+        return _contact_not_found()
+    updated = fixtures.contact(call.workspace, call.record_id)
+    updated.update({k: v for k, v in call.body.items() if k in ("name", "email") and isinstance(v, str)})
+    return Answer(200, updated, mutation=True)
+
+
+def _attach_contact_to_company(call: Call) -> Answer:
+    if call.record_id not in fixtures.CONTACT_IDS:
+        return error(404, "not_found", "User Not Found")
+    company_id = call.body.get("id")
+    if not _nonempty_str(company_id):
+        return error(400, "parameter_not_found", "company not specified")
+    if company_id not in fixtures.COMPANY_IDS:
+        return error(404, "company_not_found", "Company Not Found")
+    return Answer(200, fixtures.company(call.workspace, str(company_id)), mutation=True)
+
+
+def _list_companies(call: Call) -> Answer:
+    return Answer(200, fixtures.Listing(call.workspace).companies(_per_page(call.request, 15)))
+
+
+_COMPANY_FIELDS = frozenset(
+    {
+        "name",
+        "company_id",
+        "plan",
+        "size",
+        "website",
+        "industry",
+        "custom_attributes",
+        "remote_created_at",
+        "monthly_spend",
+    }
+)
+
+
+def _create_or_update_company(call: Call) -> Answer:
+    unknown = sorted(k for k in call.body if k not in _COMPANY_FIELDS)
+    if unknown:
+        return error(400, "bad_request", f"bad '{unknown[0]}' parameter")
+    if not _nonempty_str(call.body.get("company_id")) and not _nonempty_str(call.body.get("name")):
+        return error(400, "bad_request", "company_id or name is required")  # message [INF]
+    created = fixtures.company(call.workspace, fixtures.COMPANY_IDS[0], name=call.body.get("name"))
+    created["company_id"] = str(call.body.get("company_id") or created["company_id"])
+    return Answer(200, created, mutation=True)
+
+
+def _update_company(call: Call) -> Answer:
+    if call.record_id not in fixtures.COMPANY_IDS:
+        return error(404, "company_not_found", "Company Not Found")
+    name = call.body.get("name") if _nonempty_str(call.body.get("name")) else None
+    return Answer(200, fixtures.company(call.workspace, call.record_id, name=name), mutation=True)
+
+
+def _list_conversations(call: Call) -> Answer:
+    return Answer(
+        200, fixtures.Listing(call.workspace).conversations(_per_page(call.request, 20), call.version)
+    )
+
+
+def _change_conversation(call: Call) -> Answer:
+    if call.record_id not in fixtures.CONVERSATION_IDS:
+        return error(404, "not_found", "Resource Not Found")
+    conversation = fixtures.conversation(call.workspace, call.record_id, call.version)
+    if isinstance(call.body.get("read"), bool):
+        conversation["read"] = call.body["read"]
+    return Answer(200, conversation, mutation=True)
+
+
+def _list_admins(call: Call) -> Answer:
+    return Answer(200, fixtures.Listing(call.workspace).admins())
+
+
+def _get_admin(call: Call) -> Answer:
+    person = call.workspace.admin(call.record_id or "")
+    if person is None:
+        return error(404, "admin_not_found", "Admin not found")
+    return Answer(200, fixtures.admin(call.workspace, person))
+
+
+def _set_away(call: Call) -> Answer:
+    person = call.workspace.admin(call.record_id or "")
+    if person is None:
+        return error(404, "admin_not_found", "Admin for admin_id not found")
+    away = call.body.get("away_mode_enabled", True) is True
+    return Answer(200, fixtures.admin(call.workspace, person, away=away), mutation=True)
+
+
+def _list_teams(call: Call) -> Answer:
+    return Answer(200, fixtures.Listing(call.workspace).teams())
+
+
+def _list_tags(call: Call) -> Answer:
+    return Answer(200, fixtures.Listing(call.workspace).tags())
+
+
+def _create_tag(call: Call) -> Answer:
+    name = call.body.get("name")
+    if not _nonempty_str(name):
+        return error(400, "parameter_invalid", "invalid tag parameters")
+    return Answer(200, {"type": "tag", "id": "104", "name": name}, mutation=True)
+
+
+def _counts(call: Call) -> Answer:
+    return Answer(200, fixtures.Listing(call.workspace).counts())
+
+
+def _list_data_attributes(call: Call) -> Answer:
+    model = call.request.param("model")
+    if model is not None and model not in ("contact", "company"):
+        if call.version != "2.15":
+            # 2.16 documents 422 for model=conversation [EX]; other unknown models alike [INF].
+            message = (
+                "model=conversation is no longer supported. Use GET /conversations/attributes instead"
+                if model == "conversation"
+                else "model must be contact or company"
+            )
+            return error(422, "parameter_invalid", message)
+        # 2.15 accepts model=conversation; its attributes fall outside the response schema's model enum,
+        # so the sandbox lists none [INF].
+        return Answer(200, {"type": "list", "data": []})
+    return Answer(200, fixtures.Listing(call.workspace).data_attributes(model))
+
+
+_DATA_TYPES = {
+    "string": "string",
+    "integer": "integer",
+    "float": "float",
+    "boolean": "boolean",
+    "date": "date",
+}
+_DATA_TYPES |= {"datetime": "date", "options": "string"}
+
+
+def _create_data_attribute(call: Call) -> Answer:
+    model, name, data_type = (call.body.get(k) for k in ("model", "name", "data_type"))
+    if model not in ("contact", "company"):
+        return error(
+            400, "parameter_invalid", "The Data Attribute model field must be either contact or company"
+        )
+    if not _nonempty_str(name):
+        return error(400, "parameter_invalid", "Name can't be blank")  # message [INF]
+    if any(a["model"] == model and a["name"] == name for a in fixtures.DATA_ATTRIBUTES):
+        return error(
+            400,
+            "parameter_invalid",
+            f"You already have '{name}' in your {model} data. "
+            f"To save this as new {model} data, use a different name.",
+        )
+    if data_type not in _DATA_TYPES:
+        return error(400, "parameter_invalid", "Data Type isn't an option")
+    created = fixtures.data_attribute(str(model), str(name), _DATA_TYPES[str(data_type)], custom_id=45)
+    created["admin_id"] = call.admin.id
+    return Answer(200, created, mutation=True)
+
+
+def _update_data_attribute(call: Call) -> Answer:
+    existing = next(
+        (a for a in fixtures.DATA_ATTRIBUTES if "id" in a and str(a["id"]) == call.record_id),
+        None,
+    )
+    if existing is None:
+        return error(404, "field_not_found", "We couldn't find that data attribute to update")
+    updated = dict(existing)
+    if isinstance(call.body.get("description"), str):
+        updated["description"] = call.body["description"]
+    return Answer(200, updated, mutation=True)
+
+
+HANDLERS: dict[str, Callable[[Call], Answer]] = {
+    "GET /me": _me,
+    "GET /contacts": _list_contacts,
+    "GET /contacts/{id}": _get_contact,
+    "PUT /contacts/{id}": _update_contact,
+    "POST /contacts/{id}/companies": _attach_contact_to_company,
+    "POST /companies/list": _list_companies,
+    "POST /companies": _create_or_update_company,
+    "PUT /companies/{id}": _update_company,
+    "GET /conversations": _list_conversations,
+    "PUT /conversations/{id}": _change_conversation,
+    "POST /conversations/{id}/parts": _change_conversation,
+    "GET /admins": _list_admins,
+    "GET /admins/{id}": _get_admin,
+    "PUT /admins/{id}/away": _set_away,
+    "GET /teams": _list_teams,
+    "GET /tags": _list_tags,
+    "POST /tags": _create_tag,
+    "GET /counts": _counts,
+    "GET /data_attributes": _list_data_attributes,
+    "POST /data_attributes": _create_data_attribute,
+    "PUT /data_attributes/{id}": _update_data_attribute,
+}
