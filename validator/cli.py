@@ -274,8 +274,8 @@ def _guard_standard_streams() -> None:
             # A terminal or PYTHONIOENCODING that cannot encode "→" or a workspace name must not cost the
             # report: such characters print as "?" instead of ending the run with UnicodeEncodeError.
             stream.reconfigure(errors="replace")
-    sys.stdout = GuardedStdout(sys.stdout)  # type: ignore[assignment]
-    sys.stderr = QuietStderr(sys.stderr)  # type: ignore[assignment]
+    sys.stdout = GuardedStdout(sys.stdout)
+    sys.stderr = QuietStderr(sys.stderr)
 
 
 def main() -> None:
