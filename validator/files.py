@@ -115,7 +115,8 @@ def write_atomic(path: Path, text: str) -> None:
         existing = _regular_or_absent(target, path)
         descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
-            os.fchmod(descriptor, stat.S_IMODE(existing.st_mode) if existing else _default_mode())
+            if hasattr(os, "fchmod"):  # mkstemp makes the file 0600; a report is not a secret
+                os.fchmod(descriptor, stat.S_IMODE(existing.st_mode) if existing else _default_mode())
             view = memoryview(data)
             while view:
                 view = view[os.write(descriptor, view) :]

@@ -84,6 +84,7 @@ def one_error_line(stderr: str, text: str) -> None:
     assert stderr.count("\n") == 1 and text in stderr, stderr
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 def test_stdout_on_a_full_device_keeps_every_report(api_url: str, tmp_path: Path) -> None:
     args, env = command(api_url, tmp_path)
     with open("/dev/full", "w") as full:
