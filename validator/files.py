@@ -14,8 +14,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,6 +24,8 @@ from validator.report import ExitCode
 # Text that cannot be encoded (a lone surrogate that slipped through) is written as its `\udXXX` escape
 # rather than costing the report: in JSON and XML that escape is still valid text.
 _ENCODE_ERRORS = "backslashreplace"
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class TargetError(Exception):
@@ -113,7 +115,10 @@ def write_atomic(path: Path, text: str) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         existing = _regular_or_absent(target, path)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        # The name is chosen before the file exists, so that a signal landing at any point after the file is
+        # created finds it in `temporary` and removes it (with mkstemp it could land before the assignment).
+        temporary = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC | _NOFOLLOW, 0o600)
         try:
             if hasattr(os, "fchmod"):  # mkstemp makes the file 0600; a report is not a secret
                 os.fchmod(descriptor, stat.S_IMODE(existing.st_mode) if existing else _default_mode())
@@ -140,7 +145,7 @@ def append_regular(path: Path, text: str) -> None:
     The target is checked before opening and the opened file again (it could have been swapped between).
     """
     check_target(path, append=True)
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | _CLOEXEC
     try:
         descriptor = os.open(path, flags, 0o666)
     except OSError as error:
