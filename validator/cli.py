@@ -24,6 +24,11 @@ Exit codes: 0 the token is valid, the workspace matches and every declared permi
 3 Intercom rejected the token (GET /me answered 401);
 4 inconclusive: nothing failed, but at least one verdict could not be reached.
 With several files the most severe wins: 2, then 3, then 1, then 4, then 0.
+Report files are written (atomically) before anything is printed. When the run cannot deliver its output:
+5 a report file or the step summary could not be written (the previous file is left as it was);
+6 standard output is closed or could not be written (e.g. a full disk);
+141 the reader of standard output went away (broken pipe);
+130 interrupted (SIGINT, Ctrl-C); 143 terminated (SIGTERM); 70 a bug in this tool.
 """
 
 app = typer.Typer(
@@ -39,6 +44,8 @@ app = typer.Typer(
 DEFAULT_SPEC = "connector.yaml"
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70  # a bug in this tool (EX_SOFTWARE), never a verdict
+EXIT_INTERRUPTED = 130  # SIGINT
+EXIT_TERMINATED = 143  # SIGTERM
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -216,27 +223,91 @@ def sandbox(
         fail(f"cannot serve on 127.0.0.1:{port}: {error.strerror or error}")
 
 
+_signals_received: list[int] = []
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """SIGINT and SIGTERM stop the run the way Ctrl-C does, so that `finally` blocks run: a report being
+    written is then left as it was before (its temporary file removed). A second signal while stopping is
+    ignored, so that this clean-up cannot itself be cut short."""
+    if _signals_received:
+        return
+    _signals_received.append(signum)
+    raise KeyboardInterrupt
+
+
+def _stopped_by_signal() -> NoReturn:
+    import signal
+
+    terminated = _signals_received[:1] == [signal.SIGTERM]
+    _say("terminated" if terminated else "interrupted")
+    sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+
+
+def _say(message: str) -> None:
+    try:
+        sys.stderr.write(f"connector-validator: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr is unusable: nobody left to tell
+
+
+def _guard_standard_streams() -> None:
+    """Make stdout failures distinct errors, and keep descriptors 1 and 2 taken.
+
+    A closed descriptor 1 would be reused by the next file opened (a report), so that anything printed
+    would land in it: it is pointed at /dev/null instead, and printing says that stdout is closed.
+    """
+    from validator.files import GuardedStdout, QuietStderr, silence_descriptor
+
+    for descriptor, name in ((1, "stdout"), (2, "stderr")):
+        stream = getattr(sys, name)
+        try:
+            os.fstat(descriptor)
+            usable = stream is not None
+        except OSError:
+            usable = False
+        if not usable:
+            silence_descriptor(descriptor)
+            setattr(sys, name, None)
+        elif isinstance(stream, io.TextIOWrapper):
+            # A terminal or PYTHONIOENCODING that cannot encode "→" or a workspace name must not cost the
+            # report: such characters print as "?" instead of ending the run with UnicodeEncodeError.
+            stream.reconfigure(errors="replace")
+    sys.stdout = GuardedStdout(sys.stdout)
+    sys.stderr = QuietStderr(sys.stderr)
+
+
 def main() -> None:
     """Console-script entry point: no traceback ever reaches the user."""
-    for stream in (sys.stdout, sys.stderr):
-        # A terminal or PYTHONIOENCODING that cannot encode "→" or a workspace name must not cost the
-        # report: such characters print as "?" instead of ending the run with UnicodeEncodeError.
-        if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="replace")
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _on_signal)
+    _guard_standard_streams()
+    from validator.files import StdoutError
+
     try:
         app()
     except KeyboardInterrupt:
-        typer.echo("connector-validator: interrupted", err=True)
-        sys.exit(130)
+        _stopped_by_signal()
     except SystemExit:
+        if _signals_received:  # the CLI framework turned the KeyboardInterrupt into an exit
+            _stopped_by_signal()
         raise
+    except StdoutError as error:
+        if _signals_received:
+            _stopped_by_signal()
+        _say(f"error: {error.message()}")
+        sys.exit(int(error.exit_code))
     except Exception as error:  # a bug: say so in one line, without details that could hold secrets
+        if _signals_received:
+            _stopped_by_signal()
         if os.environ.get("CONNECTOR_VALIDATOR_DEBUG"):
             raise
-        typer.echo(
-            f"connector-validator: internal error ({type(error).__name__}); "
-            "set CONNECTOR_VALIDATOR_DEBUG=1 for details and report it",
-            err=True,
+        _say(
+            f"internal error ({type(error).__name__}); "
+            "set CONNECTOR_VALIDATOR_DEBUG=1 for details and report it"
         )
         sys.exit(EXIT_INTERNAL)
 

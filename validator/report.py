@@ -42,6 +42,12 @@ class ExitCode(IntEnum):
     USAGE = 2  # usage or connector.yaml error, token variable unset or empty
     TOKEN_REJECTED = 3  # /me answered 401
     INCONCLUSIVE = 4  # nothing failed, but some verdict could not be reached
+    REPORT_NOT_WRITTEN = 5  # a --report/--output file or the step summary could not be written
+    STDOUT_FAILED = 6  # standard output is closed or could not be written (a full disk, an I/O error)
+    INTERNAL = 70  # a bug in this tool (EX_SOFTWARE), never a verdict
+    INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2, as a shell reports it
+    BROKEN_PIPE = 141  # the reader of standard output went away (SIGPIPE): 128 + 13
+    TERMINATED = 143  # SIGTERM: 128 + 15
 
     @property
     def severity(self) -> int:
@@ -50,6 +56,13 @@ class ExitCode(IntEnum):
 
 
 _SEVERITY = {
+    # Not verdicts: a run that could not deliver its report outranks whatever the report says.
+    ExitCode.INTERNAL: 10,
+    ExitCode.TERMINATED: 9,
+    ExitCode.INTERRUPTED: 8,
+    ExitCode.BROKEN_PIPE: 7,
+    ExitCode.STDOUT_FAILED: 6,
+    ExitCode.REPORT_NOT_WRITTEN: 5,
     ExitCode.USAGE: 4,
     ExitCode.TOKEN_REJECTED: 3,
     ExitCode.FAILED: 2,

@@ -15,6 +15,15 @@ from typing import TextIO
 import httpx
 
 from validator.checker import ProgressHook
+from validator.files import (
+    StdoutError,
+    TargetError,
+    append_regular,
+    check_target,
+    resolved_target,
+    write_atomic,
+    write_stdout,
+)
 from validator.formats import Format, render
 from validator.intercom import ApiUrlError, RetryPolicy, Timeouts, check_api_url
 from validator.model import Permission
@@ -59,33 +68,35 @@ def parse_reports(specs: Sequence[str]) -> list[tuple[Format, Path]]:
     return pairs
 
 
-def check_targets(paths: Sequence[Path]) -> None:
-    """Refuse report files that cannot be written before any request is sent, not after."""
+def check_targets(paths: Sequence[Path], summary: Path | None = None) -> None:
+    """Refuse report files that cannot be written before any request is sent, not after.
+
+    `summary` is the GitHub step summary the run will append to, checked the same way (a FIFO there would
+    block the run forever).
+    """
     seen: set[Path] = set()
-    for path in paths:
-        resolved = path.resolve()
+    for path in [*paths, *([summary] if summary is not None else [])]:
+        resolved = resolved_target(path)
         if resolved in seen:
             raise UsageError(f"{path} is named as the target of two reports")
         seen.add(resolved)
-        if path.is_dir():
-            raise UsageError(f"cannot write {path}: it is a directory")
-        if path.exists() and not path.is_file():
-            raise UsageError(f"cannot write {path}: it is not a regular file (a pipe or a device?)")
-        ancestor = path.parent
-        while not ancestor.exists() and ancestor != ancestor.parent:
-            ancestor = ancestor.parent
-        if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
-            raise UsageError(f"cannot write {path}: {ancestor} is not a writable directory")
-        if path.exists() and not os.access(path, os.W_OK):
-            raise UsageError(f"cannot write {path}: permission denied")
+        try:
+            check_target(path, append=path is summary)
+        except TargetError as error:
+            shown = f"GITHUB_STEP_SUMMARY: {error}" if path is summary else str(error)
+            raise UsageError(shown) from None
 
 
 def write_file(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically (see `validator.files`); a failure is an OutputError."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None
+        write_atomic(path, text)
+    except TargetError as error:
+        raise OutputError(str(error)) from None
+
+
+class OutputError(Exception):
+    """A report file could not be written after the run: one line, exit code 5."""
 
 
 def run_validate(
@@ -105,7 +116,8 @@ def run_validate(
         extra = parse_reports(request.reports)
         api_url = check_api_url(request.api_url) if request.api_url else None
         token = read_stdin_token(stdin or sys.stdin) if request.token_stdin else None
-        check_targets([path for _, path in extra] + ([request.output] if request.output else []))
+        summary = _summary_target(main_format, extra, environ)
+        check_targets([path for _, path in extra] + ([request.output] if request.output else []), summary)
     except (UsageError, ApiUrlError, TokenInputError) as error:
         stderr.write(f"connector-validator: error: {error}\n")
         return int(ExitCode.USAGE)
@@ -125,10 +137,22 @@ def run_validate(
     report = validate(prepared, options)
     if options.progress is not None:
         stderr.write("\r\x1b[2K")
-    problems = _emit(report, main_format, request.output, extra, environ, stdout, scrub)
+    problems, stdout_error = _emit(report, main_format, request.output, extra, summary, stdout, scrub)
     for problem in problems:
         stderr.write(scrub(f"connector-validator: error: {problem}\n"))
-    return int(ExitCode.USAGE) if problems else int(report.exit_code)
+    if stdout_error is not None:
+        stderr.write(f"connector-validator: error: {stdout_error.message()}\n")
+        return int(stdout_error.exit_code)
+    return int(ExitCode.REPORT_NOT_WRITTEN) if problems else int(report.exit_code)
+
+
+def _summary_target(
+    main_format: Format, extra: Sequence[tuple[Format, Path]], environ: Mapping[str, str]
+) -> Path | None:
+    """The GitHub step summary to append to: only when a github report is asked for and the variable set."""
+    wants_github = main_format is Format.GITHUB or any(fmt is Format.GITHUB for fmt, _ in extra)
+    summary = environ.get("GITHUB_STEP_SUMMARY")
+    return Path(summary) if wants_github and summary else None
 
 
 def _emit(
@@ -136,32 +160,33 @@ def _emit(
     main_format: Format,
     output: Path | None,
     extra: Sequence[tuple[Format, Path]],
-    environ: Mapping[str, str],
+    summary: Path | None,
     stdout: TextIO,
     scrub: Scrubber,
-) -> list[str]:
-    """Write every output; stdout first, so that a file that cannot be written never loses the report."""
+) -> tuple[list[str], StdoutError | None]:
+    """Write every output: files first, each atomically, then stdout, so that a closed or broken stdout
+    (or a signal while printing) never costs a report file. Returns the file problems and the stdout error.
+    """
     files = [*extra, *([(main_format, output)] if output is not None else [])]
-    shown = Format.TEXT if output is not None else main_format
-    stdout.write(scrub(render(shown, report)))
-    stdout.flush()
     problems: list[str] = []
     for fmt, path in files:
         try:
             write_file(path, scrub(render(fmt, report)))
-        except UsageError as error:
+        except OutputError as error:
             problems.append(str(error))
-    wants_github = any(fmt is Format.GITHUB for fmt, _ in [(main_format, None), *extra])
-    summary = environ.get("GITHUB_STEP_SUMMARY")
-    if wants_github and summary:
+    if summary is not None:
         from validator.formats.github import step_summary
 
         try:
-            with open(summary, "a", encoding="utf-8") as stream:
-                stream.write(scrub(step_summary(report)))
-        except OSError as error:
-            problems.append(f"cannot append to GITHUB_STEP_SUMMARY: {error.strerror or error}")
-    return problems
+            append_regular(summary, scrub(step_summary(report)))
+        except TargetError as error:
+            problems.append(f"GITHUB_STEP_SUMMARY: {error}")
+    shown = Format.TEXT if output is not None else main_format
+    try:
+        write_stdout(stdout, scrub(render(shown, report)))
+    except StdoutError as error:
+        return problems, error
+    return problems, None
 
 
 def _progress(stream: TextIO) -> ProgressHook:

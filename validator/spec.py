@@ -57,7 +57,13 @@ _TOKEN_ADVICE = (
 )
 
 # Hints for the schema's patterns, by pattern; a test checks that every pattern in the schema has one.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Characters no message may carry as they are: C0 and C1 controls (escape sequences, line breaks that would
+# start a CI workflow command), bidirectional overrides and isolates (text displayed in another order than
+# it is stored: "Trojan Source"), and lone surrogates (not characters; they cannot be encoded as UTF-8).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NAME_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$"
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_C1 = re.compile("[\x80-\x9f]")
 PATTERN_HINTS: Mapping[str, str] = {
     r"^[A-Za-z_][A-Za-z0-9_]*$": (
         "is not an environment variable name (letters, digits and _, not starting with a digit); "
@@ -65,10 +71,26 @@ PATTERN_HINTS: Mapping[str, str] = {
     ),
     r"^2\.\d+$": 'is not an Intercom API version; write it quoted, like "2.15"',
     r"^[A-Za-z0-9_-]+$": "is not a workspace id: use the app id_code, letters, digits, _ and - only",
-    r"^[^\u0000-\u001f\u007f]*$": (
+    _NAME_PATTERN: (
         "holds control characters (a line break or an escape sequence); a name is one line of plain text"
     ),
 }
+
+
+def _name_hint(value: object) -> str:
+    """The hint for a name refused by `_NAME_PATTERN`, naming the first character that is not allowed."""
+    text = str(value)
+    if not re.search("[\x00-\x1f\x7f]", text):
+        bidi = _BIDI.search(text)
+        if bidi:
+            return (
+                f"holds U+{ord(bidi.group()):04X}, a bidirectional override: the name would display in "
+                "another order than it is written; a name is one line of plain text"
+            )
+        c1 = _C1.search(text)
+        if c1:
+            return f"holds U+{ord(c1.group()):04X}, a C1 control character; a name is one line of plain text"
+    return PATTERN_HINTS[_NAME_PATTERN]
 
 
 @dataclass(frozen=True, order=True)
@@ -291,6 +313,8 @@ def _explain(error: ValidationError, document: Document) -> Iterator[_Found]:
             yield _Found(_value_position(located), _wrong_choice(path, located, error.instance, schema), path)
         case "pattern":
             hint = PATTERN_HINTS.get(str(error.validator_value), f"does not match {error.validator_value}")
+            if error.validator_value == _NAME_PATTERN:
+                hint = _name_hint(error.instance)
             yield _Found(_value_position(located), f"{_label(path)}: '{_shown(error.instance)}' {hint}", path)
         case "minLength":
             yield _Found(_value_position(located), f"{_label(path)} must not be empty", path)

@@ -38,6 +38,23 @@ _KIND_OF_TAG = {
 }
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A lone surrogate (U+D800 to U+DFFF) can only come from a `"\ud800"` escape in a double-quoted scalar: no
+# UTF-8 file holds one. Such text cannot be encoded again, so it would crash every report writer.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(text: str) -> str:
+    """`text` with every lone surrogate written as its escape (`\\ud800`), safe to print and encode."""
+    return _SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def _surrogate_message(text: str, what: str) -> str:
+    found = _SURROGATE.search(text)
+    code = ord(found.group()) if found else 0xD800
+    return (
+        f"{what} holds the escape \\u{code:04x}, a lone surrogate: it is not a character and cannot be "
+        "written as UTF-8; remove it or write the character it was meant to be"
+    )
 
 
 @dataclass(frozen=True)
@@ -279,6 +296,9 @@ class _Builder:
 
     def _scalar(self, node: yaml.ScalarNode, path: str) -> object:
         if node.tag == _STR:
+            if _SURROGATE.search(node.value):
+                self._problem(_position(node.start_mark), _surrogate_message(node.value, "this value"), path)
+                return escape_surrogates(node.value)  # still scanned for secrets, safe in any message
             return node.value
         try:
             return self._loader.construct_object(node)
@@ -311,9 +331,15 @@ class _Builder:
 
     def _key(self, node: yaml.Node, parent: str) -> str | None:
         """The key as a string, or None (with a problem recorded) when it is not a plain name."""
-        if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
-            return str(node.value)
         position = _position(node.start_mark)
+        if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
+            if _SURROGATE.search(node.value):
+                key = escape_surrogates(node.value)
+                message = _surrogate_message(node.value, "this key")
+                self._document.problems.append(NodeProblem(position, message, child_path(parent, key)))
+                self._document.reported.add(child_path(parent, key))  # not also an "unknown key"
+                return key
+            return str(node.value)
         if node.tag == _MERGE:
             message = "YAML merge keys (<<) are not supported in a connector.yaml; write the keys out"
         elif not isinstance(node, yaml.ScalarNode):

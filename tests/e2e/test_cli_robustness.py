@@ -75,3 +75,50 @@ def test_a_file_named_like_a_glob_pattern_is_that_file(tmp_path: Path) -> None:
 
     assert (literal.code, literal.stdout) == (0, "")
     assert pattern.code == 1 and pattern.stdout.startswith("p.yaml:")
+
+
+def test_lint_sarif_on_a_key_holding_a_lone_surrogate_is_a_lint_error(tmp_path: Path) -> None:
+    spec = write_spec(
+        tmp_path, lambda text: text.replace("permissions:", 'permissions:\n  "pe\\ud800ople": [read]')
+    )
+
+    run = run_cli("lint", "--format", "sarif", str(spec))
+
+    assert run.code == 1, run.stderr  # used to be 70: the SARIF writer crashed on the surrogate
+    import json
+
+    (result,) = json.loads(run.stdout)["runs"][0]["results"]
+    assert "lone surrogate" in result["message"]["text"]
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
+
+
+def test_validate_on_a_name_with_a_lone_surrogate_writes_every_report(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, lambda text: text.replace("name: helpdesk-migration", 'name: "conn\\ud800x"'))
+    with served() as sandbox:
+        env = {"INTERCOM_ACCESS_TOKEN": CANARY, "INTERCOM_API_URL": sandbox.base_url}
+        run = run_cli("validate", str(spec), env=env)  # run_cli checks every side report against its schema
+
+    assert run.code == 2, run.stderr  # was 70, with a 0-byte JSON report
+    assert "lone surrogate" in run.stdout and run.reports["json"].strip()
+
+
+def test_a_hostile_workspace_name_is_inert_in_the_markdown_report_and_step_summary(tmp_path: Path) -> None:
+    from harness import default_config_data
+
+    hostile = "[click](https://evil.example) ![x](http://evil.example/x.png) <img src=x onerror=alert(1)>"
+    data = default_config_data()
+    data["workspaces"][0]["name"] = hostile
+    summary = tmp_path / "summary.md"
+    with served(data) as sandbox:
+        env = {
+            "INTERCOM_ACCESS_TOKEN": CANARY,
+            "INTERCOM_API_URL": sandbox.base_url,
+            "GITHUB_STEP_SUMMARY": str(summary),
+        }
+        spec = write_spec(tmp_path)  # declares "Acme Support": the mismatch shows the name Intercom sent
+        run = run_cli("validate", str(spec), "--format", "github", env=env, files=[summary])
+
+    for text in (run.reports["markdown"], summary.read_text(encoding="utf-8")):
+        assert "evil.example" in text  # the name is shown...
+        for raw in ("<img", "](", "![", "https://", "http://"):
+            assert raw not in text, raw  # ...as text, not as a link, an image or HTML

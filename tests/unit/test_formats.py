@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -586,13 +587,14 @@ def test_markdown_table_of_permissions() -> None:
     text = markdown.render(report_of(EVERY_VERDICT))
     assert "| Data type | Access | Verdict | Evidence |" in text
     assert (
-        "| tags | write | **missing** | POST /tags → 401 token_unauthorized (proof) [request req-2]" in text
+        "| tags | write | **missing** | POST /tags → 401 token\\_unauthorized \\(proof\\) \\[request req-2\\]"
+        in text
     )
     assert (
         "| companies | read | inconclusive | POST /companies/list → no answer: timed out after 3 attempts |"
         in text
     )
-    assert "| data_attributes | write | unverifiable | - |" in text
+    assert "| data\\_attributes | write | unverifiable | - |" in text
 
 
 def test_markdown_checklist_of_developer_hub_permissions_with_remediation() -> None:
@@ -627,7 +629,9 @@ def test_markdown_escapes_pipes_in_table_cells() -> None:
 
 def test_markdown_workspace_line() -> None:
     text = markdown.render(report_of(WORKSPACE_MISMATCH))
-    assert '**Workspace:** **mismatch** in id, region, name: declared abc12xyz "Acme Support" (us)' in text
+    assert (
+        '**Workspace:** **mismatch** in id, region, name: declared abc12xyz "Acme Support" \\(us\\)' in text
+    )
 
 
 # --- every format --------------------------------------------------------------------------------------
@@ -654,3 +658,57 @@ def test_no_format_leaks_a_token(fmt: Format, monkeypatch: pytest.MonkeyPatch) -
     output = render(fmt, REPORT)
     assert "dG9rOj" not in output
     assert "Bearer" not in output
+
+
+# --- Markdown: server and user text is inert ------------------------------------------------------------
+
+HOSTILE = (
+    "[click](https://evil.example/x)",
+    "![x](http://evil.example/x.png)",
+    "<img src=x onerror=alert(1)>",
+    "<a href='https://evil.example'>a</a>",
+    "[ref][1]\n\n[1]: https://evil.example",
+    "https://evil.example/bare www.evil.example",
+    "*bold* _em_ `code` ~~gone~~ | cell",
+    "# heading\n- item\n1. item",
+    "&lt;img src=x&gt; &#60;script&#62;",
+)
+
+
+def hostile_report(text: str) -> Report:
+    """`text` everywhere the server or the user can put it: names, ids, region, codes, notes, paths."""
+    server = WorkspaceIdentity(text, text, text)
+    evidence = Evidence("GET", f"/contacts/{text}", 403, error_code=text, request_id=text, note=text)
+    result = replace(GRANTED, verdict=Verdict.INCONCLUSIVE, evidence=(evidence,), remediation=text)
+    mismatch = WorkspaceCheck(WorkspaceStatus.MISMATCH, WORKSPACE, server, ("id", "name"), Position(8, 1))
+    connector = replace(checked(f"{text}.yaml", (result,), workspace=mismatch, name=text))
+    invalid = ConnectorResult(
+        path=text,
+        name=text,
+        auth_mode=None,
+        token=TokenCheck(TokenStatus.UNKNOWN, error_code=text, env=text, message=text),
+        workspace=None,
+        error=text,
+    )
+    return report_of(connector, invalid)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("render_markdown", [markdown.render, github.step_summary])
+def test_markdown_renders_server_text_inert(text: str, render_markdown: Any) -> None:
+    from markdown_it import MarkdownIt
+
+    source = render_markdown(hostile_report(text))
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").enable("strikethrough").render(source)
+
+    tags = set(re.findall(r"</?([a-zA-Z][a-zA-Z0-9]*)", html))
+    assert tags <= {"h2", "h3", "p", "strong", "code", "table", "thead", "tbody", "tr", "th", "td", "br",
+                    "ul", "li"}, tags  # fmt: skip
+    outside_code = re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", source)  # code spans are inert everywhere
+    for raw in ("<img", "<a ", "](", "][", "https://", "www.evil"):
+        assert raw not in outside_code, raw  # nothing a looser renderer (GFM autolinks) reads as markup
+    # The text is all there, as text: what the server sent is what the reader sees.
+    visible = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    import html as html_module
+
+    assert " ".join(text.split()) in html_module.unescape(visible)

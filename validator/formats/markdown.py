@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from validator.formats.findings import WORKSPACE_MISMATCH, describe_evidence, describe_identity
 from validator.report import ConnectorResult, PermissionResult, Report, TokenStatus, Verdict, WorkspaceStatus
 
@@ -123,16 +125,42 @@ def _other_findings(connector: ConnectorResult) -> list[str]:
     return lines
 
 
+# Every text that comes from the server or the user (workspace names, ids, error codes, notes, paths,
+# connector names) is escaped, so that it reads as the characters it holds and cannot inject a link, an
+# image, HTML, emphasis or a table cell into a pull-request comment or a step summary.
+_PUNCTUATION = re.compile(r"([\\`*_\[\]()!#|~@])")  # CommonMark lets any of these be backslash-escaped
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}  # HTML, entities and <autolinks>: never markup
+_AUTOLINK = re.compile(r"(?i)(:)(?=//)|(?<=www)(\.)")  # GFM links bare http://… and www.… on its own
+_LINE_START = re.compile(r"^(\d+)([.)])|^([-+=])")  # a list item or a heading underline at line start
+
+
+def escape(text: str) -> str:
+    """`text` as literal Markdown on one line: nothing in it is read as markup."""
+    text = " ".join(text.split())
+    text = "".join(_ENTITIES.get(character, character) for character in text)
+    text = _PUNCTUATION.sub(r"\\\1", text)
+    text = _AUTOLINK.sub(lambda match: "\\" + match.group(), text)
+    return _LINE_START.sub(_escape_line_start, text, count=1)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    digits, delimiter, marker = match.groups()
+    return f"{digits}\\{delimiter}" if digits else f"\\{marker}"
+
+
 def _cell(text: str) -> str:
-    """Text safe inside a table cell: a `|` would end the cell, a line break the row."""
-    return _inline(text).replace("|", "\\|")
+    """Text safe inside a table cell: `escape` already turns `|` into `\\|` and line breaks into spaces."""
+    return escape(text)
 
 
 def _inline(text: str) -> str:
-    return " ".join(text.split())
+    return escape(text)
 
 
 def _code(text: str) -> str:
-    fence = "``" if "`" in text else "`"
-    padding = " " if fence == "``" else ""
-    return f"{fence}{padding}{_inline(text)}{padding}{fence}"
+    """`text` as a code span: inert (no markup, links or mentions); the fence outgrows any backtick run."""
+    text = " ".join(text.split())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    padding = " " if text.startswith("`") or text.endswith("`") or longest else ""
+    return f"{fence}{padding}{text}{padding}{fence}"

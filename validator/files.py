@@ -1,0 +1,304 @@
+"""The one place that writes files and standard output: reports, the GitHub step summary.
+
+A report replaces its target atomically: it is written to a temporary file in the target's folder, synced
+to disk, then renamed over the target. A full disk, a signal or a crash mid-write therefore leaves either
+the complete new report or the previous file untouched, never a truncated one; the temporary file is
+removed on the way out. A symlink target is followed: the file it points to is replaced, the link kept.
+
+Targets that are not regular files (a FIFO, a device, a socket, a directory) are refused before anything
+is opened: opening a FIFO blocks until a reader appears, and a device is not a report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import Any, TextIO
+
+from validator.report import ExitCode
+
+# Text that cannot be encoded (a lone surrogate that slipped through) is written as its `\udXXX` escape
+# rather than costing the report: in JSON and XML that escape is still valid text.
+_ENCODE_ERRORS = "backslashreplace"
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+class TargetError(Exception):
+    """A file cannot be written (or appended to); str() is one line that names the file."""
+
+
+class StdoutError(Exception):
+    """Standard output could not be written: its reader went away, it is closed, or its device is full.
+
+    Deliberately not an OSError: the command-line framework turns an EPIPE OSError into a silent exit 1.
+    """
+
+    def __init__(self, number: int | None, reason: str) -> None:
+        self.errno = number
+        self.reason = reason
+        super().__init__(reason)
+
+    @classmethod
+    def of(cls, error: OSError) -> StdoutError:
+        return cls(error.errno, error.strerror or type(error).__name__)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.BROKEN_PIPE if self.errno == errno.EPIPE else ExitCode.STDOUT_FAILED
+
+    def message(self) -> str:
+        if self.errno == errno.EPIPE:
+            return "standard output was closed by its reader (broken pipe); output stopped"
+        if self.errno == errno.EBADF:
+            return "standard output is closed; nothing could be printed"
+        return f"cannot write to standard output: {self.reason}"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "it is a directory"
+    if stat.S_ISFIFO(mode):
+        return "it is a named pipe (FIFO), not a regular file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "it is a device, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "it is a socket, not a regular file"
+    return "it is not a regular file"
+
+
+def resolved_target(path: Path) -> Path:
+    """The file a write to `path` changes: symlinks followed (a dangling one names the file to create)."""
+    return Path(os.path.realpath(path))
+
+
+def check_target(path: Path, *, append: bool = False) -> None:
+    """Refuse, without opening anything, a target that is not a regular file or cannot be written.
+
+    `path` may be absent (it will be created, with its missing folders when not appending).
+    """
+    target = resolved_target(path)
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        status = None
+    except OSError as error:
+        raise TargetError(f"cannot write {path}: {error.strerror or error}") from None
+    if status is not None:
+        if not stat.S_ISREG(status.st_mode):
+            raise TargetError(f"cannot write {path}: {_kind(status.st_mode)}")
+        if not os.access(target, os.W_OK):
+            raise TargetError(f"cannot write {path}: permission denied")
+        if append:
+            return
+    ancestor = target.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if append and ancestor != target.parent:
+        raise TargetError(f"cannot write {path}: {target.parent} does not exist")
+    if not ancestor.is_dir() or not os.access(ancestor, os.W_OK | os.X_OK):
+        raise TargetError(f"cannot write {path}: {ancestor} is not a writable directory")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace the file at `path` with `text` (UTF-8), atomically; raise TargetError on any failure.
+
+    The new file keeps the mode of the file it replaces (a new one gets 0666 minus the umask).
+    """
+    target = resolved_target(path)
+    data = text.encode("utf-8", _ENCODE_ERRORS)
+    temporary: str | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        existing = _regular_or_absent(target, path)
+        # The name is chosen before the file exists, so that a signal landing at any point after the file is
+        # created finds it in `temporary` and removes it (with mkstemp it could land before the assignment).
+        temporary = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC | _NOFOLLOW, 0o600)
+        try:
+            if hasattr(os, "fchmod"):  # mkstemp makes the file 0600; a report is not a secret
+                os.fchmod(descriptor, stat.S_IMODE(existing.st_mode) if existing else _default_mode())
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, target)
+        temporary = None
+        _sync_folder(target.parent)
+    except OSError as error:
+        raise TargetError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        if temporary is not None:  # failed or interrupted (a signal): the previous file is untouched
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def append_regular(path: Path, text: str) -> None:
+    """Append `text` to the regular file at `path` (created if absent), never blocking on a FIFO.
+
+    The target is checked before opening and the opened file again (it could have been swapped between).
+    """
+    check_target(path, append=True)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | _CLOEXEC
+    try:
+        descriptor = os.open(path, flags, 0o666)
+    except OSError as error:
+        raise TargetError(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise TargetError(f"cannot write {path}: {_kind(mode)}")
+        view = memoryview(text.encode("utf-8", _ENCODE_ERRORS))
+        while view:
+            view = view[os.write(descriptor, view) :]
+    except OSError as error:
+        raise TargetError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        os.close(descriptor)
+
+
+def _regular_or_absent(target: Path, shown: Path) -> os.stat_result | None:
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        raise TargetError(f"cannot write {shown}: {_kind(status.st_mode)}")
+    return status
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable; best effort (not every file system lets a folder be opened)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+_PIECE = 4096
+
+
+def write_stdout(stream: TextIO, text: str) -> None:
+    """Write and flush `text`; any failure is a StdoutError."""
+    try:
+        for start in range(0, len(text), _PIECE):
+            stream.write(text[start : start + _PIECE])
+        stream.flush()
+    except StdoutError:
+        raise
+    except OSError as error:
+        raise StdoutError.of(error) from None
+
+
+def silence_descriptor(descriptor: int) -> None:
+    """Point `descriptor` at /dev/null, so that flushing what is still buffered for it at exit cannot fail
+    again (Python would print "Exception ignored ... BrokenPipeError") and no file opened later takes its
+    number."""
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        if null != descriptor:
+            os.dup2(null, descriptor)
+            os.close(null)
+
+
+class GuardedStdout:
+    """sys.stdout for the CLI: a failed write or flush raises StdoutError instead of OSError.
+
+    It has no `buffer` attribute on purpose: the CLI framework would then write to the buffer directly.
+    """
+
+    def __init__(self, wrapped: TextIO | None) -> None:
+        self._wrapped = wrapped
+        # Once a write failed, every later one fails the same way: the CLI framework probes streams with
+        # empty writes and ignores what they raise, and the descriptor then points at /dev/null.
+        self._error = None if wrapped is not None else StdoutError(errno.EBADF, "standard output is closed")
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if self._error is not None:
+            raise self._error
+        if not text:
+            return 0
+        assert self._wrapped is not None
+        try:
+            # In pieces smaller than the buffer: given one larger than it, the buffer makes a single raw
+            # write and reports how much went out, which the text layer ignores, so a reader that went
+            # away mid-write would lose the rest silently instead of raising EPIPE.
+            for start in range(0, len(text), _PIECE):
+                self._wrapped.write(text[start : start + _PIECE])
+            return len(text)
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def flush(self) -> None:
+        if self._error is not None:
+            return  # already failed, and said so by the write that failed; flushing at exit stays quiet
+        assert self._wrapped is not None
+        try:
+            self._wrapped.flush()
+        except OSError as error:
+            raise self._failed(error) from None
+
+    def _failed(self, error: OSError) -> StdoutError:
+        self._error = StdoutError.of(error)
+        if self._wrapped is not None:
+            with contextlib.suppress(OSError, ValueError):
+                silence_descriptor(self._wrapped.fileno())
+        return self._error
+
+    def isatty(self) -> bool:
+        return self._wrapped is not None and self._wrapped.isatty()
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        if self._wrapped is None:
+            raise OSError(errno.EBADF, "standard output is closed")
+        return self._wrapped.fileno()
+
+    @property
+    def encoding(self) -> str:
+        return getattr(self._wrapped, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str:
+        return getattr(self._wrapped, "errors", None) or "replace"
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "buffer" or self._wrapped is None:
+            raise AttributeError(name)
+        return getattr(self._wrapped, name)
+
+
+class QuietStderr(GuardedStdout):
+    """sys.stderr for the CLI: when stderr itself cannot be written there is nobody left to tell."""
+
+    def write(self, text: str) -> int:
+        try:
+            return super().write(text)
+        except StdoutError:
+            return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(StdoutError):
+            super().flush()
