@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from validator.report import ExitCode
+from validator.errors import ExitCode
 from validator.run import ValidateRequest, run_validate
 
 DEMO_TOKEN = "sandbox-no-write-tags-0002"  # a made-up token the sandbox's default configuration accepts

@@ -19,7 +19,7 @@ import stat
 from pathlib import Path
 from typing import Any, TextIO
 
-from validator.report import ExitCode
+from validator.errors import ExitCode
 
 # Text that cannot be encoded (a lone surrogate that slipped through) is written as its `\udXXX` escape
 # rather than costing the report: in JSON and XML that escape is still valid text.

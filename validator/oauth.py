@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import unquote, urlencode, urlsplit
 
+from validator.errors import ExitCode
 from validator.model import AuthMode, ConnectorSpec
-from validator.report import ExitCode
 
 if TYPE_CHECKING:
     import httpx

@@ -7,8 +7,9 @@ header value, no customer data from response bodies; only statuses, error codes 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
+from validator.errors import ExitCode, most_severe
 from validator.model import Access, AuthMode, DataType, Permission, Position, Region
 
 
@@ -32,47 +33,6 @@ class Outcome(StrEnum):
     FAIL = "fail"
     ERROR = "error"
     INCONCLUSIVE = "inconclusive"
-
-
-class ExitCode(IntEnum):
-    """Exit codes of `validate` (and of the commands that run the same check)."""
-
-    OK = 0
-    FAILED = 1  # a permission missing or plan-restricted, or the workspace mismatches
-    USAGE = 2  # usage or connector.yaml error, token variable unset or empty
-    TOKEN_REJECTED = 3  # /me answered 401
-    INCONCLUSIVE = 4  # nothing failed, but some verdict could not be reached
-    REPORT_NOT_WRITTEN = 5  # a --report/--output file or the step summary could not be written
-    STDOUT_FAILED = 6  # standard output is closed or could not be written (a full disk, an I/O error)
-    INTERNAL = 70  # a bug in this tool (EX_SOFTWARE), never a verdict
-    INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2, as a shell reports it
-    BROKEN_PIPE = 141  # the reader of standard output went away (SIGPIPE): 128 + 13
-    TERMINATED = 143  # SIGTERM: 128 + 15
-
-    @property
-    def severity(self) -> int:
-        """Rank for combining several connectors: 2, then 3, then 1, then 4, then 0."""
-        return _SEVERITY[self]
-
-
-_SEVERITY = {
-    # Not verdicts: a run that could not deliver its report outranks whatever the report says.
-    ExitCode.INTERNAL: 10,
-    ExitCode.TERMINATED: 9,
-    ExitCode.INTERRUPTED: 8,
-    ExitCode.BROKEN_PIPE: 7,
-    ExitCode.STDOUT_FAILED: 6,
-    ExitCode.REPORT_NOT_WRITTEN: 5,
-    ExitCode.USAGE: 4,
-    ExitCode.TOKEN_REJECTED: 3,
-    ExitCode.FAILED: 2,
-    ExitCode.INCONCLUSIVE: 1,
-    ExitCode.OK: 0,
-}
-
-
-def most_severe(codes: list[ExitCode]) -> ExitCode:
-    return max(codes, key=lambda code: code.severity, default=ExitCode.OK)
 
 
 class TokenStatus(StrEnum):

@@ -15,6 +15,7 @@ from typing import TextIO
 import httpx
 
 from validator.checker import ProgressHook
+from validator.errors import ExitCode
 from validator.files import (
     StdoutError,
     TargetError,
@@ -27,7 +28,7 @@ from validator.files import (
 from validator.formats import Format, render
 from validator.intercom import ApiUrlError, RetryPolicy, Timeouts, check_api_url
 from validator.model import Permission
-from validator.report import ExitCode, Report, Verdict
+from validator.report import Report, Verdict
 from validator.tokens import Scrubber, TokenInputError, read_stdin_token
 from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate
 

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from validator.errors import ExitCode
 from validator.model import (
     DEFAULT_API_VERSION,
     DEFAULT_TOKEN_ENV,
@@ -31,7 +32,6 @@ from validator.model import (
     Workspace,
 )
 from validator.report import (
-    ExitCode,
     PermissionResult,
     TokenStatus,
     Verdict,

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from validator import files
+from validator.errors import ExitCode
 from validator.files import (
     GuardedStdout,
     StdoutError,
@@ -20,7 +21,6 @@ from validator.files import (
     check_target,
     write_atomic,
 )
-from validator.report import ExitCode
 
 
 def test_a_report_replaces_the_previous_file_and_keeps_its_mode(tmp_path: Path) -> None:

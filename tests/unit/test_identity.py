@@ -11,9 +11,10 @@ import pytest
 
 from validator.catalog import load_catalog
 from validator.checker import Checker
+from validator.errors import ExitCode
 from validator.intercom import IntercomClient, RetryPolicy
 from validator.model import Access, Auth, AuthMode, ConnectorSpec, DataType, Permission, Region, Workspace
-from validator.report import ConnectorResult, ExitCode, TokenStatus, Verdict, WorkspaceCheck, WorkspaceStatus
+from validator.report import ConnectorResult, TokenStatus, Verdict, WorkspaceCheck, WorkspaceStatus
 
 SPEC = ConnectorSpec(
     path="connector.yaml",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from validator.report import ExitCode
+from validator.errors import ExitCode
 from validator.run import ValidateRequest, run_validate
 from validator.sandbox import Sandbox, SandboxTransport
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
+from validator.errors import ExitCode
 from validator.formats.findings import WORKSPACE_MISMATCH, describe_identity
 from validator.report import (
     ConnectorResult,
-    ExitCode,
     PermissionResult,
     Report,
     TokenStatus,
