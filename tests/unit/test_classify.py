@@ -155,18 +155,36 @@ def test_every_granting_rule_on_a_non_2xx_answer_is_marked_inference() -> None:
                 assert rule.strength is expected, (probe.path, rule)
 
 
+# Ids no Intercom object has, in the formats of real ones (numeric, ObjectId), written here independently of
+# the catalog's `impossible_ids`.
+IMPOSSIBLE_IDS = {"0", "0" * 24}
+# Write probes on a collection, which no impossible id can make harmless: the field that would create or
+# upsert there. (POST /companies with `company_id` upserts too; the catalog probes companies with PUT on an
+# impossible id instead, and a write probe on a route covered by neither rule fails the test below.)
+CREATING_FIELDS = {("POST", "/tags"): "name"}
+
+
 def test_write_probes_never_send_a_body_that_could_create_or_upsert() -> None:
     """TruffleHog #1493 is the cautionary tale: no probe may have a side effect."""
-    forbidden_fields = {("POST", "/tags"): "name", ("POST", "/companies"): "company_id"}
     for probe in CATALOG.all_probes():
-        if probe.method == "GET":
-            continue
-        field = forbidden_fields.get((probe.method, probe.path))
-        if field is not None:
-            assert field not in (probe.body or {}), probe.path
         assert "scroll" not in probe.path
-        body = json.dumps(probe.body or {})
-        assert "dG9rOj" not in body
+        assert "dG9rOj" not in json.dumps(probe.body or {})
+    writes = [
+        probe
+        for data_type in DataType
+        if (entry := CATALOG.probes_for(Permission(data_type, Access.WRITE))) is not None
+        for probe in entry.probes
+        if probe.method != "GET"
+    ]
+    assert writes
+    for probe in writes:
+        route = (probe.method, probe.path)
+        if route in CREATING_FIELDS:
+            assert CREATING_FIELDS[route] not in (probe.body or {}), probe.path
+        else:
+            assert IMPOSSIBLE_IDS & set(probe.path.split("/")), f"{route}: no impossible id, no rule"
+    reached = {(probe.method, probe.path) for probe in writes}
+    assert set(CREATING_FIELDS) <= reached, "a rule for a route no probe writes to can never fail"
 
 
 @pytest.mark.parametrize("code", ["token_unauthorized", "forbidden", "unauthorized", None, "something_new"])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import jsonschema
 import pytest
 import xmlschema
 
+from validator import run
 from validator.formats import Format, github, junit, markdown, render, sarif
 from validator.model import Access, AuthMode, DataType, Permission, Position, Region
 from validator.report import (
@@ -29,8 +32,11 @@ from validator.report import (
     WorkspaceIdentity,
     WorkspaceStatus,
 )
+from validator.run import ValidateRequest
+from validator.tokens import FRAGMENT_LENGTH
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "schemas"
+REPO = Path(__file__).resolve().parents[2]
+SCHEMAS = REPO / "tests" / "data" / "schemas"
 PINNED = datetime(2026, 3, 1, 12, 30, 45, tzinfo=UTC)
 TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"
 TICK = "In Developer Hub → your app → Configure → Authentication, tick {labels}; then regenerate the token."
@@ -347,10 +353,6 @@ def test_junit_timestamp_is_written_in_utc() -> None:
     assert ET.fromstring(junit.render(REPORT, timestamp=tokyo))[0].get("timestamp") == "2026-03-01T12:30:45"
 
 
-def test_junit_is_deterministic() -> None:
-    assert junit_of(REPORT) == junit_of(REPORT)
-
-
 def test_junit_lint_has_a_failure_per_problem_and_a_passed_case_per_clean_file(
     junit_schema: xmlschema.XMLSchema,
 ) -> None:
@@ -470,7 +472,10 @@ def test_sarif_fingerprints_are_stable_across_runs_and_line_moves_but_distinct_p
         ]
 
     first = fingerprints(REPORT)
-    assert first == fingerprints(REPORT)
+    # Across runs: the same as in the stored expected output (rendering twice in one process would hide a
+    # fingerprint that depends on the process, such as Python's salted hash()).
+    stored = json.loads((EXPECTED / "every-finding.sarif").read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert first == [result["partialFingerprints"]["connectorValidatorFinding/v1"] for result in stored]
     assert len(set(first)) == len(first)
     moved = replace(MISSING, position=Position(40, 3), evidence=())
     assert fingerprints(report_of(checked("connectors/helpdesk.yaml", (moved,))))[0] == first[0]
@@ -644,20 +649,106 @@ def test_every_format_renders_the_report(fmt: Format) -> None:
     assert "connectors/helpdesk.yaml" in output
 
 
-@pytest.mark.parametrize("fmt", [fmt for fmt in Format if fmt is not Format.JUNIT])
-def test_output_is_the_same_for_the_same_report(fmt: Format) -> None:
-    # JUnit's timestamp is the clock's unless pinned; test_junit_is_deterministic pins it.
-    assert render(fmt, REPORT) == render(fmt, REPORT)
+# --- expected output, stored: the same report renders byte for byte the same, run after run -------------
+#
+# tests/data/expected/<case>.<format> holds what each format renders for a few representative reports (and
+# lint results). A change to a format shows up here as a diff to review; after reviewing it, rewrite the
+# files with `UPDATE_EXPECTED=1 .venv/bin/python -m pytest -q tests/unit/test_formats.py -k expected`.
+
+EXPECTED = Path(__file__).resolve().parents[1] / "data" / "expected"
+UPDATE_EXPECTED = os.environ.get("UPDATE_EXPECTED") == "1"
+PASSING = report_of(checked("connector.yaml", (GRANTED,)))
+REPORT_CASES = {"every-finding": REPORT, "passing": PASSING}
+LINT_CHECKED = ["connectors/a.yaml", "connectors/b.yaml"]
+
+
+def rendered(fmt: Format, report: Report) -> str:
+    # JUnit's timestamp and hostname are the clock's and the machine's unless pinned.
+    return junit_of(report) if fmt is Format.JUNIT else render(fmt, report)
+
+
+def lint_rendered(fmt: Format) -> str:
+    if fmt is Format.JUNIT:
+        return junit.render_lint(LINT_PROBLEMS, LINT_CHECKED, timestamp=PINNED, hostname="ci-runner-7")
+    if fmt is Format.SARIF:
+        return sarif.render_lint(LINT_PROBLEMS, tool_version="9.9.9")
+    return github.render_lint(LINT_PROBLEMS)
+
+
+LINT_FORMATS = (Format.JUNIT, Format.SARIF, Format.GITHUB)
+EXPECTED_FILES = {
+    **{f"{case}.{fmt}": (case, fmt) for case in REPORT_CASES for fmt in Format},
+    **{f"lint.{fmt}": ("lint", fmt) for fmt in LINT_FORMATS},
+}
+
+
+def check_expected(name: str, output: str) -> None:
+    path = EXPECTED / name
+    if UPDATE_EXPECTED:
+        path.write_bytes(output.encode("utf-8"))
+    assert path.exists(), f"{path} is missing; write it with UPDATE_EXPECTED=1 (see above)"
+    expected = path.read_bytes().decode("utf-8")
+    assert output == expected, f"{name} differs from {path}; review, then rewrite it with UPDATE_EXPECTED=1"
+
+
+@pytest.mark.parametrize("case", list(REPORT_CASES))
+@pytest.mark.parametrize("fmt", list(Format))
+def test_output_is_the_expected_one_for_the_same_report(case: str, fmt: Format) -> None:
+    check_expected(f"{case}.{fmt}", rendered(fmt, REPORT_CASES[case]))
+
+
+@pytest.mark.parametrize("fmt", LINT_FORMATS)
+def test_lint_output_is_the_expected_one_for_the_same_problems(fmt: Format) -> None:
+    check_expected(f"lint.{fmt}", lint_rendered(fmt))
+
+
+def test_every_expected_file_is_checked_by_a_test() -> None:
+    """A file left behind by a renamed case or format would otherwise go stale unnoticed."""
+    stored = {path.name for path in EXPECTED.iterdir() if path.name != "README.md"}
+    assert stored == set(EXPECTED_FILES)
+
+
+LEAKY_TOKEN = "dG9rOjY2NmM2NTYxNmItNzQ2NS03Mzc0LTRmNzUtNzQ3MDc1NzQ3Mw=="
+
+
+def token_pieces_in(text: str, token: str) -> list[str]:
+    """Every run of FRAGMENT_LENGTH characters of `token` that `text` holds, in any case."""
+    folded, secret = text.lower(), token.lower()
+    runs = {secret[start : start + FRAGMENT_LENGTH] for start in range(len(secret) - FRAGMENT_LENGTH + 1)}
+    return sorted(run for run in runs if run in folded)
 
 
 @pytest.mark.parametrize("fmt", list(Format))
-def test_no_format_leaks_a_token(fmt: Format, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The report holds no token; a format that reached for the environment or the request headers would.
-    monkeypatch.setenv(TOKEN_ENV, "dG9rOjEyMzQ1Njc4OTA=")
-    monkeypatch.setenv("AUTHORIZATION", "Bearer dG9rOjEyMzQ1Njc4OTA=")
+def test_no_format_leaks_a_token(fmt: Format, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A format that reached for the environment or the request headers would hold the token.
+    monkeypatch.setenv(TOKEN_ENV, LEAKY_TOKEN)
+    monkeypatch.setenv("AUTHORIZATION", f"Bearer {LEAKY_TOKEN}")
     output = render(fmt, REPORT)
     assert "dG9rOj" not in output
     assert "Bearer" not in output
+
+    # A report that carries the token in every field the server fills, as if the client had not scrubbed
+    # its answers: every format does show it...
+    leaky = hostile_report(LEAKY_TOKEN)
+    assert LEAKY_TOKEN in render(fmt, leaky)
+    # ...and the output layer of `validate` keeps every piece of it out of stdout, report files and the
+    # step summary, with the scrubber it builds from the run's own token.
+    monkeypatch.setattr(run, "validate", lambda prepared, options: leaky)
+    report_file, summary = tmp_path / "report", tmp_path / "summary.md"
+    stdout, stderr = StringIO(), StringIO()
+    summary.touch()
+    request = ValidateRequest(
+        paths=[REPO / "connector.yaml"], output_format=str(fmt), reports=[f"{fmt}={report_file}"]
+    )
+    environ = {TOKEN_ENV: LEAKY_TOKEN, "GITHUB_STEP_SUMMARY": str(summary)}
+    code = run.run_validate(request, environ=environ, stdout=stdout, stderr=stderr)
+    assert code == leaky.exit_code, stderr.getvalue()
+    written = {"stdout": stdout.getvalue(), "report file": report_file.read_text(encoding="utf-8")}
+    if fmt is Format.GITHUB:
+        written["step summary"] = summary.read_text(encoding="utf-8")
+    for where, text in written.items():
+        assert "[REDACTED]" in text, where
+        assert token_pieces_in(text, LEAKY_TOKEN) == [], where
 
 
 # --- Markdown: server and user text is inert ------------------------------------------------------------

@@ -13,6 +13,7 @@ from validator.lint import (
     EXIT_VALID,
     FileResult,
     LintResult,
+    lint_path,
     lint_paths,
     render_json,
     render_text,
@@ -53,7 +54,26 @@ def test_no_files_is_a_usage_error() -> None:
 def test_one_bad_file_does_not_hide_the_next() -> None:
     result = lint_paths(INVALID[:3])
     assert [file.path for file in result.files] == [str(path) for path in INVALID[:3]]
-    assert result.problems == tuple(problem for file in result.files for problem in file.problems)
+    alone = [lint_path(path).problems for path in INVALID[:3]]  # what each file gets when linted by itself
+    assert all(alone)
+    assert [file.problems for file in result.files] == alone
+    assert result.problems == (*alone[0], *alone[1], *alone[2])
+    assert [problem.file for problem in result.problems] == [
+        str(path) for path, problems in zip(INVALID[:3], alone, strict=True) for _ in problems
+    ]
+
+
+def test_the_flat_problem_list_is_every_problem_file_by_file() -> None:
+    a1, a2, b1 = (SpecProblem(name, line, 1, "wrong", "$") for name, line in [("a", 1), ("a", 2), ("b", 1)])
+    result = LintResult(
+        (
+            FileResult("a", problems=(a1, a2)),
+            FileResult("ok"),
+            FileResult("gone", error="no such file"),
+            FileResult("b", problems=(b1,)),
+        )
+    )
+    assert result.problems == (a1, a2, b1)
 
 
 def test_text_is_one_line_per_problem(tmp_path: Path) -> None:
