@@ -10,6 +10,8 @@ import pytest
 
 from harness import ALL_LABELS, CANARY, EXAMPLE, default_config_data, run_cli, served, with_token
 
+pytestmark = pytest.mark.e2e
+
 NO_WRITE_TAGS = "sandbox-no-write-tags-0002"
 
 

@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness import CANARY, EXAMPLE, REPO, clean_env, run_cli, served
+
+pytestmark = pytest.mark.e2e
 
 INVALID = REPO / "tests" / "data" / "specs" / "invalid"
 

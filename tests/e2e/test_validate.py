@@ -11,6 +11,8 @@ import pytest
 from harness import ALL_LABELS, CANARY, EXAMPLE, default_config_data, run_cli, served, with_token, write_spec
 from validator.sandbox.permissions import ROUTES
 
+pytestmark = pytest.mark.e2e
+
 # Which Developer Hub label grants which permission of the example, written from API-NOTES §4 for this
 # test alone, so that it cannot share a mistake with the catalog or the sandbox's table.
 GRANTED_BY = {

@@ -221,6 +221,7 @@ def test_a_fault_delay_beyond_ten_minutes_is_refused_where_it_is_written(tmp_pat
     assert _load(tmp_path, faults.replace("99999999999999999999999", str(MAX_FAULT_MS)) + MINIMAL).faults
 
 
+@pytest.mark.e2e  # runs `python -m validator sandbox`
 def test_sandbox_refuses_a_named_pipe_as_config_instead_of_waiting_for_a_writer(tmp_path: Path) -> None:
     fifo = tmp_path / "sandbox.yaml"
     os.mkfifo(fifo)

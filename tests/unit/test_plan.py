@@ -122,6 +122,7 @@ def test_an_invalid_connector_yaml_is_a_one_line_plan_error(tmp_path: Path) -> N
     assert "\n" not in str(raised.value)
 
 
+@pytest.mark.e2e  # runs the CLI in a child interpreter
 def test_plan_runs_without_token_httpx_or_sockets_as_a_command(partial: Path) -> None:
     # A fresh interpreter, so that nothing another test imported can hide an import of httpx.
     script = textwrap.dedent(
