@@ -74,6 +74,6 @@ def _slow_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
     return stream
 
 
-io.open = builtins.open = _slow_open  # type: ignore[assignment]
+io.open = builtins.open = _slow_open
 sys.argv = ["validator", *sys.argv[1:]]
 runpy.run_module("validator", run_name="__main__", alter_sys=True)

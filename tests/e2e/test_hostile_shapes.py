@@ -71,6 +71,7 @@ def hostile(wrong: Callable[[str, str], dict[str, Any]]) -> Iterator[str]:
             if length:
                 self.rfile.read(length)
             path = self.path.split("?", 1)[0]
+            body: Any
             if path == "/me":
                 body = ME
             elif path in READS:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -48,7 +49,7 @@ READERS = [
 ]
 CONVERSATIONS_AND_TAGS = ["Read conversations", "Write conversations", "Read tags", "Write tags"]
 
-SANDBOX_CONFIG = {
+SANDBOX_CONFIG: dict[str, Any] = {
     "workspaces": [
         {
             "id_code": "abc12xyz",
@@ -294,8 +295,8 @@ def test_a_workspace_id_connector_yaml_cannot_hold_exits_4_and_writes_nothing(
 # --- an API whose GET /me names another workspace on each call -------------------------------------------
 
 TWO_FACED_TOKEN = "sandbox-init-two-faced-token"
-FIRST = {"id_code": "aaa11first", "name": "First Workspace", "labels": READERS}
-SECOND = {"id_code": "bbb22second", "name": "Second Workspace", "labels": "all"}
+FIRST: dict[str, object] = {"id_code": "aaa11first", "name": "First Workspace", "labels": READERS}
+SECOND: dict[str, object] = {"id_code": "bbb22second", "name": "Second Workspace", "labels": "all"}
 
 
 def _one_workspace_sandbox(workspace: dict[str, object]) -> Sandbox:

@@ -42,8 +42,9 @@ def test_keep_alive_reuses_one_connection(served_sandbox: ServedSandbox) -> None
 def test_the_port_is_released_on_exit() -> None:
     with serve(Sandbox()) as base_url:
         port = urlsplit(base_url).port
+        assert port is not None
         assert httpx.get(f"{base_url}/me", headers=AUTH).status_code == 200
-    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):  # type: ignore[arg-type]
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
 
 

@@ -110,8 +110,8 @@ def test_every_format_renders_whatever_lint_decides(name: str, workspace_name: s
     result = LintResult((FileResult("c.yaml", problems),))
     assert_encodes(render_text(result))
     assert_encodes(render_json(result))
-    for fmt in ("github", "sarif", "junit"):
-        assert_encodes(render_lint(fmt, result.problems, ["c.yaml"]))
+    for name in ("github", "sarif", "junit"):
+        assert_encodes(render_lint(name, result.problems, ["c.yaml"]))
 
 
 def test_a_lone_surrogate_is_refused_where_it_is_written() -> None:

@@ -10,6 +10,7 @@ import re
 import resource
 import stat
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -100,7 +101,15 @@ def test_validate_latency_pairs_runs_into_round_trips() -> None:
 
 def test_interleaved_alternates_order_and_drops_warmup() -> None:
     calls: list[str] = []
-    settings = {name: (lambda name=name: calls.append(name) or name) for name in "ab"}
+
+    def setting(name: str) -> Callable[[], str]:
+        def run() -> str:
+            calls.append(name)
+            return name
+
+        return run
+
+    settings = {name: setting(name) for name in "ab"}
     results = common.interleaved(settings, runs=3, warmup=1)
     assert calls == ["a", "b", "b", "a", "a", "b", "b", "a"]
     assert results == {"a": ["a", "a", "a"], "b": ["b", "b", "b"]}
@@ -127,7 +136,8 @@ def test_generated_connector_declares_the_13_permissions_of_the_example(tmp_path
 
 def test_entry_point_is_found_in_the_given_dirs_or_fails_in_one_line(tmp_path: Path) -> None:
     empty, full = tmp_path / "empty", tmp_path / "bin"
-    empty.mkdir(), full.mkdir()
+    empty.mkdir()
+    full.mkdir()
     script = full / "connector-validator"
     script.write_text("#!/bin/sh\n", encoding="utf-8")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from validator import files
 from validator.errors import ExitCode
 from validator.files import (
     GuardedStdout,
@@ -55,7 +54,7 @@ def test_a_write_cut_short_leaves_the_previous_file_and_no_temporary_file(
             raise failure
         return real_write(descriptor, bytes(data)[:10])  # a partial write, then the disk fills up
 
-    monkeypatch.setattr(files.os, "write", write_then_fail)
+    monkeypatch.setattr("validator.files.os.write", write_then_fail)
     expected = TargetError if isinstance(failure, OSError) else KeyboardInterrupt
     with pytest.raises(expected) as caught:
         write_atomic(target, "x" * 100_000)

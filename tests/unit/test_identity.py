@@ -23,7 +23,7 @@ SPEC = ConnectorSpec(
     auth=Auth(AuthMode.ACCESS_TOKEN),
     permissions=(Permission(DataType.TAGS, Access.READ),),
 )
-ME = {
+ME: dict[str, Any] = {
     "type": "admin",
     "id": "1",
     "app": {"type": "app", "id_code": "abc12xyz", "name": "Acme", "region": "US"},

@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import yaml
@@ -149,6 +150,7 @@ class HostileServer:
         echo = self.echo
         if (path == "/me" and echo.me_broken) or (path != "/me" and echo.probe == "header"):
             return b"HTTP/1.1 200 OK\r\nX-Echo\x01: " + echo.text.encode("utf-8") + b"\r\n\r\n"
+        body: dict[str, Any]
         if path == "/me":
             status, body = (
                 200,
