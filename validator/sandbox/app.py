@@ -44,7 +44,7 @@ from validator.sandbox.config import (
 from validator.sandbox.endpoints import HANDLERS, Call
 from validator.sandbox.faults import Faults
 from validator.sandbox.limits import RateLimiter, rate_limited
-from validator.sandbox.log import RequestLog, masked_entry
+from validator.sandbox.log import RequestLog, Scrubber, masked_entry
 from validator.sandbox.oauth import OAuthServer
 from validator.sandbox.permissions import Route, match_route
 from validator.sandbox.wire import Answer, SandboxRequest, SandboxResponse, error, json_object
@@ -74,6 +74,9 @@ class Sandbox:
         self._tokens = Tokens()
         self._oauth = OAuthServer(clock, self._tokens.issue)
         self._limiter = RateLimiter(clock)
+        self._scrubber_lock = threading.Lock()
+        self._scrubber_key: tuple[int, int] | None = None
+        self._scrubber = Scrubber()
         self._install(config or default_config())
         _REGISTRY.add(self)
 
@@ -144,7 +147,7 @@ class Sandbox:
                 mutation=answer.mutation,
                 route=route_key if matched or route_key in OAUTH_ROUTE_KEYS else None,
                 fault=fault.kind.value if fault else None,
-                secrets=self._secrets(),
+                scrubber=self._current_scrubber(),
             )
         )
         return SandboxResponse(
@@ -156,8 +159,21 @@ class Sandbox:
             slow_body_s=slow_body_s,
         )
 
-    def _secrets(self) -> list[str]:
-        return [v for v in (*self._tokens.values(), *self._oauth.secrets()) if v]
+    def _current_scrubber(self) -> Scrubber:
+        """The scrubber for every secret known now: rebuilt only when a token, client or code changed.
+
+        Two groups, compiled apart (see `log`): what the configuration holds (token values, client secrets)
+        and what OAuth adds as it runs (issued tokens, unexchanged codes), so a new code never recompiles
+        thousands of configured tokens.
+        """
+        token_generation, configured, issued = self._tokens.secret_groups()
+        oauth_generation, client_secrets, codes = self._oauth.secret_groups()
+        key = (token_generation, oauth_generation)
+        with self._scrubber_lock:
+            if key != self._scrubber_key:
+                self._scrubber = Scrubber([(*configured, *client_secrets), (*issued, *codes)])
+                self._scrubber_key = key
+            return self._scrubber
 
     # dispatch ----------------------------------------------------------------------------------------
 
