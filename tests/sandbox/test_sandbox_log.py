@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import statistics
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -79,24 +77,20 @@ def _many(count: int) -> Sandbox:
     return Sandbox(dataclasses.replace(default_config(), tokens=(*default_config().tokens, *tokens)))
 
 
-def _per_request_s(sandbox: Sandbox, pasted: str, requests: int = 200) -> float:
+def _handle_many(sandbox: Sandbox, pasted: str, requests: int = 50) -> None:
     request = SandboxRequest.build(
         "POST",
         f"/tags?q={pasted}",
         [("Authorization", f"Bearer {FULL}"), ("Content-Type", "application/json")],
         f'{{"test": "a longer value that mentions {pasted} once, somewhere in the middle"}}'.encode(),
     )
-    samples = []
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(requests):
-            sandbox.handle(request)
-        samples.append((time.perf_counter() - started) / requests)
+    for _ in range(requests):
+        sandbox.handle(request)
+    assert len(sandbox.log.entries) == requests
     sandbox.log.clear()
-    return statistics.median(samples)
 
 
-def test_many_tokens_are_all_masked_and_cost_about_what_one_does() -> None:
+def test_many_tokens_are_all_masked_and_compiled_once_not_per_request() -> None:
     many = _many(5000)
     pasted = "sandbox-many-04321-" + f"{4321 * 7919 % 100003:06d}"
     with client_for(many) as client:
@@ -105,8 +99,10 @@ def test_many_tokens_are_all_masked_and_cost_about_what_one_does() -> None:
     assert (entry.body, entry.query, entry.headers["x-echo"]) == ({"test": f"x{MASK}y"}, {"q": (MASK,)}, MASK)
     many.log.clear()
 
-    one = Sandbox()
-    _per_request_s(one, "nothing"), _per_request_s(many, pasted)  # warm up both
-    few, lots = _per_request_s(one, "nothing"), _per_request_s(many, pasted)
-    # Searching 5,000 secrets one by one costs about 15 times a sandbox with a handful; one pattern, ~1x.
-    assert lots < 4 * few, f"{lots * 1e6:.0f} µs per request with 5,000 tokens, {few * 1e6:.0f} µs with few"
+    # The cost is measured by bench/sandbox_tokens.py, never timed here; what keeps it flat is that the
+    # secrets are compiled once per configuration, not once per request.
+    built = many._current_scrubber()
+    misses = _compiled.cache_info().misses
+    _handle_many(many, pasted)
+    assert many._current_scrubber() is built
+    assert _compiled.cache_info().misses == misses
