@@ -1,6 +1,6 @@
 """The `login`, `init` and `plan` commands, registered on the app of `validator.cli`.
 
-Only option parsing lives here; the work is in `validator.oauth`, `validator.scaffold` and `validator.plan`,
+Only option parsing lives here; the work is in `validator.login`, `validator.init` and `validator.plan`,
 imported inside each command so that `connector-validator --help` stays fast.
 """
 
@@ -64,7 +64,7 @@ def login(
     With --api-url the authorize page is asked there too. The token is shown or stored only with
     --print-token or --save.
     """
-    from validator.oauth import LoginRequest, run_login
+    from validator.login.command import LoginRequest, run_login
 
     request = LoginRequest(path, api_url, authorize_url, not no_browser, timeout, save, force, print_token)
     raise typer.Exit(run_login(request))
@@ -92,7 +92,8 @@ def init(
     ] = 15.0,
 ) -> None:
     """Write a connector.yaml declaring the workspace and every permission the token is granted."""
-    from validator.scaffold import InitRequest, run_init
+    from validator.init.command import run_init
+    from validator.init.request import InitRequest
 
     request = InitRequest(output, token_env, token_stdin, api_url, mode, name, force, timeout)
     raise typer.Exit(run_init(request))
