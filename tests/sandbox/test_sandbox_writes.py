@@ -132,7 +132,7 @@ def test_each_probe_body_changes_nothing_even_on_an_existing_object(probe: Probe
 def test_the_permission_is_checked_before_the_object_and_the_body(probe: Probe) -> None:
     """Without the route's label: 401 for the probe on an existing object as on an impossible one."""
     route = _route(probe)[0]
-    lacking = ALL_LABELS - {route.required} - route.also_accepted  # type: ignore[operator]
+    lacking = ALL_LABELS - {route.required} - route.also_accepted
     sandbox = Sandbox(with_tokens(token("lacking", *lacking)))
     target, _ = _on_existing(probe)
     with client_for(sandbox, "lacking") as client:
