@@ -110,7 +110,10 @@ class Scrubber:
         return text
 
     def _replace_fragments(self, text: str) -> str:
-        folded = fold(text)
+        # Backslashes are looked through: Markdown escapes `_` and `~`, which tokens may hold, so a token
+        # in a Markdown report is split by them. `kept[i]` is where the i-th other character stands in text.
+        kept = [index for index, character in enumerate(text) if character != "\\"]
+        folded = fold("".join(text[index] for index in kept))
         spans: list[list[int]] = []  # merged [start, end) of every window found, in order
         for block in range(0, len(folded) - _HALF + 1, _HALF):
             if folded[block : block + _HALF] not in self._blocks:
@@ -128,7 +131,7 @@ class Scrubber:
         pieces: list[str] = []
         done = 0
         for start, end in spans:
-            pieces += [text[done:start], REDACTED]
-            done = end
+            pieces += [text[done : kept[start]], REDACTED]
+            done = kept[end - 1] + 1
         pieces.append(text[done:])
         return "".join(pieces)

@@ -58,3 +58,14 @@ def test_scrubbing_a_large_report_takes_linear_time() -> None:
     scrubbed = scrub(text)
     assert time.monotonic() - started < 2
     assert scrubbed.endswith(REDACTED)
+
+
+def test_a_token_split_by_markdown_escapes_is_still_replaced() -> None:
+    token = "abcdefgh_ijklmnop~qrstuvwx"
+    shown = token.replace("_", "\\_").replace("~", "\\~")
+    scrubbed = Scrubber([token])(f"| name | {shown} |")
+    assert scrubbed == f"| name | {REDACTED} |"
+
+
+def test_backslashes_elsewhere_are_left_as_they_are() -> None:
+    assert Scrubber([TOKEN])("a \\_b\\ c \\\\") == "a \\_b\\ c \\\\"
