@@ -14,18 +14,14 @@ from dataclasses import dataclass, replace
 
 from validator.catalog import AnswerRule, Catalog, PermissionProbes, Probe
 from validator.intercom import Answer, IntercomClient
-from validator.model import ConnectorSpec, Permission, Region
+from validator.model import ConnectorSpec, Permission, Region, Strength, TokenStatus, Verdict, WorkspaceStatus
 from validator.report import (
     ConnectorResult,
     Evidence,
     PermissionResult,
-    Strength,
     TokenCheck,
-    TokenStatus,
-    Verdict,
     WorkspaceCheck,
     WorkspaceIdentity,
-    WorkspaceStatus,
 )
 
 # When several probes back one permission, the most telling verdict wins: a definite "missing" beats a

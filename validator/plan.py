@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.catalog import AnswerRule, Catalog, IdentityCheck, Probe
-from validator.model import ConnectorSpec, Permission
-from validator.report import Strength, Verdict
+from validator.model import ConnectorSpec, Permission, Strength, Verdict
 
 JSON_FORMAT_VERSION = 1
 FORMATS = ("text", "json")

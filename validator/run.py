@@ -27,8 +27,8 @@ from validator.files import (
 )
 from validator.formats import Format, render
 from validator.intercom import ApiUrlError, RetryPolicy, Timeouts, check_api_url
-from validator.model import Permission
-from validator.report import Report, Verdict
+from validator.model import Permission, Verdict
+from validator.report import Report
 from validator.tokens import Scrubber, TokenInputError, read_stdin_token
 from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate
 

@@ -29,14 +29,11 @@ from validator.model import (
     ConnectorSpec,
     DataType,
     Region,
-    Workspace,
-)
-from validator.report import (
-    PermissionResult,
     TokenStatus,
     Verdict,
-    WorkspaceIdentity,
+    Workspace,
 )
+from validator.report import PermissionResult, WorkspaceIdentity
 
 if TYPE_CHECKING:
     import httpx

@@ -26,8 +26,8 @@ from validator.intercom import (
     Timeouts,
     host_of,
 )
-from validator.model import ConnectorSpec, Position
-from validator.report import ConnectorResult, Report, TokenCheck, TokenStatus
+from validator.model import ConnectorSpec, Position, TokenStatus
+from validator.report import ConnectorResult, Report, TokenCheck
 from validator.spec import SpecError, SpecFileError, load_spec
 from validator.tokens import token_problem
 

@@ -14,19 +14,26 @@ from hypothesis import strategies as st
 
 from validator.formats import Format, render, render_lint
 from validator.lint import FileResult, LintResult, render_json, render_text
-from validator.model import Access, AuthMode, DataType, Permission, Position, Region
+from validator.model import (
+    Access,
+    AuthMode,
+    DataType,
+    Permission,
+    Position,
+    Region,
+    Strength,
+    TokenStatus,
+    Verdict,
+    WorkspaceStatus,
+)
 from validator.report import (
     ConnectorResult,
     Evidence,
     PermissionResult,
     Report,
-    Strength,
     TokenCheck,
-    TokenStatus,
-    Verdict,
     WorkspaceCheck,
     WorkspaceIdentity,
-    WorkspaceStatus,
 )
 from validator.spec import SpecError, parse_spec
 

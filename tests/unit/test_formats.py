@@ -15,19 +15,26 @@ import pytest
 import xmlschema
 
 from validator.formats import Format, github, junit, markdown, render, sarif
-from validator.model import Access, AuthMode, DataType, Permission, Position, Region
+from validator.model import (
+    Access,
+    AuthMode,
+    DataType,
+    Permission,
+    Position,
+    Region,
+    Strength,
+    TokenStatus,
+    Verdict,
+    WorkspaceStatus,
+)
 from validator.report import (
     ConnectorResult,
     Evidence,
     PermissionResult,
     Report,
-    Strength,
     TokenCheck,
-    TokenStatus,
-    Verdict,
     WorkspaceCheck,
     WorkspaceIdentity,
-    WorkspaceStatus,
 )
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "schemas"

@@ -15,8 +15,7 @@ from typing import Any
 
 import yaml
 
-from validator.model import Access, AuthMode, DataType, Permission, Region
-from validator.report import Strength, Verdict
+from validator.model import Access, AuthMode, DataType, Permission, Region, Strength, Verdict
 
 _HERE = Path(__file__).parent
 

@@ -14,17 +14,8 @@ from enum import StrEnum
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Protocol
 
-from validator.model import Position
-from validator.report import (
-    ConnectorResult,
-    Evidence,
-    PermissionResult,
-    Report,
-    TokenStatus,
-    Verdict,
-    WorkspaceIdentity,
-    WorkspaceStatus,
-)
+from validator.model import Position, TokenStatus, Verdict, WorkspaceStatus
+from validator.report import ConnectorResult, Evidence, PermissionResult, Report, WorkspaceIdentity
 
 # Named and versioned so that a change of what identifies a finding can be told apart from a new finding.
 FINGERPRINT_KEY = "connectorValidatorFinding/v1"

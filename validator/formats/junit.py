@@ -29,7 +29,8 @@ from validator.formats.findings import (
     connector_findings,
     lint_text,
 )
-from validator.report import ConnectorResult, Report, TokenStatus
+from validator.model import TokenStatus
+from validator.report import ConnectorResult, Report
 
 # We measure no durations (the report holds none); Ant's schema requires the attribute, so it says zero.
 _NO_DURATION = "0"

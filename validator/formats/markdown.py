@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from validator.formats.findings import WORKSPACE_MISMATCH, describe_evidence, describe_identity
-from validator.report import ConnectorResult, PermissionResult, Report, TokenStatus, Verdict, WorkspaceStatus
+from validator.model import TokenStatus, Verdict, WorkspaceStatus
+from validator.report import ConnectorResult, PermissionResult, Report
 
 _VERDICT_SHOWN = {
     Verdict.GRANTED: "granted",

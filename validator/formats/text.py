@@ -6,14 +6,8 @@ import textwrap
 
 from validator.errors import ExitCode
 from validator.formats.findings import WORKSPACE_MISMATCH, describe_identity
-from validator.report import (
-    ConnectorResult,
-    PermissionResult,
-    Report,
-    TokenStatus,
-    Verdict,
-    WorkspaceStatus,
-)
+from validator.model import TokenStatus, Verdict, WorkspaceStatus
+from validator.report import ConnectorResult, PermissionResult, Report
 
 WIDTH = 100  # prose is wrapped; table rows are not, so that each stays one greppable line
 
