@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from validator.report import Report
 
 if TYPE_CHECKING:
-    from validator.formats.findings import LintProblemLike
+    from validator.findings import LintProblemLike
 
 
 class Format(StrEnum):

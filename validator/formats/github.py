@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from validator.formats import markdown
-from validator.formats.findings import (
+from validator.findings import (
     CONNECTOR_INVALID,
     Finding,
     LintProblemLike,
@@ -18,6 +17,7 @@ from validator.formats.findings import (
     lint_text,
     normalized_path,
 )
+from validator.formats import markdown
 from validator.model import Position
 from validator.report import Report
 

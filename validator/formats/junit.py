@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from validator.formats.findings import (
+from validator.findings import (
     CONNECTOR_INVALID,
     TOKEN_SUBJECT,
     WORKSPACE_SUBJECT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from validator.formats.findings import WORKSPACE_MISMATCH, describe_evidence, describe_identity
+from validator.findings import WORKSPACE_MISMATCH, describe_evidence, describe_identity
 from validator.model import TokenStatus, Verdict, WorkspaceStatus
 from validator.report import ConnectorResult, PermissionResult, Report
 

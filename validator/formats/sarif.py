@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from validator import __version__
-from validator.formats.findings import (
+from validator.findings import (
     CONNECTOR_INVALID,
     FINGERPRINT_KEY,
     RULES,

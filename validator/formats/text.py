@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from validator.errors import ExitCode
-from validator.formats.findings import WORKSPACE_MISMATCH, describe_identity
+from validator.findings import WORKSPACE_MISMATCH, describe_identity
 from validator.model import TokenStatus, Verdict, WorkspaceStatus
 from validator.report import ConnectorResult, PermissionResult, Report
 
