@@ -205,7 +205,7 @@ class Checker:
             return TokenCheck(TokenStatus.VALID, None, token_source, proof), identity
         reason = _unexplained(me) if me.status is not None else f"no answer: {me.failure}"
         return TokenCheck(
-            TokenStatus.UNKNOWN, code, token_source, evidence, message=f"GET /me: {reason}"
+            TokenStatus.UNKNOWN, code, token_source, evidence, message=f"{me.method} {me.path}: {reason}"
         ), None
 
     def _identity(self, me: Answer) -> WorkspaceIdentity | None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import textwrap
 
 from validator.errors import ExitCode
-from validator.findings import WORKSPACE_MISMATCH, describe_identity
+from validator.findings import (
+    TOKEN_REJECTED,
+    WORKSPACE_MISMATCH,
+    describe_identity,
+    identity_rejected,
+    identity_request,
+)
 from validator.model import TokenStatus, Verdict, WorkspaceStatus
 from validator.report import ConnectorResult, PermissionResult, Report
 
@@ -57,15 +63,12 @@ def _token_line(connector: ConnectorResult) -> str:
     if token.status is TokenStatus.VALID:
         return f"token:      valid{source}"
     if token.status is TokenStatus.REJECTED:
-        return (
-            f"token:      REJECTED by Intercom{source}: GET /me → 401 {token.error_code or ''}".rstrip()
-            + "; no permission was probed.\n"
-            "            Check that the secret holds the current token; a revoked or regenerated token"
-            " must be replaced."
-        )
+        answer = f"{identity_rejected()} {token.error_code or ''}".rstrip()
+        first = f"token:      REJECTED by Intercom{source}: {answer}; no permission was probed."
+        return "\n".join([first, *_wrapped(TOKEN_REJECTED.help_text, indent=" " * 12)])
     if token.status is TokenStatus.MISSING:
         return f"token:      MISSING: {token.message}"
-    return f"token:      unknown: {token.message or 'no trustworthy answer from GET /me'}"
+    return f"token:      unknown: {token.message or f'no trustworthy answer from {identity_request()}'}"
 
 
 def _workspace_lines(connector: ConnectorResult) -> list[str]:
@@ -124,7 +127,8 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
             continue
         lines += ["", heading]
         if all(not result.evidence for result in found):
-            lines.append(f"  {len(found)} permission(s) not probed, since GET /me gave no trustworthy answer")
+            why = f"since {identity_request()} gave no trustworthy answer"
+            lines.append(f"  {len(found)} permission(s) not probed, {why}")
         else:
             lines += [f"  {result.data_type}:{result.access}: {_why(result)}" for result in found]
         lines += _wrapped(found[0].remediation or "")
