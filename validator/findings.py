@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from validator import advice
 from validator.advice import PERMISSION_FINDINGS, plain, quote_labels
 from validator.catalog import FindingKind, FindingText, load_catalog
 from validator.model import Position, TokenStatus, Verdict, WorkspaceStatus
 from validator.report import ConnectorResult, Evidence, PermissionResult, Report, WorkspaceIdentity
+
+if TYPE_CHECKING:
+    from validator.spec import SpecProblem
 
 # Named and versioned so that a change of what identifies a finding can be told apart from a new finding.
 FINGERPRINT_KEY = "connectorValidatorFinding/v1"
@@ -300,20 +303,6 @@ def normalized_path(path: str) -> str:
     return PurePosixPath(path.replace("\\", "/")).as_posix()
 
 
-class LintProblemLike(Protocol):
-    """One problem `lint` found in a connector.yaml; `validator.spec.SpecProblem` has this shape."""
-
-    @property
-    def file(self) -> str: ...
-    @property
-    def line(self) -> int: ...
-    @property
-    def col(self) -> int: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def json_path(self) -> str: ...
-
-
-def lint_text(problem: LintProblemLike) -> str:
+def lint_text(problem: SpecProblem) -> str:
+    """A problem `lint` found, as CI formats show it: its message and the JSON path of the value."""
     return f"{problem.message} ({problem.json_path})"

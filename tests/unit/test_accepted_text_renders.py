@@ -12,8 +12,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from validator.formats import Format, render, render_lint
-from validator.lint import FileResult, LintResult, render_json, render_text
+from validator.formats import Format, Subject, formats_for, render, render_lint
+from validator.lint import FileResult, LintResult
 from validator.model import (
     Access,
     AuthMode,
@@ -115,10 +115,8 @@ def test_every_format_renders_whatever_lint_decides(name: str, workspace_name: s
         for fmt in Format:
             assert_encodes(render(fmt, report))
     result = LintResult((FileResult("c.yaml", problems),))
-    assert_encodes(render_text(result))
-    assert_encodes(render_json(result))
-    for fmt in ("github", "sarif", "junit"):
-        assert_encodes(render_lint(fmt, result.problems, ["c.yaml"]))
+    for fmt in formats_for(Subject.LINT):
+        assert_encodes(render_lint(fmt, result))
 
 
 def test_a_lone_surrogate_is_refused_where_it_is_written() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,8 @@ import jsonschema
 import pytest
 import xmlschema
 
-from validator.formats import Format, github, junit, markdown, render, sarif
+from validator.formats import Format, github, junit, markdown, render, sarif, step_summary
+from validator.lint import FileResult, LintResult
 from validator.model import (
     Access,
     AuthMode,
@@ -36,6 +37,7 @@ from validator.report import (
     WorkspaceCheck,
     WorkspaceIdentity,
 )
+from validator.spec import SpecProblem
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "schemas"
 PINNED = datetime(2026, 3, 1, 12, 30, 45, tzinfo=UTC)
@@ -189,21 +191,11 @@ def report_of(*connectors: ConnectorResult) -> Report:
     return Report("9.9.9", connectors)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Stands in for `validator.lint`'s problems: the formats only rely on these attributes."""
-
-    file: str
-    line: int
-    col: int
-    message: str
-    json_path: str
-
-
-LINT_PROBLEMS = [
-    Problem("connectors/a.yaml", 4, 7, "'eu2' is not one of ['us', 'eu', 'au']", "$.workspace.region"),
-    Problem("connectors/a.yaml", 17, 3, "'posts' is not a data type", "$.permissions.posts"),
-]
+LINT_PROBLEMS = (
+    SpecProblem("connectors/a.yaml", 4, 7, "'eu2' is not one of ['us', 'eu', 'au']", "$.workspace.region"),
+    SpecProblem("connectors/a.yaml", 17, 3, "'posts' is not a data type", "$.permissions.posts"),
+)
+LINTED = LintResult((FileResult("connectors/a.yaml", LINT_PROBLEMS), FileResult("connectors/b.yaml")))
 
 
 # --- JUnit ---------------------------------------------------------------------------------------------
@@ -361,9 +353,7 @@ def test_junit_is_deterministic() -> None:
 def test_junit_lint_has_a_failure_per_problem_and_a_passed_case_per_clean_file(
     junit_schema: xmlschema.XMLSchema,
 ) -> None:
-    xml = junit.render_lint(
-        LINT_PROBLEMS, ["connectors/a.yaml", "connectors/b.yaml"], timestamp=PINNED, hostname="ci"
-    )
+    xml = junit.render_lint(LINTED, timestamp=PINNED, hostname="ci")
     junit_schema.validate(xml)
     suites = suites_of(xml)
     problems = cases_of(suites["connectors/a.yaml"])
@@ -492,7 +482,7 @@ def test_sarif_of_a_passing_report_has_no_results(sarif_validator: jsonschema.Dr
 
 
 def test_sarif_lint_results_point_at_each_problem(sarif_validator: jsonschema.Draft4Validator) -> None:
-    log = json.loads(sarif.render_lint(LINT_PROBLEMS))
+    log = json.loads(sarif.render_lint(LINTED))
     sarif_validator.validate(log)
     results = log["runs"][0]["results"]
     assert [(result["ruleId"], region_of(result)) for result in results] == [
@@ -568,7 +558,7 @@ def test_github_escaping_of_messages_and_properties() -> None:
 
 
 def test_github_lint_annotations() -> None:
-    assert github.render_lint(LINT_PROBLEMS).splitlines() == [
+    assert github.render_lint(LINTED).splitlines() == [
         "::error file=connectors/a.yaml,line=4,col=7,title=connector.yaml invalid"
         "::'eu2' is not one of ['us', 'eu', 'au'] ($.workspace.region)",
         "::error file=connectors/a.yaml,line=17,col=3,title=connector.yaml invalid"
@@ -577,7 +567,7 @@ def test_github_lint_annotations() -> None:
 
 
 def test_github_step_summary_is_the_markdown_report() -> None:
-    assert github.step_summary(REPORT) == markdown.render(REPORT)
+    assert step_summary(REPORT) == markdown.render(REPORT)
 
 
 # --- Markdown ------------------------------------------------------------------------------------------
@@ -701,7 +691,7 @@ def hostile_report(text: str) -> Report:
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-@pytest.mark.parametrize("render_markdown", [markdown.render, github.step_summary])
+@pytest.mark.parametrize("render_markdown", [markdown.render, step_summary])
 def test_markdown_renders_server_text_inert(text: str, render_markdown: Any) -> None:
     from markdown_it import MarkdownIt
 

@@ -14,8 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from validator.formats import Format, render
-from validator.formats.github import step_summary
+from validator.formats import Format, render, step_summary
 from validator.intercom import RetryPolicy, Timeouts
 from validator.model import Access, Auth, AuthMode, ConnectorSpec, DataType, Permission, Verdict, Workspace
 from validator.report import Report

@@ -1,8 +1,11 @@
-"""The text report for people: the workspace found, a table of verdicts, and what to do next."""
+"""Text for people: `validate`'s report (the workspace found, a table of verdicts, what to do next),
+`lint`'s problems one per line, and `plan`'s requests with how each answer is read."""
 
 from __future__ import annotations
 
+import json
 import textwrap
+from typing import TYPE_CHECKING
 
 from validator.errors import ExitCode
 from validator.findings import (
@@ -13,7 +16,12 @@ from validator.findings import (
     identity_request,
 )
 from validator.model import TokenStatus, Verdict, WorkspaceStatus
+from validator.plan import describe_rule, identity_answers
 from validator.report import ConnectorResult, PermissionResult, Report
+
+if TYPE_CHECKING:
+    from validator.lint import LintResult
+    from validator.plan import Plan
 
 WIDTH = 100  # prose is wrapped; table rows are not, so that each stays one greppable line
 
@@ -145,3 +153,51 @@ def _wrapped(text: str, indent: str = "  ") -> list[str]:
 def _why(result: PermissionResult) -> str:
     notes = [evidence.note for evidence in result.evidence if evidence.note]
     return notes[0] if notes else "no request answered"
+
+
+# --- lint -------------------------------------------------------------------------------------------------
+
+
+def render_lint(result: LintResult) -> str:
+    """One line per problem, `path:line:col: message (json.path)`; nothing for a valid file."""
+    lines: list[str] = []
+    for file in result.files:
+        if file.error is not None:
+            lines.append(f"{file.path}: cannot read: {file.error}")
+        lines.extend(problem.format() for problem in file.problems)
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+# --- plan -------------------------------------------------------------------------------------------------
+
+
+def render_plan(plan: Plan) -> str:
+    lines = [
+        f"{plan.path} ({plan.name}): what `validate` would send",
+        f"host {plan.host} (or --api-url / INTERCOM_API_URL), Intercom-Version {plan.api_version}, "
+        f"token from ${plan.token_env}; nothing is sent by `plan` itself.",
+        "",
+        f"1. {plan.identity.method} {plan.identity.path}: {plan.identity.why_safe}",
+        *(f"     {answer}" for answer in identity_answers(plan.identity)),
+    ]
+    for number, planned in enumerate(plan.permissions, start=2):
+        labels = ", ".join(f'"{label}"' for label in planned.labels) or "no Developer Hub permission known"
+        lines += ["", f"{number}. {planned.permission} (Developer Hub: {labels})"]
+        if not planned.requests:
+            lines.append("     no safe request proves it: the verdict would be unverifiable")
+        for request in planned.requests:
+            lines.append(f"   {request.method} {request.target}")
+            if request.body is not None:
+                lines.append(f"     body: {json.dumps(request.body, ensure_ascii=False)}")
+            lines.append(f"     safe because: {request.why_safe}")
+            lines.append(f"     evidence when granted: {request.strength or 'none'}")
+            lines += [f"     {describe_rule(rule)}" for rule in request.answers]
+            lines.append("     otherwise the common answers below; anything unexplained → inconclusive")
+    lines += ["", "Common answers (any probe, after its own rules):"]
+    lines += [f"  {describe_rule(rule)}" for rule in plan.common_answers]
+    lines += [
+        "",
+        f"Probes run concurrently once {plan.identity.method} {plan.identity.path} has proven the token; "
+        "a permission is granted only when every request for it says so.",
+    ]
+    return "\n".join(lines) + "\n"
