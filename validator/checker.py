@@ -3,6 +3,9 @@
 Classification is conservative by construction: an answer becomes `granted` only when a catalog rule for
 that exact probe explains it (status, error code, body type, and for a success the documented shape of the
 whole body). Everything else, including answers that look fine but are not understood, is `inconclusive`.
+
+The checker decides and shows why (verdicts, evidence, Developer Hub labels); what to do about a verdict is
+`validator.advice`'s job, applied to the result afterwards.
 """
 
 from __future__ import annotations
@@ -14,18 +17,14 @@ from dataclasses import dataclass, replace
 
 from validator.catalog import AnswerRule, Catalog, PermissionProbes, Probe
 from validator.intercom import Answer, IntercomClient
-from validator.model import ConnectorSpec, Permission, Region
+from validator.model import ConnectorSpec, Permission, Region, Strength, TokenStatus, Verdict, WorkspaceStatus
 from validator.report import (
     ConnectorResult,
     Evidence,
     PermissionResult,
-    Strength,
     TokenCheck,
-    TokenStatus,
-    Verdict,
     WorkspaceCheck,
     WorkspaceIdentity,
-    WorkspaceStatus,
 )
 
 # When several probes back one permission, the most telling verdict wins: a definite "missing" beats a
@@ -126,33 +125,6 @@ def combine(verdicts: Sequence[Verdict]) -> Verdict:
     return Verdict.UNVERIFIABLE  # no probe at all
 
 
-def remediation(
-    catalog: Catalog, verdict: Verdict, labels: Sequence[str], spec: ConnectorSpec, api_version: str
-) -> str | None:
-    """What the user should do about one verdict, in the words of the catalog, for the spec's auth mode."""
-    texts = catalog.remediation
-    template = {
-        Verdict.MISSING: texts.missing,
-        Verdict.PLAN_RESTRICTED: texts.plan_restricted,
-        Verdict.INCONCLUSIVE: texts.inconclusive,
-        Verdict.UNVERIFIABLE: texts.unverifiable,
-    }.get(verdict)
-    if template is None:
-        return None
-    return template.format(
-        labels=", ".join(f'"{label}"' for label in labels),
-        where=texts.where,
-        after_change=after_change(catalog, spec),
-        token_env=spec.auth.token_env,
-        api_version=api_version,
-    )
-
-
-def after_change(catalog: Catalog, spec: ConnectorSpec) -> str:
-    """What must happen after permissions change, which depends on how the connector authenticates."""
-    return catalog.remediation.after_change[spec.auth.mode].format(token_env=spec.auth.token_env)
-
-
 @dataclass(frozen=True)
 class Identified:
     """What one `GET /me` said: the token check, and the workspace when the answer was understood."""
@@ -202,8 +174,6 @@ class Checker:
             workspace=None,
             api_version=api_version,
             auth_position=spec.position_of("$.auth"),
-            where_to_fix=self._catalog.remediation.where,
-            after_change=after_change(self._catalog, spec),
         )
         if token.status is TokenStatus.REJECTED:
             return base  # a rejected token proves nothing more; no probe is sent
@@ -213,18 +183,14 @@ class Checker:
                 WorkspaceStatus.UNKNOWN, expected, position=spec.position_of("$.workspace")
             )
             results = tuple(
-                self._result(spec, permission, Verdict.INCONCLUSIVE, (), api_version)
-                for permission in spec.permissions
+                self._result(spec, permission, Verdict.INCONCLUSIVE, ()) for permission in spec.permissions
             )
             return replace(base, workspace=workspace, permissions=results)
         workspace = self._compare_workspace(spec, expected, identity)
         # The probes run even when the workspace mismatches: they are harmless, and one run then tells the
         # user everything that is wrong with the token.
         probed = await asyncio.gather(
-            *(
-                self._check_permission(spec, client, permission, api_version)
-                for permission in spec.permissions
-            )
+            *(self._check_permission(spec, client, permission) for permission in spec.permissions)
         )
         return replace(base, workspace=workspace, permissions=tuple(probed))
 
@@ -239,7 +205,7 @@ class Checker:
             return TokenCheck(TokenStatus.VALID, None, token_source, proof), identity
         reason = _unexplained(me) if me.status is not None else f"no answer: {me.failure}"
         return TokenCheck(
-            TokenStatus.UNKNOWN, code, token_source, evidence, message=f"GET /me: {reason}"
+            TokenStatus.UNKNOWN, code, token_source, evidence, message=f"{me.method} {me.path}: {reason}"
         ), None
 
     def _identity(self, me: Answer) -> WorkspaceIdentity | None:
@@ -287,11 +253,11 @@ class Checker:
         )
 
     async def _check_permission(
-        self, spec: ConnectorSpec, client: IntercomClient, permission: Permission, api_version: str
+        self, spec: ConnectorSpec, client: IntercomClient, permission: Permission
     ) -> PermissionResult:
         entry = self._catalog.probes_for(permission)
         if entry is None or not entry.probes:
-            return self._result(spec, permission, Verdict.UNVERIFIABLE, (), api_version)
+            return self._result(spec, permission, Verdict.UNVERIFIABLE, ())
         answers = await asyncio.gather(*(self._send(client, probe) for probe in entry.probes))
         classified = [
             classify(probe, answer, self._catalog.common_answers)
@@ -299,9 +265,7 @@ class Checker:
         ]
         verdict = combine([item.verdict for item in classified])
         labels = _labels(entry, classified, verdict)
-        result = self._result(
-            spec, permission, verdict, tuple(item.evidence for item in classified), api_version, labels
-        )
+        result = self._result(spec, permission, verdict, tuple(item.evidence for item in classified), labels)
         if self._progress is not None:
             self._progress(spec.path, permission, verdict)
         return result
@@ -315,18 +279,16 @@ class Checker:
         permission: Permission,
         verdict: Verdict,
         evidence: tuple[Evidence, ...],
-        api_version: str,
         labels: tuple[str, ...] | None = None,
     ) -> PermissionResult:
+        """A verdict with its evidence and Developer Hub labels; no advice (`validator.advice` adds it)."""
         entry = self._catalog.probes_for(permission)
         chosen = labels if labels is not None else (entry.labels if entry else ())
-        text = remediation(self._catalog, verdict, chosen, spec, api_version)
         return PermissionResult(
             permission=permission,
             verdict=verdict,
             evidence=evidence,
             labels=chosen,
-            remediation=text,
             position=spec.position_of_permission(permission),
         )
 

@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from validator import __version__
+from validator.formats import Format
 
 EXIT_CODES_HELP = """
 Exit codes: 0 the token is valid, the workspace matches and every declared permission is granted;
@@ -100,28 +101,25 @@ def main_options(
 def lint(
     paths: Annotated[list[str] | None, typer.Argument(help="connector.yaml files or globs.")] = None,
     output_format: Annotated[
-        str, typer.Option("--format", "-f", help="text, json, github, sarif or junit.")
-    ] = "text",
+        Format, typer.Option("--format", "-f", help="text, json, github, sarif or junit.")
+    ] = Format.TEXT,
 ) -> None:
     """Check connector.yaml files offline: one line per problem, `path:line:col: message (json.path)`.
 
     Exit codes: 0 all files valid, 1 a file is invalid, 2 usage error (e.g. a missing file).
     """
-    from validator import lint as linting
+    from validator.formats import Subject, UnsupportedFormat, renderer
+    from validator.lint import lint_paths
 
-    result = linting.lint_paths(expand(paths or [DEFAULT_SPEC]))
-    renderers = {"text": linting.render_text, "json": linting.render_json}
-    if output_format in ("github", "sarif", "junit"):
-        from validator.formats import render_lint
-
-        text = render_lint(output_format, result.problems, [file.path for file in result.files])
+    result = lint_paths(expand(paths or [DEFAULT_SPEC]))
+    try:
+        text = renderer(output_format, Subject.LINT)(result)
+    except UnsupportedFormat as error:
+        fail(str(error))
+    if output_format not in (Format.TEXT, Format.JSON):  # CI formats annotate lines; an unread file has none
         for file in result.files:
             if file.error is not None:
                 typer.echo(f"{file.path}: {file.error}", err=True)
-    elif output_format in renderers:
-        text = renderers[output_format](result)
-    else:
-        fail(f"unknown format {output_format!r} for lint (text, json, github, sarif, junit)")
     if text:
         typer.echo(text, nl=not text.endswith("\n"))
     raise typer.Exit(result.exit_code)
@@ -139,11 +137,11 @@ def schema() -> None:
 def validate(
     paths: Annotated[list[str] | None, typer.Argument(help="connector.yaml files or globs.")] = None,
     output_format: Annotated[
-        str,
+        Format,
         typer.Option(
             "--format", "-f", help="Format of the main report: text, json, junit, sarif, github, markdown."
         ),
-    ] = "text",
+    ] = Format.TEXT,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write the main report to FILE; stdout then gets text."),

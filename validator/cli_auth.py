@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from validator.cli import DEFAULT_SPEC, app, fail, finite
+from validator.formats import Format
 from validator.model import DEFAULT_TOKEN_ENV, AuthMode
 
 API_URL_HELP = "Replace the Intercom API host (a proxy, or the sandbox). https unless loopback."
@@ -102,16 +103,17 @@ def init(
 @app.command()
 def plan(
     path: SpecPath = Path(DEFAULT_SPEC),
-    output_format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="text or json.")] = Format.TEXT,
 ) -> None:
     """Show what `validate` would send and how each answer is read; offline, no token needed.
 
     Exit codes: 0 shown, 2 unreadable or invalid connector.yaml, or a usage error.
     """
-    from validator.plan import PlanError, plan_file
+    from validator.formats import Subject, UnsupportedFormat, renderer
+    from validator.plan import PlanError, load_plan
 
     try:
-        text = plan_file(path, output_format)
-    except PlanError as error:
+        text = renderer(output_format, Subject.PLAN)(load_plan(path))
+    except (UnsupportedFormat, PlanError) as error:
         fail(str(error))
     typer.echo(text, nl=False)

@@ -1,12 +1,11 @@
-"""`lint`: check connector.yaml files on their own, without a token, and render the outcome.
+"""`lint`: check connector.yaml files on their own, without a token.
 
-`lint_paths` gathers a result per file; `render_text` and `render_json` are pure functions of that result.
-The CLI prints them and exits with `LintResult.exit_code`.
+`lint_paths` gathers a result per file; every format renders that result (`validator.formats`, subject
+`lint`), and the CLI prints it and exits with `LintResult.exit_code`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +15,6 @@ from validator.spec import SpecError, SpecFileError, SpecProblem, load_spec
 EXIT_VALID = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2  # a file could not be read, or none was given: the command line needs fixing
-
-JSON_FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -63,37 +60,3 @@ def lint_path(path: Path) -> FileResult:
 def lint_paths(paths: Sequence[Path]) -> LintResult:
     """Lint each file in order; one bad file never stops the others from being checked."""
     return LintResult(tuple(lint_path(path) for path in paths))
-
-
-def render_text(result: LintResult) -> str:
-    """One line per problem, `path:line:col: message (json.path)`; nothing for a valid file."""
-    lines: list[str] = []
-    for file in result.files:
-        if file.error is not None:
-            lines.append(f"{file.path}: cannot read: {file.error}")
-        lines.extend(problem.format() for problem in file.problems)
-    return "\n".join(lines) + "\n" if lines else ""
-
-
-def render_json(result: LintResult) -> str:
-    """The documented machine-readable shape (README, "lint --format json").
-
-    {"format_version": 1, "files": [{"path", "valid", "error", "problems": [{"line", "col", "message",
-    "json_path"}]}]}; `error` is null unless the file could not be read.
-    """
-    document = {
-        "format_version": JSON_FORMAT_VERSION,
-        "files": [
-            {
-                "path": file.path,
-                "valid": file.valid,
-                "error": file.error,
-                "problems": [
-                    {"line": p.line, "col": p.col, "message": p.message, "json_path": p.json_path}
-                    for p in file.problems
-                ],
-            }
-            for file in result.files
-        ],
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -38,6 +38,41 @@ class AuthMode(StrEnum):
     ACCESS_TOKEN = "access_token"
 
 
+class Verdict(StrEnum):
+    GRANTED = "granted"
+    MISSING = "missing"
+    PLAN_RESTRICTED = "plan_restricted"
+    INCONCLUSIVE = "inconclusive"
+    UNVERIFIABLE = "unverifiable"
+
+
+class Strength(StrEnum):
+    """How strongly one answer supports a verdict."""
+
+    PROOF = "proof"  # e.g. a 200 to a read: the request was allowed and served
+    INFERENCE = "inference"  # e.g. a 400/404 to a write probe: allowed past the permission check, probably
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    INCONCLUSIVE = "inconclusive"
+
+
+class TokenStatus(StrEnum):
+    VALID = "valid"
+    REJECTED = "rejected"
+    MISSING = "missing"
+    UNKNOWN = "unknown"  # /me gave no trustworthy answer (network, 5xx, unexplained body)
+
+
+class WorkspaceStatus(StrEnum):
+    MATCH = "match"
+    MISMATCH = "mismatch"
+    UNKNOWN = "unknown"
+
+
 DEFAULT_TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"
 # The Intercom-Version sent when connector.yaml sets none: the older of the two versions the probe catalog
 # and the sandbox are checked against (API-NOTES §1), so it is the one most workspaces already accept.

@@ -7,45 +7,21 @@ header value, no customer data from response bodies; only statuses, error codes 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from validator.errors import ExitCode, most_severe
-from validator.model import Access, AuthMode, DataType, Permission, Position, Region
-
-
-class Verdict(StrEnum):
-    GRANTED = "granted"
-    MISSING = "missing"
-    PLAN_RESTRICTED = "plan_restricted"
-    INCONCLUSIVE = "inconclusive"
-    UNVERIFIABLE = "unverifiable"
-
-
-class Strength(StrEnum):
-    """How strongly one answer supports a verdict."""
-
-    PROOF = "proof"  # e.g. a 200 to a read: the request was allowed and served
-    INFERENCE = "inference"  # e.g. a 400/404 to a write probe: allowed past the permission check, probably
-
-
-class Outcome(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
-    ERROR = "error"
-    INCONCLUSIVE = "inconclusive"
-
-
-class TokenStatus(StrEnum):
-    VALID = "valid"
-    REJECTED = "rejected"
-    MISSING = "missing"
-    UNKNOWN = "unknown"  # /me gave no trustworthy answer (network, 5xx, unexplained body)
-
-
-class WorkspaceStatus(StrEnum):
-    MATCH = "match"
-    MISMATCH = "mismatch"
-    UNKNOWN = "unknown"
+from validator.model import (
+    Access,
+    AuthMode,
+    DataType,
+    Outcome,
+    Permission,
+    Position,
+    Region,
+    Strength,
+    TokenStatus,
+    Verdict,
+    WorkspaceStatus,
+)
 
 
 @dataclass(frozen=True)

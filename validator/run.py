@@ -25,10 +25,10 @@ from validator.files import (
     write_atomic,
     write_stdout,
 )
-from validator.formats import Format, render
+from validator.formats import Format, render, step_summary
 from validator.intercom import ApiUrlError, RetryPolicy, Timeouts, check_api_url
-from validator.model import Permission
-from validator.report import Report, Verdict
+from validator.model import Permission, Verdict
+from validator.report import Report
 from validator.tokens import Scrubber, TokenInputError, read_stdin_token
 from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate
 
@@ -40,7 +40,7 @@ class UsageError(Exception):
 @dataclass(frozen=True)
 class ValidateRequest:
     paths: Sequence[Path]
-    output_format: str = "text"
+    output_format: Format = Format.TEXT
     output: Path | None = None
     reports: Sequence[str] = ()
     api_url: str | None = None
@@ -176,8 +176,6 @@ def _emit(
         except OutputError as error:
             problems.append(str(error))
     if summary is not None:
-        from validator.formats.github import step_summary
-
         try:
             append_regular(summary, scrub(step_summary(report)))
         except TargetError as error:

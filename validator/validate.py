@@ -1,4 +1,4 @@
-"""The `validate` pipeline: connector.yaml files → specs → tokens → checks → one report.
+"""The `validate` pipeline: connector.yaml files → specs → tokens → checks → advice → one report.
 
 All connectors of a run are checked concurrently and share one bound on requests in flight; each has its own
 client (its own token and host), connectors of one workspace share a rate-limit gate, and connectors of one
@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from validator import __version__
+from validator.advice import advise
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker, ProgressHook
 from validator.intercom import (
@@ -26,8 +27,8 @@ from validator.intercom import (
     Timeouts,
     host_of,
 )
-from validator.model import ConnectorSpec, Position
-from validator.report import ConnectorResult, Report, TokenCheck, TokenStatus
+from validator.model import ConnectorSpec, Position, TokenStatus
+from validator.report import ConnectorResult, Report, TokenCheck
 from validator.spec import SpecError, SpecFileError, load_spec
 from validator.tokens import token_problem
 
@@ -145,7 +146,8 @@ async def run_checks(
             ),
         )
         async with client:
-            return await checker.check(spec, client, item.token_source)
+            checked = await checker.check(spec, client, item.token_source)
+        return advise(checked, catalog, spec)
 
     results = await asyncio.gather(*(one(item) for item in prepared))
     return Report(tool_version=__version__, connectors=tuple(results))

@@ -25,7 +25,7 @@ from contract.openapi_spec import (
     response_examples,
 )
 from validator.catalog import AnswerRule, Probe, load_catalog
-from validator.report import Verdict
+from validator.model import Verdict
 from validator.sandbox import Sandbox, SandboxTransport
 
 CATALOG = load_catalog()

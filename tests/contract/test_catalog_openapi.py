@@ -10,8 +10,7 @@ import pytest
 
 from contract.openapi_spec import VERSIONS, find_operation, load_description
 from validator.catalog import Probe, load_catalog
-from validator.model import DEFAULT_API_VERSION
-from validator.report import Verdict
+from validator.model import DEFAULT_API_VERSION, Verdict
 
 CATALOG = load_catalog()
 LEGACY_ENDPOINTS = {("GET", "/counts")}

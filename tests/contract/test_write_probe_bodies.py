@@ -25,7 +25,7 @@ from contract.openapi_spec import (
 )
 from validator.catalog import Probe, load_catalog
 from validator.checker import _is_read
-from validator.report import Verdict
+from validator.model import Verdict
 from validator.sandbox import Sandbox, SandboxTransport
 
 FULL = "sandbox-full-access-0001"  # a token of the default sandbox configuration with every permission

@@ -13,7 +13,7 @@ import pytest
 
 from sandbox.support import FULL, client_for, error_code, token, with_tokens
 from validator.catalog import Probe, load_catalog
-from validator.report import Verdict
+from validator.model import Verdict
 from validator.sandbox import Sandbox
 from validator.sandbox import fixtures as fx
 from validator.sandbox.permissions import ALL_LABELS, ROUTES_BY_KEY, Route, match_route

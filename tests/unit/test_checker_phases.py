@@ -9,8 +9,17 @@ import httpx
 from validator.catalog import load_catalog
 from validator.checker import Checker, Identified
 from validator.intercom import IntercomClient
-from validator.model import Access, Auth, AuthMode, ConnectorSpec, DataType, Permission, Workspace
-from validator.report import TokenStatus, WorkspaceStatus
+from validator.model import (
+    Access,
+    Auth,
+    AuthMode,
+    ConnectorSpec,
+    DataType,
+    Permission,
+    TokenStatus,
+    Workspace,
+    WorkspaceStatus,
+)
 
 SPEC = ConnectorSpec(
     path="connector.yaml",

@@ -11,8 +11,7 @@ import pytest
 from validator.catalog import load_catalog
 from validator.checker import classify, combine
 from validator.intercom import Answer
-from validator.model import Access, DataType, Permission
-from validator.report import Strength, Verdict
+from validator.model import Access, DataType, Permission, Strength, Verdict
 
 CATALOG = load_catalog()
 

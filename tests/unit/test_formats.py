@@ -6,7 +6,7 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
@@ -17,22 +17,31 @@ import pytest
 import xmlschema
 
 from validator import run
-from validator.formats import Format, github, junit, markdown, render, sarif
-from validator.model import Access, AuthMode, DataType, Permission, Position, Region
+from validator.formats import Format, github, junit, markdown, render, sarif, step_summary
+from validator.lint import FileResult, LintResult
+from validator.model import (
+    Access,
+    AuthMode,
+    DataType,
+    Permission,
+    Position,
+    Region,
+    Strength,
+    TokenStatus,
+    Verdict,
+    WorkspaceStatus,
+)
 from validator.report import (
     ConnectorResult,
     Evidence,
     PermissionResult,
     Report,
-    Strength,
     TokenCheck,
-    TokenStatus,
-    Verdict,
     WorkspaceCheck,
     WorkspaceIdentity,
-    WorkspaceStatus,
 )
 from validator.run import ValidateRequest
+from validator.spec import SpecProblem
 from validator.tokens import FRAGMENT_LENGTH
 
 REPO = Path(__file__).resolve().parents[2]
@@ -188,21 +197,11 @@ def report_of(*connectors: ConnectorResult) -> Report:
     return Report("9.9.9", connectors)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """Stands in for `validator.lint`'s problems: the formats only rely on these attributes."""
-
-    file: str
-    line: int
-    col: int
-    message: str
-    json_path: str
-
-
-LINT_PROBLEMS = [
-    Problem("connectors/a.yaml", 4, 7, "'eu2' is not one of ['us', 'eu', 'au']", "$.workspace.region"),
-    Problem("connectors/a.yaml", 17, 3, "'posts' is not a data type", "$.permissions.posts"),
-]
+LINT_PROBLEMS = (
+    SpecProblem("connectors/a.yaml", 4, 7, "'eu2' is not one of ['us', 'eu', 'au']", "$.workspace.region"),
+    SpecProblem("connectors/a.yaml", 17, 3, "'posts' is not a data type", "$.permissions.posts"),
+)
+LINTED = LintResult((FileResult("connectors/a.yaml", LINT_PROBLEMS), FileResult("connectors/b.yaml")))
 
 
 # --- JUnit ---------------------------------------------------------------------------------------------
@@ -356,9 +355,7 @@ def test_junit_timestamp_is_written_in_utc() -> None:
 def test_junit_lint_has_a_failure_per_problem_and_a_passed_case_per_clean_file(
     junit_schema: xmlschema.XMLSchema,
 ) -> None:
-    xml = junit.render_lint(
-        LINT_PROBLEMS, ["connectors/a.yaml", "connectors/b.yaml"], timestamp=PINNED, hostname="ci"
-    )
+    xml = junit.render_lint(LINTED, timestamp=PINNED, hostname="ci")
     junit_schema.validate(xml)
     suites = suites_of(xml)
     problems = cases_of(suites["connectors/a.yaml"])
@@ -490,7 +487,7 @@ def test_sarif_of_a_passing_report_has_no_results(sarif_validator: jsonschema.Dr
 
 
 def test_sarif_lint_results_point_at_each_problem(sarif_validator: jsonschema.Draft4Validator) -> None:
-    log = json.loads(sarif.render_lint(LINT_PROBLEMS))
+    log = json.loads(sarif.render_lint(LINTED))
     sarif_validator.validate(log)
     results = log["runs"][0]["results"]
     assert [(result["ruleId"], region_of(result)) for result in results] == [
@@ -566,7 +563,7 @@ def test_github_escaping_of_messages_and_properties() -> None:
 
 
 def test_github_lint_annotations() -> None:
-    assert github.render_lint(LINT_PROBLEMS).splitlines() == [
+    assert github.render_lint(LINTED).splitlines() == [
         "::error file=connectors/a.yaml,line=4,col=7,title=connector.yaml invalid"
         "::'eu2' is not one of ['us', 'eu', 'au'] ($.workspace.region)",
         "::error file=connectors/a.yaml,line=17,col=3,title=connector.yaml invalid"
@@ -575,7 +572,7 @@ def test_github_lint_annotations() -> None:
 
 
 def test_github_step_summary_is_the_markdown_report() -> None:
-    assert github.step_summary(REPORT) == markdown.render(REPORT)
+    assert step_summary(REPORT) == markdown.render(REPORT)
 
 
 # --- Markdown ------------------------------------------------------------------------------------------
@@ -659,7 +656,6 @@ EXPECTED = Path(__file__).resolve().parents[1] / "data" / "expected"
 UPDATE_EXPECTED = os.environ.get("UPDATE_EXPECTED") == "1"
 PASSING = report_of(checked("connector.yaml", (GRANTED,)))
 REPORT_CASES = {"every-finding": REPORT, "passing": PASSING}
-LINT_CHECKED = ["connectors/a.yaml", "connectors/b.yaml"]
 
 
 def rendered(fmt: Format, report: Report) -> str:
@@ -669,10 +665,10 @@ def rendered(fmt: Format, report: Report) -> str:
 
 def lint_rendered(fmt: Format) -> str:
     if fmt is Format.JUNIT:
-        return junit.render_lint(LINT_PROBLEMS, LINT_CHECKED, timestamp=PINNED, hostname="ci-runner-7")
+        return junit.render_lint(LINTED, timestamp=PINNED, hostname="ci-runner-7")
     if fmt is Format.SARIF:
-        return sarif.render_lint(LINT_PROBLEMS, tool_version="9.9.9")
-    return github.render_lint(LINT_PROBLEMS)
+        return sarif.render_lint(LINTED, tool_version="9.9.9")
+    return github.render_lint(LINTED)
 
 
 LINT_FORMATS = (Format.JUNIT, Format.SARIF, Format.GITHUB)
@@ -738,7 +734,7 @@ def test_no_format_leaks_a_token(fmt: Format, monkeypatch: pytest.MonkeyPatch, t
     stdout, stderr = StringIO(), StringIO()
     summary.touch()
     request = ValidateRequest(
-        paths=[REPO / "connector.yaml"], output_format=str(fmt), reports=[f"{fmt}={report_file}"]
+        paths=[REPO / "connector.yaml"], output_format=fmt, reports=[f"{fmt}={report_file}"]
     )
     environ = {TOKEN_ENV: LEAKY_TOKEN, "GITHUB_STEP_SUMMARY": str(summary)}
     code = run.run_validate(request, environ=environ, stdout=stdout, stderr=stderr)
@@ -785,7 +781,7 @@ def hostile_report(text: str) -> Report:
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-@pytest.mark.parametrize("render_markdown", [markdown.render, github.step_summary])
+@pytest.mark.parametrize("render_markdown", [markdown.render, step_summary])
 def test_markdown_renders_server_text_inert(text: str, render_markdown: Any) -> None:
     from markdown_it import MarkdownIt
 

@@ -13,8 +13,20 @@ from validator.catalog import load_catalog
 from validator.checker import Checker
 from validator.errors import ExitCode
 from validator.intercom import IntercomClient, RetryPolicy
-from validator.model import Access, Auth, AuthMode, ConnectorSpec, DataType, Permission, Region, Workspace
-from validator.report import ConnectorResult, TokenStatus, Verdict, WorkspaceCheck, WorkspaceStatus
+from validator.model import (
+    Access,
+    Auth,
+    AuthMode,
+    ConnectorSpec,
+    DataType,
+    Permission,
+    Region,
+    TokenStatus,
+    Verdict,
+    Workspace,
+    WorkspaceStatus,
+)
+from validator.report import ConnectorResult, WorkspaceCheck
 
 SPEC = ConnectorSpec(
     path="connector.yaml",

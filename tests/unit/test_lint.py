@@ -1,4 +1,4 @@
-"""The lint core: one result per file, exit codes, and the text and JSON renderings."""
+"""The lint core: one result per file, exit codes, and its text and JSON renderings (validator.formats)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from validator.formats import Format, render_lint
 from validator.lint import (
     EXIT_INVALID,
     EXIT_USAGE,
@@ -15,10 +16,17 @@ from validator.lint import (
     LintResult,
     lint_path,
     lint_paths,
-    render_json,
-    render_text,
 )
 from validator.spec import SpecProblem
+
+
+def render_text(result: LintResult) -> str:
+    return render_lint(Format.TEXT, result)
+
+
+def render_json(result: LintResult) -> str:
+    return render_lint(Format.JSON, result)
+
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "tests" / "data" / "specs"

@@ -24,9 +24,10 @@ from validator.model import (
     ConnectorSpec,
     DataType,
     Permission,
+    Verdict,
     Workspace,
 )
-from validator.report import ConnectorResult, Verdict
+from validator.report import ConnectorResult
 from validator.sandbox.app import Sandbox
 from validator.sandbox.config import DEFAULT_CONFIG_PATH, SandboxConfig
 from validator.sandbox.permissions import ROUTES_BY_KEY

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from validator.catalog import load_catalog
-from validator.plan import PlanError, plan_file
+from validator.formats import Format, render_plan
+from validator.plan import PlanError, load_plan
 from validator.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,6 +31,11 @@ permissions:
   conversations: [write]
   teams_and_teammates: [read]
 """
+
+
+def plan_file(path: Path, fmt: Format = Format.TEXT) -> str:
+    """What `connector-validator plan PATH --format FMT` prints."""
+    return render_plan(fmt, load_plan(path))
 
 
 @pytest.fixture
@@ -78,14 +84,14 @@ def test_text_plan_says_what_each_answer_would_mean_and_how_strong_the_evidence_
     ) in text
     assert "evidence when granted: inference" in text
     assert "GET /admins\n" in text and "GET /teams\n" in text
-    assert "200 with a body of type admin.list → granted (proof)" in text
+    assert "200 with a body of type admin.list in the documented shape admin_list → granted (proof)" in text
     assert "401 token_unauthorized → missing (proof)" in text  # a common answer
     assert "https://api.eu.intercom.io" in text and "Intercom-Version 2.16" in text
     assert "GET /contacts" not in text  # people is not declared
 
 
 def test_json_plan_lists_the_declared_permissions_with_their_requests_and_answer_rules(partial: Path) -> None:
-    document = json.loads(plan_file(partial, "json"))
+    document = json.loads(plan_file(partial, Format.JSON))
 
     assert document["identity"]["path"] == "/me"
     assert [(p["data_type"], p["access"]) for p in document["permissions"]] == [
@@ -150,3 +156,35 @@ def test_plan_runs_without_token_httpx_or_sockets_as_a_command(partial: Path) ->
     assert done.returncode == 0, done.stderr
     assert "PUT /conversations/0" in done.stdout
     assert "httpx imported: False" in done.stderr
+
+
+def test_every_rule_with_a_documented_shape_names_it() -> None:
+    document = json.loads(plan_file(EXAMPLE, Format.JSON))
+    catalog = load_catalog()
+    shaped = {
+        (probe.method, probe.target, rule.status): rule.shape.name
+        for probe in catalog.all_probes()
+        for rule in probe.answers
+        if rule.shape is not None
+    }
+    named = 0
+    for planned in document["permissions"]:
+        for request in planned["requests"]:
+            for rule in request["answers"]:
+                shape = shaped.get((request["method"], request["target"], rule["status"]))
+                if shape is not None:
+                    assert f"in the documented shape {shape} →" in rule["description"]
+                    named += 1
+                else:
+                    assert "documented shape" not in rule["description"]
+    assert named >= 8  # every read of the example proves itself by a shape
+
+
+def test_a_format_plan_does_not_write_is_a_one_line_usage_error() -> None:
+    from validator.errors import ExitCode
+    from validator.formats import Subject, UnsupportedFormat, renderer
+
+    with pytest.raises(UnsupportedFormat) as raised:
+        renderer(Format.JUNIT, Subject.PLAN)
+    assert str(raised.value) == "unknown format 'junit' for plan (text, json)"
+    assert raised.value.exit_code is ExitCode.USAGE

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from validator.errors import ExitCode
+from validator.formats import Format
 from validator.run import ValidateRequest, run_validate
 from validator.sandbox import Sandbox, SandboxTransport
 
@@ -35,7 +36,7 @@ def validate(tmp_path: Path, sandbox: Sandbox, mode: str, output_format: str) ->
     path.write_text(SPEC.format(mode=mode), encoding="utf-8")
     stdout = io.StringIO()
     code = run_validate(
-        ValidateRequest(paths=[path], output_format=output_format),
+        ValidateRequest(paths=[path], output_format=Format(output_format)),
         environ={"INTERCOM_ACCESS_TOKEN": TOKEN_WITHOUT_WRITE_TAGS},
         stdout=stdout,
         stderr=io.StringIO(),

@@ -7,16 +7,17 @@ instead of producing a wrong verdict later. Body shapes (JSON Schema fragments) 
 from __future__ import annotations
 
 import json
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from validator.model import Access, AuthMode, DataType, Permission, Region
-from validator.report import Strength, Verdict
+from validator.model import Access, AuthMode, DataType, Permission, Region, Strength, Verdict
 
 _HERE = Path(__file__).parent
 
@@ -115,14 +116,55 @@ class PermissionProbes:
     probes: tuple[Probe, ...]
 
 
+class FindingKind(StrEnum):
+    """The kinds of finding (a check that did not pass), as reports name them (SARIF rule ids)."""
+
+    PERMISSION_MISSING = "permission-missing"
+    PERMISSION_PLAN_RESTRICTED = "permission-plan-restricted"
+    PERMISSION_INCONCLUSIVE = "permission-inconclusive"
+    PERMISSION_UNVERIFIABLE = "permission-unverifiable"
+    WORKSPACE_MISMATCH = "workspace-mismatch"
+    WORKSPACE_UNCHECKED = "workspace-inconclusive"
+    TOKEN_REJECTED = "token-rejected"
+    TOKEN_INCONCLUSIVE = "token-inconclusive"
+    TOKEN_MISSING = "token-missing"
+    CONNECTOR_INVALID = "connector-invalid"
+
+
+@dataclass(frozen=True)
+class FindingText:
+    """What one kind of finding is called, what it means and what to do about it, as the catalog words it.
+
+    The texts may name the values in `ADVICE_FIELDS` ({where}, {labels}, ...); `validator.advice` fills them.
+    """
+
+    title: str
+    description: str
+    help: str
+
+
+@dataclass(frozen=True)
+class GenericValues:
+    """What stands in for one result's values in a text said of every result of its kind (SARIF's rules)."""
+
+    labels: str
+    after_change: str  # may name {access_token} and {oauth}: the after_change texts of both modes
+    token_env: str
+    api_version: str
+
+
+# The values an advice text may name, each filled by `validator.advice`.
+ADVICE_FIELDS = frozenset(
+    {"where", "identity", "rejected_status", "labels", "after_change", "token_env", "api_version"}
+)
+
+
 @dataclass(frozen=True)
 class Remediation:
     where: str
     after_change: Mapping[AuthMode, str]
-    missing: str
-    plan_restricted: str
-    inconclusive: str
-    unverifiable: str
+    generic: GenericValues
+    findings: Mapping[FindingKind, FindingText]
 
 
 @dataclass(frozen=True)
@@ -239,7 +281,7 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
                     for index, probe in enumerate(entry["probes"])
                 ),
             )
-    remediation = raw["remediation"]
+    remediation = _remediation(raw["remediation"])
     identity = raw["identity"]
     identity_shape = _shape_for(identity, shapes, "$.identity")
     assert identity_shape is not None  # required by the catalog schema
@@ -251,16 +293,41 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
             for index, answer in enumerate(raw["common_answers"])
         ),
         permissions=permissions,
-        remediation=Remediation(
-            where=remediation["where"],
-            after_change={AuthMode(mode): text for mode, text in remediation["after_change"].items()},
-            missing=remediation["missing"],
-            plan_restricted=remediation["plan_restricted"],
-            inconclusive=remediation["inconclusive"],
-            unverifiable=remediation["unverifiable"],
-        ),
+        remediation=remediation,
         shapes=shapes,
     )
+
+
+def _remediation(raw: Mapping[str, Any]) -> Remediation:
+    """The advice texts, each checked to name only values that `validator.advice` fills."""
+    _check_fields(raw["where"], set(), "$.remediation.where")
+    for mode, text in raw["after_change"].items():
+        _check_fields(text, {"token_env"}, f"$.remediation.after_change.{mode}")
+    generic = raw["generic"]
+    for name, text in generic.items():
+        allowed = {"access_token", "oauth"} if name == "after_change" else set()
+        _check_fields(text, allowed, f"$.remediation.generic.{name}")
+    findings: dict[FindingKind, FindingText] = {}
+    for kind, texts in raw["findings"].items():
+        for name, text in texts.items():
+            _check_fields(text, ADVICE_FIELDS, f"$.remediation.findings.{kind}.{name}")
+        findings[FindingKind(kind)] = FindingText(texts["title"], texts["description"], texts["help"])
+    return Remediation(
+        where=raw["where"],
+        after_change={AuthMode(mode): text for mode, text in raw["after_change"].items()},
+        generic=GenericValues(**generic),
+        findings=findings,
+    )
+
+
+def _check_fields(text: str, allowed: set[str] | frozenset[str], where: str) -> None:
+    try:
+        named = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+    except ValueError as error:
+        raise CatalogError(f"probe catalog invalid at {where}: {error}") from None
+    unknown = sorted(named - allowed)
+    if unknown:
+        raise CatalogError(f"probe catalog invalid at {where}: names {{{unknown[0]}}}, which nothing fills")
 
 
 @cache

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from validator.formats import markdown
-from validator.formats.findings import (
+from validator.findings import (
     CONNECTOR_INVALID,
     Finding,
-    LintProblemLike,
     findings,
     lint_text,
     normalized_path,
 )
 from validator.model import Position
 from validator.report import Report
+
+if TYPE_CHECKING:
+    from validator.lint import LintResult
 
 ANNOTATION_LIMIT = 10  # per kind and step, GitHub's own limit
 _PREFIX = "connector-validator"
@@ -46,13 +48,11 @@ def render(report: Report) -> str:
     return _commands([_annotation(finding) for finding in findings(report)])
 
 
-def step_summary(report: Report) -> str:
-    """Markdown for `$GITHUB_STEP_SUMMARY`: the same summary a pull-request comment gets."""
-    return markdown.render(report)
+def render_lint(result: LintResult) -> str:
+    """One error annotation per connector.yaml problem `lint` found, capped like the report's.
 
-
-def render_lint(problems: Sequence[LintProblemLike]) -> str:
-    """One error annotation per connector.yaml problem `lint` found, capped like the report's."""
+    A file that could not be read has no line to annotate: the CLI says so on stderr.
+    """
     annotations = [
         Annotation(
             "error",
@@ -61,7 +61,7 @@ def render_lint(problems: Sequence[LintProblemLike]) -> str:
             CONNECTOR_INVALID.title,
             lint_text(problem),
         )
-        for problem in problems
+        for problem in result.problems
     ]
     return _commands(annotations)
 

@@ -1,11 +1,13 @@
-"""The JSON report (`schemas/report.schema.json`, format_version 1)."""
+"""JSON: `validate`'s report (`schemas/report.schema.json`, format_version 1), `lint`'s result and `plan`'s
+plan, each in the shape the README documents."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from validator.model import Position
+from validator.plan import describe_rule, identity_answers
 from validator.report import (
     ConnectorResult,
     Evidence,
@@ -15,7 +17,14 @@ from validator.report import (
     WorkspaceIdentity,
 )
 
+if TYPE_CHECKING:
+    from validator.catalog import AnswerRule
+    from validator.lint import LintResult
+    from validator.plan import Plan, PlannedRequest
+
 FORMAT_VERSION = 1
+LINT_FORMAT_VERSION = 1  # `lint --format json`
+PLAN_FORMAT_VERSION = 1  # `plan --format json`
 
 
 def render(report: Report) -> str:
@@ -98,3 +107,86 @@ def _evidence(evidence: Evidence) -> dict[str, Any]:
 
 def _position(position: Position | None) -> dict[str, int] | None:
     return None if position is None else {"line": position.line, "col": position.col}
+
+
+# --- lint -------------------------------------------------------------------------------------------------
+
+
+def render_lint(result: LintResult) -> str:
+    """The documented machine-readable shape (README, "lint --format json").
+
+    {"format_version": 1, "files": [{"path", "valid", "error", "problems": [{"line", "col", "message",
+    "json_path"}]}]}; `error` is null unless the file could not be read.
+    """
+    document = {
+        "format_version": LINT_FORMAT_VERSION,
+        "files": [
+            {
+                "path": file.path,
+                "valid": file.valid,
+                "error": file.error,
+                "problems": [
+                    {"line": p.line, "col": p.col, "message": p.message, "json_path": p.json_path}
+                    for p in file.problems
+                ],
+            }
+            for file in result.files
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- plan -------------------------------------------------------------------------------------------------
+
+
+def render_plan(plan: Plan) -> str:
+    document = {
+        "format_version": PLAN_FORMAT_VERSION,
+        "path": plan.path,
+        "name": plan.name,
+        "host": plan.host,
+        "api_version": plan.api_version,
+        "token_env": plan.token_env,
+        "identity": {
+            "method": plan.identity.method,
+            "path": plan.identity.path,
+            "why_safe": plan.identity.why_safe,
+            "answers": list(identity_answers(plan.identity)),
+        },
+        "permissions": [
+            {
+                "data_type": str(planned.permission.data_type),
+                "access": str(planned.permission.access),
+                "labels": list(planned.labels),
+                "requests": [_request_json(request) for request in planned.requests],
+            }
+            for planned in plan.permissions
+        ],
+        "common_answers": [_rule_json(rule) for rule in plan.common_answers],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _request_json(request: PlannedRequest) -> dict[str, Any]:
+    return {
+        "method": request.method,
+        "target": request.target,
+        "body": request.body,
+        "why_safe": request.why_safe,
+        "labels": list(request.labels),
+        "strength": str(request.strength) if request.strength else None,
+        "answers": [_rule_json(rule) for rule in request.answers],
+    }
+
+
+def _rule_json(rule: AnswerRule) -> dict[str, Any]:
+    return {
+        "status": rule.status,
+        "codes": list(rule.codes),
+        "message_contains": rule.message_contains,
+        "body_type": rule.body_type,
+        "verdict": str(rule.verdict),
+        "strength": str(rule.strength) if rule.strength else None,
+        "note": rule.note,
+        "description": describe_rule(rule),
+    }

@@ -18,18 +18,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from validator.formats.findings import (
+from validator.findings import (
     CONNECTOR_INVALID,
     TOKEN_SUBJECT,
     WORKSPACE_SUBJECT,
     Finding,
-    LintProblemLike,
     Severity,
     connector_findings,
     lint_text,
 )
-from validator.report import ConnectorResult, Report, TokenStatus
+from validator.model import TokenStatus
+from validator.report import ConnectorResult, Report
+
+if TYPE_CHECKING:
+    from validator.lint import LintResult
 
 # We measure no durations (the report holds none); Ant's schema requires the attribute, so it says zero.
 _NO_DURATION = "0"
@@ -72,20 +76,14 @@ def render(report: Report, *, timestamp: datetime | None = None, hostname: str |
     return _document(suites, timestamp, hostname)
 
 
-def render_lint(
-    problems: Sequence[LintProblemLike],
-    checked: Sequence[str] = (),
-    *,
-    timestamp: datetime | None = None,
-    hostname: str | None = None,
-) -> str:
+def render_lint(result: LintResult, *, timestamp: datetime | None = None, hostname: str | None = None) -> str:
     """JUnit for `lint`: a suite per file, a failing testcase per problem (named by its JSON path).
 
-    `checked` names every file linted, so that a clean file shows as one passed `schema` testcase instead of
+    Every file linted has its suite, so that a clean file shows as one passed `schema` testcase instead of
     being absent.
     """
-    by_file: dict[str, list[Case]] = {path: [] for path in checked}
-    for problem in problems:
+    by_file: dict[str, list[Case]] = {file.path: [] for file in result.files}
+    for problem in result.problems:
         by_file.setdefault(problem.file, []).append(
             Case(
                 problem.json_path,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-from validator.formats.findings import WORKSPACE_MISMATCH, describe_evidence, describe_identity
-from validator.report import ConnectorResult, PermissionResult, Report, TokenStatus, Verdict, WorkspaceStatus
+from validator.findings import WORKSPACE_MISMATCH, describe_evidence, describe_identity, identity_request
+from validator.model import TokenStatus, Verdict, WorkspaceStatus
+from validator.report import ConnectorResult, PermissionResult, Report
 
 _VERDICT_SHOWN = {
     Verdict.GRANTED: "granted",
@@ -62,7 +63,8 @@ def _token(connector: ConnectorResult) -> str:
         return f"**rejected** by Intercom{code}{source}; no permission was checked"
     if token.status is TokenStatus.MISSING:
         return f"**missing**: {_inline(token.message or 'no token found')}"
-    return f"not checked{source}: {_inline(token.message or 'GET /me gave no trustworthy answer')}"
+    reason = token.message or f"{identity_request()} gave no trustworthy answer"
+    return f"not checked{source}: {_inline(reason)}"
 
 
 def _workspace(connector: ConnectorResult) -> str:

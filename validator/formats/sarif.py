@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from validator import __version__
-from validator.formats.findings import (
+from validator.findings import (
     CONNECTOR_INVALID,
     FINGERPRINT_KEY,
     RULES,
     Finding,
-    LintProblemLike,
     Rule,
     findings,
     lint_text,
@@ -23,6 +21,10 @@ from validator.formats.findings import (
 )
 from validator.model import Position
 from validator.report import Report
+
+if TYPE_CHECKING:
+    from validator.lint import LintResult
+    from validator.spec import SpecProblem
 
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -97,13 +99,13 @@ def _artifact(path: str) -> dict[str, Any]:
 # --- lint -------------------------------------------------------------------------------------------------
 
 
-def render_lint(problems: Sequence[LintProblemLike], tool_version: str = __version__) -> str:
+def render_lint(result: LintResult, tool_version: str = __version__) -> str:
     """SARIF for `lint`: one `connector-invalid` result per problem, at its line and column."""
-    results = [_lint_result(problem) for problem in problems]
+    results = [_lint_result(problem) for problem in result.problems]
     return json.dumps(_log(tool_version, [CONNECTOR_INVALID], results), indent=2, ensure_ascii=False) + "\n"
 
 
-def _lint_result(problem: LintProblemLike) -> dict[str, Any]:
+def _lint_result(problem: SpecProblem) -> dict[str, Any]:
     # The JSON path says which value is wrong, and unlike the line it survives edits elsewhere in the file.
     where = "\0".join((normalized_path(problem.file), problem.json_path, problem.message))
     return {

@@ -1,19 +1,27 @@
-"""The text report for people: the workspace found, a table of verdicts, and what to do next."""
+"""Text for people: `validate`'s report (the workspace found, a table of verdicts, what to do next),
+`lint`'s problems one per line, and `plan`'s requests with how each answer is read."""
 
 from __future__ import annotations
 
+import json
 import textwrap
+from typing import TYPE_CHECKING
 
 from validator.errors import ExitCode
-from validator.formats.findings import WORKSPACE_MISMATCH, describe_identity
-from validator.report import (
-    ConnectorResult,
-    PermissionResult,
-    Report,
-    TokenStatus,
-    Verdict,
-    WorkspaceStatus,
+from validator.findings import (
+    TOKEN_REJECTED,
+    WORKSPACE_MISMATCH,
+    describe_identity,
+    identity_rejected,
+    identity_request,
 )
+from validator.model import TokenStatus, Verdict, WorkspaceStatus
+from validator.plan import describe_rule, identity_answers
+from validator.report import ConnectorResult, PermissionResult, Report
+
+if TYPE_CHECKING:
+    from validator.lint import LintResult
+    from validator.plan import Plan
 
 WIDTH = 100  # prose is wrapped; table rows are not, so that each stays one greppable line
 
@@ -63,15 +71,12 @@ def _token_line(connector: ConnectorResult) -> str:
     if token.status is TokenStatus.VALID:
         return f"token:      valid{source}"
     if token.status is TokenStatus.REJECTED:
-        return (
-            f"token:      REJECTED by Intercom{source}: GET /me → 401 {token.error_code or ''}".rstrip()
-            + "; no permission was probed.\n"
-            "            Check that the secret holds the current token; a revoked or regenerated token"
-            " must be replaced."
-        )
+        answer = f"{identity_rejected()} {token.error_code or ''}".rstrip()
+        first = f"token:      REJECTED by Intercom{source}: {answer}; no permission was probed."
+        return "\n".join([first, *_wrapped(TOKEN_REJECTED.help_text, indent=" " * 12)])
     if token.status is TokenStatus.MISSING:
         return f"token:      MISSING: {token.message}"
-    return f"token:      unknown: {token.message or 'no trustworthy answer from GET /me'}"
+    return f"token:      unknown: {token.message or f'no trustworthy answer from {identity_request()}'}"
 
 
 def _workspace_lines(connector: ConnectorResult) -> list[str]:
@@ -130,7 +135,8 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
             continue
         lines += ["", heading]
         if all(not result.evidence for result in found):
-            lines.append(f"  {len(found)} permission(s) not probed, since GET /me gave no trustworthy answer")
+            why = f"since {identity_request()} gave no trustworthy answer"
+            lines.append(f"  {len(found)} permission(s) not probed, {why}")
         else:
             lines += [f"  {result.data_type}:{result.access}: {_why(result)}" for result in found]
         lines += _wrapped(found[0].remediation or "")
@@ -147,3 +153,51 @@ def _wrapped(text: str, indent: str = "  ") -> list[str]:
 def _why(result: PermissionResult) -> str:
     notes = [evidence.note for evidence in result.evidence if evidence.note]
     return notes[0] if notes else "no request answered"
+
+
+# --- lint -------------------------------------------------------------------------------------------------
+
+
+def render_lint(result: LintResult) -> str:
+    """One line per problem, `path:line:col: message (json.path)`; nothing for a valid file."""
+    lines: list[str] = []
+    for file in result.files:
+        if file.error is not None:
+            lines.append(f"{file.path}: cannot read: {file.error}")
+        lines.extend(problem.format() for problem in file.problems)
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+# --- plan -------------------------------------------------------------------------------------------------
+
+
+def render_plan(plan: Plan) -> str:
+    lines = [
+        f"{plan.path} ({plan.name}): what `validate` would send",
+        f"host {plan.host} (or --api-url / INTERCOM_API_URL), Intercom-Version {plan.api_version}, "
+        f"token from ${plan.token_env}; nothing is sent by `plan` itself.",
+        "",
+        f"1. {plan.identity.method} {plan.identity.path}: {plan.identity.why_safe}",
+        *(f"     {answer}" for answer in identity_answers(plan.identity)),
+    ]
+    for number, planned in enumerate(plan.permissions, start=2):
+        labels = ", ".join(f'"{label}"' for label in planned.labels) or "no Developer Hub permission known"
+        lines += ["", f"{number}. {planned.permission} (Developer Hub: {labels})"]
+        if not planned.requests:
+            lines.append("     no safe request proves it: the verdict would be unverifiable")
+        for request in planned.requests:
+            lines.append(f"   {request.method} {request.target}")
+            if request.body is not None:
+                lines.append(f"     body: {json.dumps(request.body, ensure_ascii=False)}")
+            lines.append(f"     safe because: {request.why_safe}")
+            lines.append(f"     evidence when granted: {request.strength or 'none'}")
+            lines += [f"     {describe_rule(rule)}" for rule in request.answers]
+            lines.append("     otherwise the common answers below; anything unexplained → inconclusive")
+    lines += ["", "Common answers (any probe, after its own rules):"]
+    lines += [f"  {describe_rule(rule)}" for rule in plan.common_answers]
+    lines += [
+        "",
+        f"Probes run concurrently once {plan.identity.method} {plan.identity.path} has proven the token; "
+        "a permission is granted only when every request for it says so.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -24,13 +24,21 @@ from validator.init.request import (
     InitRequest,
 )
 from validator.init.schema import connector_property, fits
-from validator.model import DEFAULT_API_VERSION, Auth, AuthMode, ConnectorSpec, Region, Workspace
-from validator.report import PermissionResult, TokenStatus, Verdict, WorkspaceIdentity
+from validator.model import (
+    DEFAULT_API_VERSION,
+    Auth,
+    AuthMode,
+    ConnectorSpec,
+    Region,
+    TokenStatus,
+    Verdict,
+    Workspace,
+)
+from validator.report import PermissionResult, WorkspaceIdentity
 
 if TYPE_CHECKING:
     import httpx
 
-    from validator.catalog import Catalog
     from validator.checker import Identified
     from validator.intercom import IntercomClient
 
@@ -65,6 +73,7 @@ async def probe_token(
     `/me` is sent exactly once: the workspace written down and the permissions probed come from the same
     identification, so an API that names another workspace on a second call cannot mix the two.
     """
+    from validator.advice import after_change
     from validator.catalog import load_catalog
     from validator.checker import Checker
     from validator.intercom import ApiUrlError, check_api_url
@@ -108,7 +117,7 @@ async def probe_token(
         raise InitError(
             "the token was granted none of the permissions connector-validator can check, and a "
             "connector.yaml must declare at least one; nothing was written. Tick permissions in "
-            f"{catalog.remediation.where}, then {_after_change(catalog, auth)}, and run init again",
+            f"{catalog.remediation.where}, then {after_change(catalog, auth)}, and run init again",
             EXIT_NOTHING_GRANTED,
         )
     return scaffold
@@ -135,10 +144,6 @@ def _auth(request: InitRequest) -> Auth:
     if request.mode is AuthMode.OAUTH:
         return Auth(request.mode, request.token_env, DEFAULT_CLIENT_ID_ENV, DEFAULT_CLIENT_SECRET_ENV)
     return Auth(request.mode, request.token_env)
-
-
-def _after_change(catalog: Catalog, auth: Auth) -> str:
-    return catalog.remediation.after_change[auth.mode].format(token_env=auth.token_env)
 
 
 def _workspace(identified: Identified, token_env: str) -> Workspace:

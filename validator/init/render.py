@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from validator.init.probe import Scaffold
 from validator.init.request import EXIT_INTERNAL, InitError
 from validator.init.schema import connector_property, connector_schema, fits
-from validator.model import Auth, AuthMode, DataType
-from validator.report import PermissionResult, Verdict
+from validator.model import Auth, AuthMode, DataType, Verdict
+from validator.report import PermissionResult
 
 
 def render_connector_yaml(scaffold: Scaffold) -> str:

@@ -2,7 +2,8 @@
 
 A *finding* is one check that did not pass: a permission not granted, a workspace mismatch, a token problem,
 a connector.yaml that could not be read. SARIF calls finding kinds rules; JUnit, GitHub annotations and
-Markdown read the same findings, which keeps their wording, levels and positions in step.
+Markdown read the same findings, which keeps their wording, levels and positions in step; the words of each
+kind (title, description, help) are the catalog's, so a report's "To fix" and a SARIF rule's help agree.
 """
 
 from __future__ import annotations
@@ -11,20 +12,18 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Protocol
+from typing import TYPE_CHECKING
 
-from validator.model import Position
-from validator.report import (
-    ConnectorResult,
-    Evidence,
-    PermissionResult,
-    Report,
-    TokenStatus,
-    Verdict,
-    WorkspaceIdentity,
-    WorkspaceStatus,
-)
+from validator import advice
+from validator.advice import PERMISSION_FINDINGS, plain, quote_labels
+from validator.catalog import FindingKind, FindingText, load_catalog
+from validator.model import Position, TokenStatus, Verdict, WorkspaceStatus
+from validator.report import ConnectorResult, Evidence, PermissionResult, Report, WorkspaceIdentity
+
+if TYPE_CHECKING:
+    from validator.spec import SpecProblem
 
 # Named and versioned so that a change of what identifies a finding can be told apart from a new finding.
 FINGERPRINT_KEY = "connectorValidatorFinding/v1"
@@ -40,114 +39,71 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Rule:
-    id: str
+    """A kind of finding as CI formats show it; its words are the catalog's (`remediation.findings`)."""
+
+    kind: FindingKind
     name: str  # PascalCase, as SARIF viewers expect of `reportingDescriptor.name`
     severity: Severity
-    title: str
-    description: str
-    help: str  # Markdown; its plain-text form drops the backticks
+
+    @property
+    def id(self) -> str:
+        return str(self.kind)
+
+    @property
+    def title(self) -> str:
+        return _wording(self.kind).title
+
+    @property
+    def description(self) -> str:
+        """Markdown; its plain form (`advice.plain`) drops the backticks."""
+        return _wording(self.kind).description
+
+    @property
+    def help(self) -> str:
+        """Markdown, said of every finding of this kind; `help_text` is its plain form."""
+        return _wording(self.kind).help
 
     @property
     def help_text(self) -> str:
-        return self.help.replace("`", "")
+        return plain(self.help)
 
     @property
     def level(self) -> str:
         return "warning" if self.severity is Severity.UNDECIDED else "error"
 
 
-_TICK = (
-    "In Developer Hub, open the app, go to Configure → Authentication and tick the permission(s) the result "
-    "names. A token keeps the permissions it was created with: regenerate the access token, or have a "
-    "workspace admin authorize the OAuth app again, and update the CI secret."
-)
+@cache
+def _wording(kind: FindingKind) -> FindingText:
+    """Loaded on first use, so that a format that names no finding does not read the catalog."""
+    return advice.wording(load_catalog(), kind)
 
-PERMISSION_MISSING = Rule(
-    "permission-missing",
-    "PermissionMissing",
-    Severity.FAILED,
-    "Permission missing",
-    "The token lacks a permission that connector.yaml declares; Intercom refused the request that needs it.",
-    _TICK,
-)
+
+def identity_request() -> str:
+    """`GET /me`, from the catalog's identity entry."""
+    return advice.identity_request(load_catalog())
+
+
+def identity_rejected() -> str:
+    """`GET /me → 401`: what a rejected token is answered, from the catalog's identity entry."""
+    return f"{identity_request()} → {load_catalog().identity.rejected_status}"
+
+
+PERMISSION_MISSING = Rule(FindingKind.PERMISSION_MISSING, "PermissionMissing", Severity.FAILED)
 PERMISSION_PLAN_RESTRICTED = Rule(
-    "permission-plan-restricted",
-    "PermissionPlanRestricted",
-    Severity.FAILED,
-    "Permission restricted by plan",
-    "Intercom answered `api_plan_restricted`: the workspace's plan does not include this feature.",
-    "No Developer Hub permission fixes this. Change the workspace's Intercom plan, or remove the permission "
-    "from `connector.yaml` if the connector can do without it.",
+    FindingKind.PERMISSION_PLAN_RESTRICTED, "PermissionPlanRestricted", Severity.FAILED
 )
 PERMISSION_INCONCLUSIVE = Rule(
-    "permission-inconclusive",
-    "PermissionInconclusive",
-    Severity.UNDECIDED,
-    "Permission inconclusive",
-    "No trustworthy answer was received for the request that proves this permission, so it is not known to "
-    "be granted.",
-    "Run the check again. If it persists, check network access to Intercom (proxies, firewalls) and "
-    "Intercom's status page; the result's evidence shows what was answered.",
+    FindingKind.PERMISSION_INCONCLUSIVE, "PermissionInconclusive", Severity.UNDECIDED
 )
 PERMISSION_UNVERIFIABLE = Rule(
-    "permission-unverifiable",
-    "PermissionUnverifiable",
-    Severity.UNDECIDED,
-    "Permission unverifiable",
-    "Intercom offers no request that proves this permission without side effects for this "
-    "Intercom-Version, so it is not known to be granted.",
-    "Check by hand in Developer Hub that the permission(s) the result names are ticked for the app.",
+    FindingKind.PERMISSION_UNVERIFIABLE, "PermissionUnverifiable", Severity.UNDECIDED
 )
-WORKSPACE_MISMATCH = Rule(
-    "workspace-mismatch",
-    "WorkspaceMismatch",
-    Severity.FAILED,
-    "Workspace mismatch",
-    "The token belongs to another Intercom workspace (id, region or name) than connector.yaml declares.",
-    "Use a token of the declared workspace, or correct `workspace` in `connector.yaml`.",
-)
-WORKSPACE_UNCHECKED = Rule(
-    "workspace-inconclusive",
-    "WorkspaceInconclusive",
-    Severity.UNDECIDED,
-    "Workspace not checked",
-    "The workspace the token belongs to could not be read, so it is not known to match connector.yaml.",
-    "Run the check again; the token result explains why `GET /me` gave no trustworthy answer.",
-)
-TOKEN_REJECTED = Rule(
-    "token-rejected",
-    "TokenRejected",
-    Severity.FAILED,
-    "Token rejected",
-    "Intercom rejected the token (`GET /me` answered 401), so no permission could be checked.",
-    "Make sure the token variable named in `auth.token_env` holds a current token of this app: a revoked, "
-    "regenerated or mistyped token is rejected.",
-)
-TOKEN_INCONCLUSIVE = Rule(
-    "token-inconclusive",
-    "TokenInconclusive",
-    Severity.UNDECIDED,
-    "Token not checked",
-    "`GET /me` gave no trustworthy answer, so the token is not known to be valid and no permission could be "
-    "decided.",
-    "Run the check again. If it persists, check network access to Intercom and Intercom's status page.",
-)
-TOKEN_MISSING = Rule(
-    "token-missing",
-    "TokenMissing",
-    Severity.STOPPED,
-    "Token missing",
-    "The environment variable that should hold the token (`auth.token_env`) is not set or is empty.",
-    "Set the variable from a CI secret, or pass the token with `--token-stdin`.",
-)
-CONNECTOR_INVALID = Rule(
-    "connector-invalid",
-    "ConnectorInvalid",
-    Severity.STOPPED,
-    "connector.yaml invalid",
-    "connector.yaml could not be read or does not follow its schema, so nothing was checked.",
-    "Fix the problem at the position given; `connector-validator lint` checks the file alone.",
-)
+WORKSPACE_MISMATCH = Rule(FindingKind.WORKSPACE_MISMATCH, "WorkspaceMismatch", Severity.FAILED)
+WORKSPACE_UNCHECKED = Rule(FindingKind.WORKSPACE_UNCHECKED, "WorkspaceInconclusive", Severity.UNDECIDED)
+TOKEN_REJECTED = Rule(FindingKind.TOKEN_REJECTED, "TokenRejected", Severity.FAILED)
+TOKEN_INCONCLUSIVE = Rule(FindingKind.TOKEN_INCONCLUSIVE, "TokenInconclusive", Severity.UNDECIDED)
+TOKEN_MISSING = Rule(FindingKind.TOKEN_MISSING, "TokenMissing", Severity.STOPPED)
+CONNECTOR_INVALID = Rule(FindingKind.CONNECTOR_INVALID, "ConnectorInvalid", Severity.STOPPED)
 
 RULES: tuple[Rule, ...] = (
     PERMISSION_MISSING,
@@ -162,12 +118,8 @@ RULES: tuple[Rule, ...] = (
     CONNECTOR_INVALID,
 )
 
-_PERMISSION_RULES = {
-    Verdict.MISSING: PERMISSION_MISSING,
-    Verdict.PLAN_RESTRICTED: PERMISSION_PLAN_RESTRICTED,
-    Verdict.INCONCLUSIVE: PERMISSION_INCONCLUSIVE,
-    Verdict.UNVERIFIABLE: PERMISSION_UNVERIFIABLE,
-}
+_RULE_OF_KIND = {rule.kind: rule for rule in RULES}
+_PERMISSION_RULES = {verdict: _RULE_OF_KIND[kind] for verdict, kind in PERMISSION_FINDINGS.items()}
 
 _VERDICT_MEANING = {
     Verdict.MISSING: "is missing: Intercom refused the request that needs it",
@@ -256,7 +208,7 @@ def token_finding(connector: ConnectorResult) -> Finding | None:
             (*_evidence_lines(token.evidence), f"To fix: {TOKEN_REJECTED.help_text}"),
         )
     if token.status is TokenStatus.UNKNOWN:
-        reason = token.message or "GET /me gave no trustworthy answer"
+        reason = token.message or f"{identity_request()} gave no trustworthy answer"
         return Finding(
             TOKEN_INCONCLUSIVE,
             connector.path,
@@ -321,10 +273,6 @@ def permission_finding(connector: ConnectorResult, result: PermissionResult) -> 
     )
 
 
-def quote_labels(labels: Sequence[str]) -> str:
-    return ", ".join(f'"{label}"' for label in labels)
-
-
 def describe_evidence(evidence: Evidence) -> str:
     text = evidence.describe()
     if evidence.request_id:
@@ -355,20 +303,6 @@ def normalized_path(path: str) -> str:
     return PurePosixPath(path.replace("\\", "/")).as_posix()
 
 
-class LintProblemLike(Protocol):
-    """One problem `lint` found in a connector.yaml; `validator.spec.SpecProblem` has this shape."""
-
-    @property
-    def file(self) -> str: ...
-    @property
-    def line(self) -> int: ...
-    @property
-    def col(self) -> int: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def json_path(self) -> str: ...
-
-
-def lint_text(problem: LintProblemLike) -> str:
+def lint_text(problem: SpecProblem) -> str:
+    """A problem `lint` found, as CI formats show it: its message and the JSON path of the value."""
     return f"{problem.message} ({problem.json_path})"

@@ -1,0 +1,109 @@
+"""Advice: what the user should do about each verdict, in the catalog's words, for the connector's auth mode.
+
+The checker only decides (verdicts, evidence, Developer Hub labels); `advise` is the one step that turns its
+result into advice: where permissions are changed, what must happen after a change (which depends on
+`auth.mode`), and for each permission not granted what to do about it. Every word comes from the catalog's
+`remediation` section; `wording` gives the same texts for a kind of finding as a whole (SARIF's rules), so
+that each format advises in the same words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from validator.catalog import Catalog, FindingKind, FindingText
+from validator.model import Auth, AuthMode, ConnectorSpec, Verdict
+from validator.report import ConnectorResult, PermissionResult
+
+# The kind of finding a permission's verdict makes; `granted` makes none.
+PERMISSION_FINDINGS = {
+    Verdict.MISSING: FindingKind.PERMISSION_MISSING,
+    Verdict.PLAN_RESTRICTED: FindingKind.PERMISSION_PLAN_RESTRICTED,
+    Verdict.INCONCLUSIVE: FindingKind.PERMISSION_INCONCLUSIVE,
+    Verdict.UNVERIFIABLE: FindingKind.PERMISSION_UNVERIFIABLE,
+}
+
+
+def advise(result: ConnectorResult, catalog: Catalog, spec: ConnectorSpec) -> ConnectorResult:
+    """`result` (the checker's, for `spec`) with its advice: where to fix, what after, per permission what."""
+    api_version = spec.effective_api_version
+    return replace(
+        result,
+        where_to_fix=catalog.remediation.where,
+        after_change=after_change(catalog, spec.auth),
+        permissions=tuple(
+            _advised(permission, catalog, spec.auth, api_version) for permission in result.permissions
+        ),
+    )
+
+
+def _advised(result: PermissionResult, catalog: Catalog, auth: Auth, api_version: str) -> PermissionResult:
+    return replace(result, remediation=remediation(catalog, result.verdict, result.labels, auth, api_version))
+
+
+def remediation(
+    catalog: Catalog, verdict: Verdict, labels: Sequence[str], auth: Auth, api_version: str
+) -> str | None:
+    """What the user should do about one verdict (None for `granted`), for the connector's auth mode.
+
+    It is the help of the verdict's kind of finding, filled with this result's values, as plain text.
+    """
+    kind = PERMISSION_FINDINGS.get(verdict)
+    if kind is None:
+        return None
+    return _fill(
+        catalog,
+        plain(catalog.remediation.findings[kind].help),
+        labels=quote_labels(labels),
+        after_change=after_change(catalog, auth),
+        token_env=auth.token_env,
+        api_version=api_version,
+    )
+
+
+def after_change(catalog: Catalog, auth: Auth) -> str:
+    """What must happen after permissions change, which depends on how the connector authenticates."""
+    return catalog.remediation.after_change[auth.mode].format(token_env=auth.token_env)
+
+
+def wording(catalog: Catalog, kind: FindingKind) -> FindingText:
+    """The title, description and help of a kind of finding, said of all its results at once (Markdown)."""
+    texts = catalog.remediation
+    generic = texts.generic
+    both = {str(mode): texts.after_change[mode].format(token_env=generic.token_env) for mode in AuthMode}
+    values = {
+        "labels": generic.labels,
+        "after_change": generic.after_change.format(**both),
+        "token_env": generic.token_env,
+        "api_version": generic.api_version,
+    }
+    text = texts.findings[kind]
+    return FindingText(
+        title=_fill(catalog, text.title, **values),
+        description=_fill(catalog, text.description, **values),
+        help=_fill(catalog, text.help, **values),
+    )
+
+
+def identity_request(catalog: Catalog) -> str:
+    """The request that checks the token, as reports name it: `GET /me`."""
+    return f"{catalog.identity.method} {catalog.identity.path}"
+
+
+def _fill(catalog: Catalog, text: str, **values: str) -> str:
+    return text.format(
+        where=catalog.remediation.where,
+        identity=identity_request(catalog),
+        rejected_status=catalog.identity.rejected_status,
+        **values,
+    )
+
+
+def plain(text: str) -> str:
+    """A catalog text without its Markdown: backticks only mark code."""
+    return text.replace("`", "")
+
+
+def quote_labels(labels: Sequence[str]) -> str:
+    return ", ".join(f'"{label}"' for label in labels)
