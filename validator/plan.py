@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.catalog import AnswerRule, Catalog, IdentityCheck, Probe
+from validator.errors import ExitCode, ValidatorError
 from validator.model import ConnectorSpec, Permission
 from validator.report import Strength, Verdict
 
@@ -31,8 +32,10 @@ def identity_answers(identity: IdentityCheck) -> tuple[str, ...]:
     )
 
 
-class PlanError(Exception):
-    """The plan cannot be made: unreadable or invalid connector.yaml, or an unknown format. One line."""
+class PlanError(ValidatorError):
+    """The plan cannot be made: unreadable or invalid connector.yaml, or an unknown format; exit 2."""
+
+    exit_code = ExitCode.USAGE
 
 
 def plan_file(path: Path, output_format: str = "text") -> str:
