@@ -23,7 +23,8 @@ class ExitCode(IntEnum):
     """What a command's exit status means. Codes 0-4 are verdicts; the others say why there is none.
 
     `meaning` is the one-line meaning for any command; where a command gives a code a narrower sense,
-    `meaning_for(command)` says it in that command's words (the wording its `--help` uses).
+    `meaning_for(command)` says it in that command's words (the wording its `--help` uses). No meaning
+    holds a semicolon: the help texts join them with semicolons.
     """
 
     meaning: str
@@ -38,7 +39,7 @@ class ExitCode(IntEnum):
 
     OK = (
         0,
-        "success: every check passed (validate), every file is valid (lint), the file was written (init)",
+        "success",
         {
             "validate": "the token is valid, the workspace matches and every declared permission is granted",
             "login": (
@@ -54,10 +55,7 @@ class ExitCode(IntEnum):
     )
     FAILED = (
         1,
-        (
-            "a check failed: a permission missing or plan-restricted, or the workspace mismatching "
-            "(validate, login), a file invalid (lint), no permission to declare (init)"
-        ),
+        "a check failed",
         {
             "validate": _PERMISSION_OR_WORKSPACE,
             "login": _PERMISSION_OR_WORKSPACE,
