@@ -69,6 +69,22 @@ ALLOWLIST: tuple[Allowed, ...] = (
         "unknown contact id, API-NOTES §3/§5 [INF]",
         routes=frozenset({"GET /contacts/{contact_id}", "PUT /contacts/{contact_id}"}),
     ),
+    # §5 and issue 9 item 10: a body the request schema refuses, sent to an object that exists. These
+    # updates document no 400 (only 404, 403), but they must answer something that changes nothing; 400
+    # parameter_invalid, as the routes that do document one answer [INF].
+    Allowed(
+        400,
+        frozenset({"parameter_invalid"}),
+        "a body the request schema refuses, on an existing object, API-NOTES §5 [INF]",
+        routes=frozenset(
+            {
+                "PUT /contacts/{contact_id}",
+                "PUT /companies/{company_id}",
+                "PUT /conversations/{conversation_id}",
+                "POST /conversations/{conversation_id}/parts",
+            }
+        ),
+    ),
 )
 
 FULL = "sandbox-full-access-0001"
@@ -154,6 +170,48 @@ REJECTED: tuple[Case, ...] = (
         404,
     ),
     Case("data attribute 0", "PUT", "/data_attributes/0", {"description": "x"}, FULL, 404),
+    # The validator's write probe bodies (issue 9, item 10), on objects that exist: refused, 400.
+    Case(
+        "company, attributes not an object",
+        "PUT",
+        f"/companies/{COMPANY}",
+        {"custom_attributes": "x"},
+        FULL,
+        400,
+    ),
+    Case(
+        "conversation, boolean attribute",
+        "PUT",
+        f"/conversations/{CONVERSATION}",
+        {"custom_attributes": {"invalid": True}},
+        FULL,
+        400,
+    ),
+    Case(
+        "away, null flags",
+        "PUT",
+        f"/admins/{ADMIN}/away",
+        {"away_mode_enabled": None, "away_mode_reassign": None},
+        FULL,
+        400,
+    ),
+    Case(
+        "data attribute, description not a string",
+        "PUT",
+        f"/data_attributes/{CUSTOM_ATTRIBUTE}",
+        {"description": ["invalid"]},
+        FULL,
+        400,
+    ),
+    Case("contact, email not a string", "PUT", f"/contacts/{CONTACT}", {"email": 5}, FULL, 400),
+    Case(
+        "close without admin",
+        "POST",
+        f"/conversations/{CONVERSATION}/parts",
+        {"message_type": "close"},
+        FULL,
+        400,
+    ),
     Case(
         "bad data type",
         "POST",

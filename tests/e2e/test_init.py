@@ -22,9 +22,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from validator.init.command import run_init
+from validator.init.request import InitRequest
 from validator.model import Access, AuthMode, DataType, Permission, Region
 from validator.sandbox import Sandbox, SandboxConfig, SandboxRequest, serve
-from validator.scaffold import InitRequest, run_init
 from validator.schemas import load_schema
 from validator.spec import load_spec
 

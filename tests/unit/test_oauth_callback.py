@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from validator import oauth
-from validator.oauth import Callback, LoginError, code_from, listen
+from validator.login.listener import MAX_REFUSED_CALLBACKS, listen
+from validator.login.protocol import EXIT_DENIED, EXIT_STATE, Callback, LoginError, code_from
 
 STATE = "the-state-of-this-login"
 
@@ -64,12 +64,12 @@ def test_an_oauth_error_with_the_right_state_ends_the_wait_and_one_with_a_wrong_
     assert callback is not None
     with pytest.raises(LoginError) as raised:
         code_from(callback, STATE)
-    assert raised.value.code == oauth.EXIT_DENIED
+    assert raised.value.code == EXIT_DENIED
 
 
 def test_only_a_flood_of_forged_callbacks_ends_the_wait_and_it_ends_with_the_state_error() -> None:
     with listen(STATE) as listener:
-        for _ in range(oauth.MAX_REFUSED_CALLBACKS - 1):
+        for _ in range(MAX_REFUSED_CALLBACKS - 1):
             assert _get(listener.redirect_uri, "code=c&state=guess").status_code == 400
         before = listener.wait(0.1)
         _get(listener.redirect_uri, "code=c")  # no state at all counts too
@@ -80,5 +80,5 @@ def test_only_a_flood_of_forged_callbacks_ends_the_wait_and_it_ends_with_the_sta
     assert callback is not None
     with pytest.raises(LoginError) as raised:
         code_from(callback, STATE)
-    assert raised.value.code == oauth.EXIT_STATE
+    assert raised.value.code == EXIT_STATE
     assert late.status_code == 409  # the login is over; the real code is not taken any more

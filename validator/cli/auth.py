@@ -1,7 +1,7 @@
 """The commands that obtain a token or write connector.yaml from one: `login` and `init`.
 
-Only option parsing lives here; the work is in `validator.oauth` and `validator.scaffold`, imported inside
-each command so that `connector-validator --help` stays fast.
+Only option parsing lives here; the work is in `validator.login` and `validator.init`, imported inside each
+command so that `connector-validator --help` stays fast.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def login(
     With --api-url the authorize page is asked there too. The token is shown or stored only with
     --print-token or --save.
     """
-    from validator.oauth import LoginRequest, run_login
+    from validator.login.command import LoginRequest, run_login
 
     request = LoginRequest(path, api_url, authorize_url, not no_browser, timeout, save, force, print_token)
     raise typer.Exit(run_login(request))
@@ -67,7 +67,8 @@ def init(
     ] = 15.0,
 ) -> None:
     """Write a connector.yaml declaring the workspace and every permission the token is granted."""
-    from validator.scaffold import InitRequest, run_init
+    from validator.init.command import run_init
+    from validator.init.request import InitRequest
 
     request = InitRequest(output, token_env, token_stdin, api_url, mode, name, force, timeout)
     raise typer.Exit(run_init(request))

@@ -12,8 +12,19 @@ The order in which a request is judged (each step is [INF] unless noted; Interco
 7. the permission (§4): missing → 401 `token_unauthorized` or 403 `forbidden`, as configured (§3). It is
    checked before the body or the id, as Intercom's per-route scope mapping suggests (§5);
 8. the plan: 403 `api_plan_restricted` (§3);
-9. the endpoint itself: invalid bodies and impossible ids answer 400/404 as documented; a write that would
-   succeed answers 200 and is flagged as a mutation in the request log, while the data stays unchanged.
+9. the endpoint itself (`endpoints`), for a write in three steps:
+   a. the object the path names: one that does not exist answers its documented 404 whatever the body
+      (§5's table: every write probe that names an impossible id is documented with that 404 [EX]);
+   b. the body, against the route's request schema (`bodies`): one the schema refuses (not a JSON object,
+      a field of the wrong type, a required field missing; defaults the schema documents filled in first)
+      answers 400, `parameter_invalid` unless the route documents another code, on an object that does
+      exist too, and nothing is recorded as a mutation. That Intercom validates the body after finding the
+      object is [INF] (Rails-style: the record is loaded before its update is built from the params); the
+      write probes do not depend on it, since they name impossible ids AND send refused bodies;
+   c. the write: one that would succeed answers 200 and is flagged as a mutation in the request log, while
+      the data stays unchanged.
+   So a token without the permission gets its 401/403 (step 7) for any id and any body, and no body is
+   ever read before the permission and the object are known.
 
 Each step lives in its own module (`faults`, `oauth`, `auth`, `limits`, `endpoints`; the request log in
 `log`, the wire types in `wire`); this one holds the configuration and applies the steps in that order.
@@ -44,10 +55,10 @@ from validator.sandbox.config import (
 from validator.sandbox.endpoints import HANDLERS, Call
 from validator.sandbox.faults import Faults
 from validator.sandbox.limits import RateLimiter, rate_limited
-from validator.sandbox.log import RequestLog, masked_entry
+from validator.sandbox.log import RequestLog, Scrubber, masked_entry
 from validator.sandbox.oauth import OAuthServer
 from validator.sandbox.permissions import Route, match_route
-from validator.sandbox.wire import Answer, SandboxRequest, SandboxResponse, error, json_object
+from validator.sandbox.wire import Answer, SandboxRequest, SandboxResponse, error
 
 # Every Sandbox ever created and still alive, so the test suite can check all of them for mutations.
 _REGISTRY: weakref.WeakSet[Sandbox] = weakref.WeakSet()
@@ -74,6 +85,9 @@ class Sandbox:
         self._tokens = Tokens()
         self._oauth = OAuthServer(clock, self._tokens.issue)
         self._limiter = RateLimiter(clock)
+        self._scrubber_lock = threading.Lock()
+        self._scrubber_key: tuple[int, int] | None = None
+        self._scrubber = Scrubber()
         self._install(config or default_config())
         _REGISTRY.add(self)
 
@@ -144,7 +158,7 @@ class Sandbox:
                 mutation=answer.mutation,
                 route=route_key if matched or route_key in OAUTH_ROUTE_KEYS else None,
                 fault=fault.kind.value if fault else None,
-                secrets=self._secrets(),
+                scrubber=self._current_scrubber(),
             )
         )
         return SandboxResponse(
@@ -156,8 +170,21 @@ class Sandbox:
             slow_body_s=slow_body_s,
         )
 
-    def _secrets(self) -> list[str]:
-        return [v for v in (*self._tokens.values(), *self._oauth.secrets()) if v]
+    def _current_scrubber(self) -> Scrubber:
+        """The scrubber for every secret known now: rebuilt only when a token, client or code changed.
+
+        Two groups, compiled apart (see `log`): what the configuration holds (token values, client secrets)
+        and what OAuth adds as it runs (issued tokens, unexchanged codes), so a new code never recompiles
+        thousands of configured tokens.
+        """
+        token_generation, configured, issued = self._tokens.secret_groups()
+        oauth_generation, client_secrets, codes = self._oauth.secret_groups()
+        key = (token_generation, oauth_generation)
+        with self._scrubber_lock:
+            if key != self._scrubber_key:
+                self._scrubber = Scrubber([(*configured, *client_secrets), (*issued, *codes)])
+                self._scrubber_key = key
+            return self._scrubber
 
     # dispatch ----------------------------------------------------------------------------------------
 
@@ -206,5 +233,5 @@ class Sandbox:
         refused = refusal(route, token, workspace)
         if refused is not None:
             return refused
-        call = Call(request, route, record_id, token, workspace, admin, version, json_object(request.body))
+        call = Call(request, route, record_id, token, workspace, admin, version)
         return HANDLERS[route.key](call)

@@ -16,25 +16,32 @@ class Tokens:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._issued: list[TokenConfig] = []
+        self._configured: tuple[str, ...] = ()
         self._by_value: dict[str, TokenConfig] = {}
+        self._generation = 0
 
     def install(self, configured: Iterable[TokenConfig]) -> None:
         """Replace the configured tokens; issued ones stay valid."""
         with self._lock:
-            self._by_value = {t.value: t for t in (*configured, *self._issued)}
+            tokens = tuple(configured)
+            self._configured = tuple(t.value for t in tokens)
+            self._by_value = {t.value: t for t in (*tokens, *self._issued)}
+            self._generation += 1
 
     def issue(self, token: TokenConfig) -> None:
         with self._lock:
             self._issued.append(token)
             self._by_value[token.value] = token
+            self._generation += 1
+
+    def secret_groups(self) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
+        """(generation, configured values, issued values): the generation changes whenever either does."""
+        with self._lock:
+            return self._generation, self._configured, tuple(t.value for t in self._issued)
 
     def active(self) -> list[TokenConfig]:
         with self._lock:
             return [t for t in self._by_value.values() if t.status == TokenStatus.ACTIVE]
-
-    def values(self) -> list[str]:
-        with self._lock:
-            return list(self._by_value)
 
     def authenticate(self, request: SandboxRequest) -> TokenConfig | Answer:
         """The token of the request's `Authorization: Bearer`, or the 401 Intercom answers instead."""

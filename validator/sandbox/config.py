@@ -156,7 +156,15 @@ class SandboxConfig:
     api_versions: tuple[str, ...] = ("2.15", "2.16")
 
     def workspace(self, id_code: str) -> WorkspaceConfig | None:
-        return next((w for w in self.workspaces if w.id_code == id_code), None)
+        return self._workspaces_by_id.get(id_code)
+
+    @functools.cached_property
+    def _workspaces_by_id(self) -> dict[str, WorkspaceConfig]:
+        """Built on first use: a lookup per request must not grow with the number of workspaces."""
+        found: dict[str, WorkspaceConfig] = {}
+        for w in self.workspaces:
+            found.setdefault(w.id_code, w)  # the first one wins, as a search in order would find
+        return found
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "<config>") -> SandboxConfig:

@@ -1,9 +1,12 @@
 """The endpoints (API-NOTES §5): what each route answers once a request may call it.
 
 Answers follow the OpenAPI examples; bodies come from `fixtures`. A write that would succeed answers 200
-with `mutation=True` (the request log flags it) while the data stays unchanged; invalid bodies and
-impossible ids answer 400/404 as documented. `HANDLERS` is keyed by the route keys of `permissions.ROUTES`,
-the sandbox's own route table, written independently of the validator's catalog.
+with `mutation=True` (the request log flags it) while the data stays unchanged. Every write handler judges
+in the same order (see `app` for the steps before): the object its path names first (one that does not
+exist → its documented 404, whatever the body), then the body against the route's request schema
+(`bodies`: refused → 400, nothing recorded as a mutation), and only then the write. `HANDLERS` is keyed by
+the route keys of `permissions.ROUTES`, the sandbox's own route table, written independently of the
+validator's catalog.
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from validator.sandbox import fixtures
+from validator.sandbox import bodies, fixtures
 from validator.sandbox.config import AdminConfig, TokenConfig, WorkspaceConfig
 from validator.sandbox.permissions import Route
-from validator.sandbox.wire import Answer, JsonObject, SandboxRequest, error
+from validator.sandbox.wire import Answer, SandboxRequest, error
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,7 @@ class Call:
     token: TokenConfig
     workspace: WorkspaceConfig
     admin: AdminConfig
-    version: str
-    body: JsonObject
+    version: str  # the body is read by each handler, after its id (see `bodies`)
 
 
 def _per_page(request: SandboxRequest, default: int) -> int:
@@ -64,16 +66,22 @@ def _get_contact(call: Call) -> Answer:
 def _update_contact(call: Call) -> Answer:
     if call.record_id not in fixtures.CONTACT_IDS:
         return _contact_not_found()
+    body = bodies.UPDATE_CONTACT.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
     updated = fixtures.contact(call.workspace, call.record_id)
-    updated.update({k: v for k, v in call.body.items() if k in ("name", "email") and isinstance(v, str)})
+    updated.update({k: v for k, v in body.items() if k in ("name", "email") and isinstance(v, str)})
     return Answer(200, updated, mutation=True)
 
 
 def _attach_contact_to_company(call: Call) -> Answer:
     if call.record_id not in fixtures.CONTACT_IDS:
         return error(404, "not_found", "User Not Found")
-    company_id = call.body.get("id")
-    if not _nonempty_str(company_id):
+    body = bodies.ATTACH_COMPANY.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    company_id = body.get("id")
+    if company_id is None or (isinstance(company_id, str) and not company_id.strip()):
         return error(400, "parameter_not_found", "company not specified")
     if company_id not in fixtures.COMPANY_IDS:
         return error(404, "company_not_found", "Company Not Found")
@@ -95,25 +103,35 @@ _COMPANY_FIELDS = frozenset(
         "custom_attributes",
         "remote_created_at",
         "monthly_spend",
+        "update_last_request_at",  # 2.16
     }
 )
 
 
 def _create_or_update_company(call: Call) -> Answer:
-    unknown = sorted(k for k in call.body if k not in _COMPANY_FIELDS)
+    body = bodies.parse(call.request.body, nullable=True)
+    if isinstance(body, Answer):
+        return body
+    unknown = sorted(k for k in body if k not in _COMPANY_FIELDS)
     if unknown:
         return error(400, "bad_request", f"bad '{unknown[0]}' parameter")
-    if not _nonempty_str(call.body.get("company_id")) and not _nonempty_str(call.body.get("name")):
+    problem = bodies.CREATE_COMPANY.problem(body)
+    if problem is not None:
+        return bodies.invalid(problem)
+    if not _nonempty_str(body.get("company_id")) and not _nonempty_str(body.get("name")):
         return error(400, "bad_request", "company_id or name is required")  # message [INF]
-    created = fixtures.company(call.workspace, fixtures.COMPANY_IDS[0], name=call.body.get("name"))
-    created["company_id"] = str(call.body.get("company_id") or created["company_id"])
+    created = fixtures.company(call.workspace, fixtures.COMPANY_IDS[0], name=body.get("name"))
+    created["company_id"] = str(body.get("company_id") or created["company_id"])
     return Answer(200, created, mutation=True)
 
 
 def _update_company(call: Call) -> Answer:
     if call.record_id not in fixtures.COMPANY_IDS:
         return error(404, "company_not_found", "Company Not Found")
-    name = call.body.get("name") if _nonempty_str(call.body.get("name")) else None
+    body = bodies.UPDATE_COMPANY.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    name = body.get("name") if _nonempty_str(body.get("name")) else None
     return Answer(200, fixtures.company(call.workspace, call.record_id, name=name), mutation=True)
 
 
@@ -123,13 +141,28 @@ def _list_conversations(call: Call) -> Answer:
     )
 
 
-def _change_conversation(call: Call) -> Answer:
+def _update_conversation(call: Call) -> Answer:
     if call.record_id not in fixtures.CONVERSATION_IDS:
         return error(404, "not_found", "Resource Not Found")
+    body = bodies.UPDATE_CONVERSATION.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
     conversation = fixtures.conversation(call.workspace, call.record_id, call.version)
-    if isinstance(call.body.get("read"), bool):
-        conversation["read"] = call.body["read"]
+    if isinstance(body.get("read"), bool):
+        conversation["read"] = body["read"]
     return Answer(200, conversation, mutation=True)
+
+
+def _act_on_conversation(call: Call) -> Answer:
+    if call.record_id not in fixtures.CONVERSATION_IDS:
+        return error(404, "not_found", "Resource Not Found")
+    body = bodies.CONVERSATION_ACTION.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    problem = bodies.CONVERSATION_ACTIONS[body["message_type"]].problem(body)
+    if problem is not None:
+        return bodies.invalid(problem)
+    return Answer(200, fixtures.conversation(call.workspace, call.record_id, call.version), mutation=True)
 
 
 def _list_admins(call: Call) -> Answer:
@@ -147,7 +180,10 @@ def _set_away(call: Call) -> Answer:
     person = call.workspace.admin(call.record_id or "")
     if person is None:
         return error(404, "admin_not_found", "Admin for admin_id not found")
-    away = call.body.get("away_mode_enabled", True) is True
+    body = bodies.SET_AWAY.read(call.request.body)  # {} means away_mode_enabled=true, the default
+    if isinstance(body, Answer):
+        return body
+    away = body["away_mode_enabled"] is True
     return Answer(200, fixtures.admin(call.workspace, person, away=away), mutation=True)
 
 
@@ -160,7 +196,10 @@ def _list_tags(call: Call) -> Answer:
 
 
 def _create_tag(call: Call) -> Answer:
-    name = call.body.get("name")
+    body = bodies.CREATE_TAG.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    name = body.get("name")
     if not _nonempty_str(name):
         return error(400, "parameter_invalid", "invalid tag parameters")
     return Answer(200, {"type": "tag", "id": "104", "name": name}, mutation=True)
@@ -198,7 +237,10 @@ _DATA_TYPES |= {"datetime": "date", "options": "string"}
 
 
 def _create_data_attribute(call: Call) -> Answer:
-    model, name, data_type = (call.body.get(k) for k in ("model", "name", "data_type"))
+    body = bodies.CREATE_DATA_ATTRIBUTE.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    model, name, data_type = (body.get(k) for k in ("model", "name", "data_type"))
     if model not in ("contact", "company"):
         return error(
             400, "parameter_invalid", "The Data Attribute model field must be either contact or company"
@@ -214,6 +256,8 @@ def _create_data_attribute(call: Call) -> Answer:
         )
     if data_type not in _DATA_TYPES:
         return error(400, "parameter_invalid", "Data Type isn't an option")
+    if data_type == "options" and not body.get("options"):
+        return bodies.invalid("Options isn't an array")  # a list attribute needs its options
     created = fixtures.data_attribute(str(model), str(name), _DATA_TYPES[str(data_type)], custom_id=45)
     created["admin_id"] = call.admin.id
     return Answer(200, created, mutation=True)
@@ -226,9 +270,12 @@ def _update_data_attribute(call: Call) -> Answer:
     )
     if existing is None:
         return error(404, "field_not_found", "We couldn't find that data attribute to update")
+    body = bodies.UPDATE_DATA_ATTRIBUTE.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
     updated = dict(existing)
-    if isinstance(call.body.get("description"), str):
-        updated["description"] = call.body["description"]
+    if isinstance(body.get("description"), str):
+        updated["description"] = body["description"]
     return Answer(200, updated, mutation=True)
 
 
@@ -242,8 +289,8 @@ HANDLERS: dict[str, Callable[[Call], Answer]] = {
     "POST /companies": _create_or_update_company,
     "PUT /companies/{id}": _update_company,
     "GET /conversations": _list_conversations,
-    "PUT /conversations/{id}": _change_conversation,
-    "POST /conversations/{id}/parts": _change_conversation,
+    "PUT /conversations/{id}": _update_conversation,
+    "POST /conversations/{id}/parts": _act_on_conversation,
     "GET /admins": _list_admins,
     "GET /admins/{id}": _get_admin,
     "PUT /admins/{id}/away": _set_away,

@@ -58,16 +58,22 @@ class OAuthServer:
         self._clients: dict[str, OAuthClientConfig] = {}
         self._codes: dict[str, _OAuthCode] = {}
         self._code_sizes = itertools.cycle((16, 17, 15))  # base64 padding "==", "=", none: all three occur
+        self._generation = 0
 
     def install(self, clients: Iterable[OAuthClientConfig]) -> None:
         """Replace the registered clients; codes already issued stay exchangeable for their client id."""
         with self._lock:
             self._clients = {c.client_id: c for c in clients}
+            self._generation += 1
 
-    def secrets(self) -> list[str]:
-        """Client secrets and unexchanged codes: what the request log must mask."""
+    def secret_groups(self) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
+        """(generation, client secrets, unexchanged codes): what the request log must mask.
+
+        The generation changes whenever either does, so a cached scrubber knows when to rebuild.
+        """
         with self._lock:
-            return [*(c.client_secret for c in self._clients.values()), *self._codes]
+            secrets = tuple(c.client_secret for c in self._clients.values())
+            return self._generation, secrets, tuple(self._codes)
 
     def answer(self, key: str, request: SandboxRequest) -> Answer | None:
         """The answer of an OAuth endpoint, or None when `key` ("GET /oauth") names none."""
@@ -99,6 +105,7 @@ class OAuthServer:
         with self._lock:
             code = base64.urlsafe_b64encode(secrets.token_bytes(next(self._code_sizes))).decode()
             self._codes[code] = _OAuthCode(client.client_id, self._clock())
+            self._generation += 1
         return code
 
     def _exchange_code(self, request: SandboxRequest) -> Answer:
@@ -115,6 +122,7 @@ class OAuthServer:
             if issued is None or issued.client_id != client.client_id:
                 return unauthorized
             del self._codes[code]  # single use, even when expired
+            self._generation += 1
             if self._clock() - issued.issued_at > OAUTH_CODE_TTL_S:
                 return unauthorized
             token = TokenConfig(

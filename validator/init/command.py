@@ -1,0 +1,128 @@
+"""`init`: write a connector.yaml that declares exactly what a token was found to have.
+
+The token is read (`--token-env` or `--token-stdin`), probed (`probe`), the file rendered and checked
+(`render`), then written as a new file (or replacing one with --force).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from validator.init.probe import Scaffold, probe_token
+from validator.init.render import check_generated, render_connector_yaml
+from validator.init.request import EXIT_USAGE, EXIT_WRITTEN, InitError, InitRequest
+from validator.init.schema import connector_property, connector_schema, fits
+
+if TYPE_CHECKING:
+    import httpx
+
+
+def run_init(
+    request: InitRequest,
+    *,
+    environ: Mapping[str, str] | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
+) -> int:
+    """Run `init` end to end and return its exit code; every error is printed as one line."""
+    from validator.tokens import Scrubber
+
+    environ = os.environ if environ is None else environ
+    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    scrub = Scrubber([])
+    try:
+        _check_options(request)
+        token = _token(request, environ, stdin or sys.stdin)
+        scrub = Scrubber([token])
+        scaffold = asyncio.run(probe_token(request, token, transport_factory))
+        text = render_connector_yaml(scaffold)
+        check_generated(text, str(request.output), token)
+        write_new_file(request.output, text, replace=request.force)
+    except InitError as error:
+        stderr.write(scrub(f"connector-validator: error: {error}\n"))
+        return error.code
+    stdout.write(scrub(_summary(request.output, scaffold)))
+    return EXIT_WRITTEN
+
+
+def _check_options(request: InitRequest) -> None:
+    """What can be refused before the token is read and anything is sent."""
+    if not fits(request.token_env, connector_schema()["$defs"]["envVarName"]):
+        raise InitError(f"--token-env {request.token_env!r} is not an environment variable name", EXIT_USAGE)
+    if request.name is not None and not fits(request.name, connector_property("name")):
+        limit = connector_property("name")["maxLength"]
+        raise InitError(f"--name must be 1 to {limit} characters long", EXIT_USAGE)
+    if (request.output.exists() or request.output.is_symlink()) and not request.force:
+        raise InitError(f"{request.output} already exists; pass --force to replace it", EXIT_USAGE)
+
+
+def _token(request: InitRequest, environ: Mapping[str, str], stdin: TextIO) -> str:
+    from validator.tokens import TokenInputError, read_stdin_token, token_problem
+
+    if request.token_stdin:
+        try:
+            return read_stdin_token(stdin)
+        except TokenInputError as error:
+            raise InitError(str(error), EXIT_USAGE) from None
+    token = environ.get(request.token_env, "").strip()
+    if not token:
+        raise InitError(
+            f"the environment variable {request.token_env} is not set or empty; set it to the Intercom token "
+            "(or name another variable with --token-env, or pipe the token in with --token-stdin)",
+            EXIT_USAGE,
+        )
+    problem = token_problem(token)
+    if problem is not None:
+        raise InitError(f"the token from {request.token_env} is not usable: {problem}; check it", EXIT_USAGE)
+    return token
+
+
+def write_new_file(path: Path, text: str, *, replace: bool) -> None:
+    """Create `path` (never overwriting unless `replace`, then atomically); errors become InitError."""
+    data = text.encode("utf-8")
+    try:
+        if not replace:
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            with os.fdopen(descriptor, "wb") as stream:
+                stream.write(data)
+            return
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except FileExistsError:
+        raise InitError(f"{path} already exists; pass --force to replace it", EXIT_USAGE) from None
+    except OSError as error:
+        raise InitError(f"cannot write {path}: {error.strerror or error}", EXIT_USAGE) from None
+
+
+def _summary(output: Path, scaffold: Scaffold) -> str:
+    workspace = scaffold.workspace
+    declared = ", ".join(str(result.permission) for result in scaffold.granted)
+    lines = [
+        f"Wrote {output} for workspace {workspace.id} ({workspace.region}), auth mode {scaffold.auth.mode}.",
+        f"Declared (granted to the token): {declared}.",
+    ]
+    if scaffold.not_granted:
+        skipped = ", ".join(f"{result.permission} ({result.verdict})" for result in scaffold.not_granted)
+        lines.append(f"Not declared: {skipped}.")
+    lines.append(
+        f"Next: remove what the connector does not need, then `connector-validator validate {output}` in CI."
+    )
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["run_init", "write_new_file"]
