@@ -202,7 +202,7 @@ class ValidatorError(Exception):
         return str(self)
 
     def lines(self) -> tuple[str, ...]:
-        """What the CLI prints, one `connector-validator: error: …` line each."""
+        """What the CLI prints, one line on stderr each."""
         return (self.message,)
 
     def scrubbed(self, scrub: Callable[[str], str]) -> Self:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import io
 from pathlib import Path
@@ -23,7 +24,9 @@ from validator.errors import (
     most_severe,
 )
 from validator.files import StdoutError, TargetError
+from validator.init.request import InitError
 from validator.intercom import ApiUrlError
+from validator.login.protocol import LoginError
 from validator.plan import PlanError
 from validator.run import OutputError, ValidateRequest, run_validate
 from validator.sandbox.config import SandboxConfigError
@@ -95,6 +98,31 @@ def test_the_readme_table_is_generated_from_exit_code() -> None:
             assert sense in row
 
 
+def test_no_module_hand_lists_exit_codes() -> None:
+    """Exit codes are `ExitCode` members: no `EXIT_…` constant anywhere in validator/ but the one table of
+    which command ends with which (`validator.errors.EXIT_CODES`)."""
+    for path in (REPO / "validator").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            if isinstance(node, ast.AnnAssign):
+                targets = [node.target]
+            names = {target.id for target in targets if isinstance(target, ast.Name)}
+            allowed = {"EXIT_CODES"} if path == REPO / "validator" / "errors.py" else set()
+            assert not {name for name in names if name.startswith("EXIT_")} - allowed, path
+            if isinstance(node, ast.ClassDef) and path != REPO / "validator" / "errors.py":
+                assert node.name != "ExitCode", path
+
+
+def test_only_the_cli_entry_prints_errors() -> None:
+    """No module writes the `connector-validator: error:` line itself (run, login and init once did): they
+    raise, and `validator.cli.main` prints."""
+    for path in (REPO / "validator").rglob("*.py"):
+        if path != REPO / "validator" / "cli" / "__init__.py":
+            assert "connector-validator: error" not in path.read_text(encoding="utf-8"), path
+    entry = (REPO / "validator" / "cli" / "__init__.py").read_text(encoding="utf-8")
+    assert entry.count("except ValidatorError") == 1
+
+
 # --- the error family ----------------------------------------------------------------------------------
 
 
@@ -110,6 +138,10 @@ def test_the_readme_table_is_generated_from_exit_code() -> None:
         (OutputError("x"), ExitCode.REPORT_NOT_WRITTEN),
         (StdoutError(32, "x"), ExitCode.BROKEN_PIPE),
         (StdoutError(28, "x"), ExitCode.STDOUT_FAILED),
+        (LoginError("x", ExitCode.LOGIN_DENIED), ExitCode.LOGIN_DENIED),
+        (InitError("x", ExitCode.INCONCLUSIVE), ExitCode.INCONCLUSIVE),
+        (LoginError("x"), ExitCode.USAGE),
+        (InitError("x"), ExitCode.USAGE),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, Exception) else None,
 )
