@@ -27,7 +27,7 @@ def example_path() -> Path:
     raise FileNotFoundError("the example connector.yaml is not installed")
 
 
-def run_demo(stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def run_demo(stdout: TextIO | None = None, stderr: TextIO | None = None) -> ExitCode:
     """Run the demo; 0 when the check behaved as designed (exactly the withheld permission missing)."""
     from validator.sandbox.app import Sandbox
     from validator.sandbox.config import default_config
@@ -55,7 +55,7 @@ def run_demo(stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
             f"\nThe demo did not go as designed: `validate` exited {code}, and the sandbox recorded"
             f" {mutations} request(s) that would have changed data. Please report this.\n"
         )
-        return 1
+        return ExitCode.FAILED
     out.write(
         "\nWhat just happened:\n"
         "  - GET /me proved the token valid and pointing at the declared workspace; then"
@@ -69,7 +69,7 @@ def run_demo(stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
         "  export INTERCOM_ACCESS_TOKEN=...   # from a CI secret; never a command-line value\n"
         "  connector-validator validate connector.yaml --report junit=reports/junit.xml\n"
     )
-    return 0
+    return ExitCode.OK
 
 
 __all__ = ["DEMO_TOKEN", "example_path", "run_demo"]

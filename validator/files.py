@@ -19,7 +19,7 @@ import stat
 from pathlib import Path
 from typing import Any, TextIO
 
-from validator.errors import ExitCode
+from validator.errors import ExitCode, ValidatorError
 
 # Text that cannot be encoded (a lone surrogate that slipped through) is written as its `\udXXX` escape
 # rather than costing the report: in JSON and XML that escape is still valid text.
@@ -28,11 +28,13 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
-class TargetError(Exception):
+class TargetError(ValidatorError):
     """A file cannot be written (or appended to); str() is one line that names the file."""
 
+    exit_code = ExitCode.REPORT_NOT_WRITTEN
 
-class StdoutError(Exception):
+
+class StdoutError(ValidatorError):
     """Standard output could not be written: its reader went away, it is closed, or its device is full.
 
     Deliberately not an OSError: the command-line framework turns an EPIPE OSError into a silent exit 1.
@@ -41,22 +43,17 @@ class StdoutError(Exception):
     def __init__(self, number: int | None, reason: str) -> None:
         self.errno = number
         self.reason = reason
-        super().__init__(reason)
+        if number == errno.EPIPE:
+            message = "standard output was closed by its reader (broken pipe); output stopped"
+        elif number == errno.EBADF:
+            message = "standard output is closed; nothing could be printed"
+        else:
+            message = f"cannot write to standard output: {reason}"
+        super().__init__(message, ExitCode.BROKEN_PIPE if number == errno.EPIPE else ExitCode.STDOUT_FAILED)
 
     @classmethod
     def of(cls, error: OSError) -> StdoutError:
         return cls(error.errno, error.strerror or type(error).__name__)
-
-    @property
-    def exit_code(self) -> ExitCode:
-        return ExitCode.BROKEN_PIPE if self.errno == errno.EPIPE else ExitCode.STDOUT_FAILED
-
-    def message(self) -> str:
-        if self.errno == errno.EPIPE:
-            return "standard output was closed by its reader (broken pipe); output stopped"
-        if self.errno == errno.EBADF:
-            return "standard output is closed; nothing could be printed"
-        return f"cannot write to standard output: {self.reason}"
 
 
 def _kind(mode: int) -> str:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import ssl
 
 from validator import __version__
+from validator.errors import ExitCode, ValidatorError
 from validator.tokens import Scrubber
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -40,8 +41,10 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 DEFAULT_IN_FLIGHT = 16
 
 
-class ApiUrlError(ValueError):
-    """`--api-url` / INTERCOM_API_URL is not acceptable."""
+class ApiUrlError(ValidatorError, ValueError):
+    """`--api-url` / INTERCOM_API_URL is not acceptable: exit code 2."""
+
+    exit_code = ExitCode.USAGE
 
 
 def check_api_url(url: str) -> str:

@@ -10,11 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from validator.errors import ExitCode
 from validator.spec import SpecError, SpecFileError, SpecProblem, load_spec
-
-EXIT_VALID = 0
-EXIT_INVALID = 1
-EXIT_USAGE = 2  # a file could not be read, or none was given: the command line needs fixing
 
 
 @dataclass(frozen=True)
@@ -40,11 +37,12 @@ class LintResult:
         return tuple(problem for file in self.files for problem in file.problems)
 
     @property
-    def exit_code(self) -> int:
-        """0 when every file is valid, 1 when any is invalid, 2 when one is unreadable or none was given."""
+    def exit_code(self) -> ExitCode:
+        """OK when every file is valid, FAILED when any is invalid, USAGE when one is unreadable or none was
+        given (the command line needs fixing)."""
         if not self.files or any(file.error is not None for file in self.files):
-            return EXIT_USAGE
-        return EXIT_VALID if all(file.valid for file in self.files) else EXIT_INVALID
+            return ExitCode.USAGE
+        return ExitCode.OK if all(file.valid for file in self.files) else ExitCode.FAILED
 
 
 def lint_path(path: Path) -> FileResult:

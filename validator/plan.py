@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from validator.catalog import AnswerRule, Catalog, IdentityCheck, Probe
-from validator.errors import ValidatorError
+from validator.errors import ExitCode, ValidatorError
 from validator.model import ConnectorSpec, Permission, Strength, Verdict
 
 
@@ -30,6 +30,8 @@ def identity_answers(identity: IdentityCheck) -> tuple[str, ...]:
 
 class PlanError(ValidatorError):
     """The plan cannot be made: unreadable or invalid connector.yaml. One line, exit code 2."""
+
+    exit_code = ExitCode.USAGE
 
 
 def load_plan(path: Path) -> Plan:

@@ -15,7 +15,7 @@ from typing import TextIO
 import httpx
 
 from validator.checker import ProgressHook
-from validator.errors import ExitCode
+from validator.errors import ExitCode, SeveralErrors, UsageError, ValidatorError
 from validator.files import (
     StdoutError,
     TargetError,
@@ -26,15 +26,11 @@ from validator.files import (
     write_stdout,
 )
 from validator.formats import Format, render, step_summary
-from validator.intercom import ApiUrlError, RetryPolicy, Timeouts, check_api_url
+from validator.intercom import RetryPolicy, Timeouts, check_api_url
 from validator.model import Permission, Verdict
 from validator.report import Report
-from validator.tokens import Scrubber, TokenInputError, read_stdin_token
+from validator.tokens import Scrubber, read_stdin_token
 from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate
-
-
-class UsageError(Exception):
-    """Bad options: reported in one line, exit code 2."""
 
 
 @dataclass(frozen=True)
@@ -96,8 +92,10 @@ def write_file(path: Path, text: str) -> None:
         raise OutputError(str(error)) from None
 
 
-class OutputError(Exception):
+class OutputError(ValidatorError):
     """A report file could not be written after the run: one line, exit code 5."""
+
+    exit_code = ExitCode.REPORT_NOT_WRITTEN
 
 
 def run_validate(
@@ -108,20 +106,21 @@ def run_validate(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
-) -> int:
-    """Run `validate` end to end and return its exit code; usage errors are printed, not raised."""
+) -> ExitCode:
+    """Run `validate` end to end and return the report's exit code (0-4).
+
+    Errors are raised as `ValidatorError`s: a usage error (2) before any request is sent; after the run, the
+    report files that could not be written (5) and a failing stdout (6, 141), together as `SeveralErrors`,
+    once every output that could be written was.
+    """
     environ = os.environ if environ is None else environ
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
-    try:
-        main_format = parse_format(request.output_format)
-        extra = parse_reports(request.reports)
-        api_url = check_api_url(request.api_url) if request.api_url else None
-        token = read_stdin_token(stdin or sys.stdin) if request.token_stdin else None
-        summary = _summary_target(main_format, extra, environ)
-        check_targets([path for _, path in extra] + ([request.output] if request.output else []), summary)
-    except (UsageError, ApiUrlError, TokenInputError) as error:
-        stderr.write(f"connector-validator: error: {error}\n")
-        return int(ExitCode.USAGE)
+    main_format = parse_format(request.output_format)
+    extra = parse_reports(request.reports)
+    api_url = check_api_url(request.api_url) if request.api_url else None
+    token = read_stdin_token(stdin or sys.stdin) if request.token_stdin else None
+    summary = _summary_target(main_format, extra, environ)
+    check_targets([path for _, path in extra] + ([request.output] if request.output else []), summary)
 
     prepared = prepare_all(request.paths, environ, token)
     scrub = Scrubber([item.token for item in prepared if isinstance(item, Ready)])
@@ -138,13 +137,10 @@ def run_validate(
     report = validate(prepared, options)
     if options.progress is not None:
         stderr.write("\r\x1b[2K")
-    problems, stdout_error = _emit(report, main_format, request.output, extra, summary, stdout, scrub)
-    for problem in problems:
-        stderr.write(scrub(f"connector-validator: error: {problem}\n"))
-    if stdout_error is not None:
-        stderr.write(f"connector-validator: error: {stdout_error.message()}\n")
-        return int(stdout_error.exit_code)
-    return int(ExitCode.REPORT_NOT_WRITTEN) if problems else int(report.exit_code)
+    errors = _emit(report, main_format, request.output, extra, summary, stdout, scrub)
+    if errors:
+        raise SeveralErrors(errors)
+    return report.exit_code
 
 
 def _summary_target(
@@ -164,28 +160,29 @@ def _emit(
     summary: Path | None,
     stdout: TextIO,
     scrub: Scrubber,
-) -> tuple[list[str], StdoutError | None]:
+) -> list[ValidatorError]:
     """Write every output: files first, each atomically, then stdout, so that a closed or broken stdout
-    (or a signal while printing) never costs a report file. Returns the file problems and the stdout error.
+    (or a signal while printing) never costs a report file. Returns what failed, in order: the report files
+    (their messages scrubbed), then stdout.
     """
     files = [*extra, *([(main_format, output)] if output is not None else [])]
-    problems: list[str] = []
+    errors: list[ValidatorError] = []
     for fmt, path in files:
         try:
             write_file(path, scrub(render(fmt, report)))
         except OutputError as error:
-            problems.append(str(error))
+            errors.append(error.scrubbed(scrub))
     if summary is not None:
         try:
             append_regular(summary, scrub(step_summary(report)))
         except TargetError as error:
-            problems.append(f"GITHUB_STEP_SUMMARY: {error}")
+            errors.append(OutputError(f"GITHUB_STEP_SUMMARY: {error}").scrubbed(scrub))
     shown = Format.TEXT if output is not None else main_format
     try:
         write_stdout(stdout, scrub(render(shown, report)))
     except StdoutError as error:
-        return problems, error
-    return problems, None
+        errors.append(error)
+    return errors
 
 
 def _progress(stream: TextIO) -> ProgressHook:

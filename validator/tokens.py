@@ -10,6 +10,8 @@ import re
 from collections.abc import Sequence
 from typing import TextIO
 
+from validator.errors import ExitCode, ValidatorError
+
 MIN_TOKEN_LENGTH = 16  # Intercom tokens are about 60 characters; anything this short is a wiring mistake
 MAX_TOKEN_LENGTH = 4096
 # Intercom tokens are base64 ("dG9rOj…", API-NOTES §1); other URL-safe characters are allowed for proxies and
@@ -19,8 +21,10 @@ _TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9+/=_.:~-]+")
 REDACTED = "[REDACTED]"
 
 
-class TokenInputError(ValueError):
-    """No usable token was given; the message never repeats the value."""
+class TokenInputError(ValidatorError, ValueError):
+    """No usable token was given; the message never repeats the value. Exit code 2."""
+
+    exit_code = ExitCode.USAGE
 
 
 def token_problem(token: str) -> str | None:

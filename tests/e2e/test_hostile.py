@@ -49,14 +49,15 @@ from hostile_server import (
 )
 
 from harness import junit_schema, report_validator, sarif_validator
+from validator.errors import ExitCode
 
 pytestmark = pytest.mark.e2e
 
 FORMATS = ("text", "json", "junit", "sarif", "github", "markdown")
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 # Exit codes with another meaning (schemas/report.schema.json, `validate --help`) and Python's crash code.
-TAKEN_CODES = {0, 1, 3, 4}
-CRASH = 70
+TAKEN_CODES = {ExitCode.OK, ExitCode.FAILED, ExitCode.TOKEN_REJECTED, ExitCode.INCONCLUSIVE}
+CRASH = ExitCode.INTERNAL
 ALL_PERMISSIONS = {
     "people": ["read", "write"],
     "companies": ["read", "write"],

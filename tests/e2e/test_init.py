@@ -23,8 +23,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from validator.errors import ExitCode
 from validator.init.command import run_init
-from validator.init.request import InitRequest
+from validator.init.request import InitError, InitRequest
 from validator.model import Access, AuthMode, DataType, Permission, Region
 from validator.sandbox import Sandbox, SandboxConfig, SandboxRequest, serve
 from validator.schemas import load_schema
@@ -276,20 +277,22 @@ def test_a_workspace_id_connector_yaml_cannot_hold_exits_4_and_writes_nothing(
     tmp_path: Path, id_code: str
 ) -> None:
     output = tmp_path / "connector.yaml"
-    stdout, stderr = io.StringIO(), io.StringIO()
+    stdout = io.StringIO()
 
-    code = run_init(
-        InitRequest(output=output),
-        environ={"INTERCOM_ACCESS_TOKEN": "sandbox-init-full-access"},
-        stdout=stdout,
-        stderr=stderr,
-        transport_factory=lambda: _me_answering(id_code),
-    )
+    with pytest.raises(InitError) as raised:
+        run_init(
+            InitRequest(output=output),
+            environ={"INTERCOM_ACCESS_TOKEN": "sandbox-init-full-access"},
+            stdout=stdout,
+            transport_factory=lambda: _me_answering(id_code),
+        )
 
-    assert code == 4
-    assert stderr.getvalue().startswith("connector-validator: error: Intercom answered a workspace id ")
-    assert "this tool cannot write into connector.yaml" in stderr.getvalue()
-    assert len(stderr.getvalue().splitlines()) == 1 and stdout.getvalue() == ""
+    error = raised.value
+    assert error.exit_code is ExitCode.INCONCLUSIVE and int(error.exit_code) == 4
+    assert error.message.startswith("Intercom answered a workspace id ")
+    assert "this tool cannot write into connector.yaml" in error.message
+    assert error.lines() == (error.message,) and error.message.splitlines() == [error.message]
+    assert stdout.getvalue() == ""
     assert not output.exists()
 
 

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import httpx
 import pytest
 
-from validator.login import protocol
+from validator.errors import EXIT_CODES, ExitCode
 from validator.login.listener import MAX_REFUSED_CALLBACKS
 from validator.sandbox import Sandbox, SandboxConfig, serve
 
@@ -227,7 +227,7 @@ def test_denied_consent_exits_with_its_own_code(sandbox: Sandbox, api_url: str, 
     page = httpx.get(consent(login.authorize_url()))
     finished = login.finish()
 
-    assert finished.code == protocol.EXIT_DENIED
+    assert finished.code == ExitCode.LOGIN_DENIED
     assert finished.stderr.strip().splitlines()[-1] == (
         "connector-validator: error: the app was not authorized: consent was denied in the browser"
     )
@@ -257,7 +257,7 @@ def test_a_callback_with_a_wrong_state_is_refused_and_the_login_waits_until_the_
 
     assert page.status_code == 400 and "does not belong to the running login" in page.text
     assert still_waiting, "one forged callback ended the login"
-    assert finished.code == protocol.EXIT_TIMEOUT, finished.output
+    assert finished.code == ExitCode.LOGIN_TIMEOUT, finished.output
     assert finished.stderr.strip().splitlines()[-1] == (
         "connector-validator: error: no authorization arrived within 3 s (1 callback with a missing or "
         "wrong state was refused: a stale tab, or a forged request); run login again"
@@ -296,7 +296,7 @@ def test_a_flood_of_forged_callbacks_ends_the_login_with_the_state_code(
     finished = login.finish(timeout=10)  # well before --timeout
 
     assert pages == [400] * MAX_REFUSED_CALLBACKS
-    assert finished.code == protocol.EXIT_STATE
+    assert finished.code == ExitCode.LOGIN_STATE
     assert "state is missing or does not match" in finished.stderr
     assert not exchanges(sandbox)
 
@@ -310,7 +310,7 @@ def test_a_code_intercom_does_not_know_ends_with_the_unauthorized_code_exit(
     httpx.get(tampered)
     finished = login.finish()
 
-    assert finished.code == protocol.EXIT_CODE_REJECTED
+    assert finished.code == ExitCode.LOGIN_CODE_REJECTED
     assert "401 Unauthorized Code" in finished.stderr
     assert "AAAA" not in finished.output
 
@@ -321,7 +321,7 @@ def test_no_callback_before_the_timeout_exits_with_the_timeout_code(api_url: str
     login.authorize_url()
     finished = login.finish()
 
-    assert finished.code == protocol.EXIT_TIMEOUT
+    assert finished.code == ExitCode.LOGIN_TIMEOUT
     assert "no authorization arrived within 0.3 s" in finished.stderr
 
 
@@ -337,7 +337,7 @@ def test_an_unreachable_token_endpoint_exits_with_the_network_code(
     httpx.get(consent(login.authorize_url()))
     finished = login.finish()
 
-    assert finished.code == protocol.EXIT_NETWORK
+    assert finished.code == ExitCode.LOGIN_NETWORK
     assert f"cannot reach {dead}/auth/eagle/token" in finished.stderr
 
 
@@ -382,15 +382,11 @@ def test_help_documents_every_failure_exit_code() -> None:
     from validator.cli import app
 
     help_text = " ".join(CliRunner().invoke(app, ["login", "--help"]).output.split())
-    for code in (
-        protocol.EXIT_TIMEOUT,
-        protocol.EXIT_DENIED,
-        protocol.EXIT_STATE,
-        protocol.EXIT_CODE_REJECTED,
-        protocol.EXIT_NETWORK,
-        protocol.EXIT_UNEXPECTED,
-    ):
-        assert f" {code} " in help_text
+    failures = [code for code in ExitCode if code.name.startswith("LOGIN_")]
+    assert len(failures) == 6 and set(failures) <= set(EXIT_CODES["login"])
+    for code in failures:
+        assert f" {code.value} " in help_text
+        assert "".join(f"{code.value} {code.meaning_for('login')}".split()) in "".join(help_text.split())
 
 
 # --- a token endpoint whose answer cannot be used ------------------------------------------------------
@@ -469,7 +465,7 @@ def test_a_token_answer_that_cannot_be_used_exits_15_in_one_line_without_echoing
         httpx.get(consent(login.authorize_url()))
         finished = login.finish()
 
-    assert finished.code == protocol.EXIT_UNEXPECTED, finished.output
+    assert finished.code == ExitCode.LOGIN_UNEXPECTED, finished.output
     assert "Traceback" not in finished.output
     last = finished.stderr.strip().splitlines()[-1]
     assert last.startswith("connector-validator: error: the token endpoint ") and message in last
@@ -532,6 +528,6 @@ def test_a_plus_in_the_code_reaches_the_token_exchange_as_a_plus(
         finished = login.finish()
 
     assert page.status_code == 200
-    assert finished.code == protocol.EXIT_CODE_REJECTED, finished.output
+    assert finished.code == ExitCode.LOGIN_CODE_REJECTED, finished.output
     assert [form["code"] for form in forms] == [["ab+c/d="]]
     assert "ab+c/d=" not in finished.output and "ab c/d" not in finished.output

@@ -138,7 +138,7 @@ def test_stdout_failures_have_their_own_exit_codes(number: int, code: ExitCode, 
     with pytest.raises(StdoutError) as caught:
         guarded.write("report")
         guarded.flush()
-    assert caught.value.exit_code is code and words in caught.value.message()
+    assert caught.value.exit_code is code and words in caught.value.message
     with pytest.raises(StdoutError):  # stays failed: a probe that swallowed the first error changes nothing
         guarded.write("more")
     guarded.flush()  # quiet at interpreter exit

@@ -7,16 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from validator.errors import ExitCode
 from validator.formats import Format, render_lint
-from validator.lint import (
-    EXIT_INVALID,
-    EXIT_USAGE,
-    EXIT_VALID,
-    FileResult,
-    LintResult,
-    lint_path,
-    lint_paths,
-)
+from validator.lint import FileResult, LintResult, lint_path, lint_paths
 from validator.spec import SpecProblem
 
 
@@ -37,26 +30,26 @@ INVALID = sorted((SPECS / "invalid").glob("*.yaml"))
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
 def test_every_invalid_file_exits_1(path: Path) -> None:
     result = lint_paths([path])
-    assert result.exit_code == EXIT_INVALID
+    assert result.exit_code is ExitCode.FAILED
     assert not result.files[0].valid
     assert result.files[0].problems
 
 
 def test_valid_files_and_the_repository_example_exit_0() -> None:
     result = lint_paths([*VALID, REPO / "connector.yaml"])
-    assert result.exit_code == EXIT_VALID
+    assert result.exit_code is ExitCode.OK
     assert render_text(result) == ""
 
 
 def test_a_missing_file_is_a_usage_error_even_beside_invalid_ones(tmp_path: Path) -> None:
     result = lint_paths([INVALID[0], tmp_path / "absent.yaml", VALID[0]])
-    assert result.exit_code == EXIT_USAGE
+    assert result.exit_code is ExitCode.USAGE
     assert [file.valid for file in result.files] == [False, False, True]
     assert result.files[1].error == "no such file"
 
 
 def test_no_files_is_a_usage_error() -> None:
-    assert lint_paths([]).exit_code == EXIT_USAGE
+    assert lint_paths([]).exit_code is ExitCode.USAGE
 
 
 def test_one_bad_file_does_not_hide_the_next() -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from validator.errors import ExitCode, ValidatorError
 from validator.login.listener import MAX_REFUSED_CALLBACKS, listen
-from validator.login.protocol import EXIT_DENIED, EXIT_STATE, Callback, LoginError, code_from
+from validator.login.protocol import Callback, LoginError, code_from
 
 STATE = "the-state-of-this-login"
 
@@ -64,7 +65,7 @@ def test_an_oauth_error_with_the_right_state_ends_the_wait_and_one_with_a_wrong_
     assert callback is not None
     with pytest.raises(LoginError) as raised:
         code_from(callback, STATE)
-    assert raised.value.code == EXIT_DENIED
+    assert raised.value.exit_code is ExitCode.LOGIN_DENIED and isinstance(raised.value, ValidatorError)
 
 
 def test_only_a_flood_of_forged_callbacks_ends_the_wait_and_it_ends_with_the_state_error() -> None:
@@ -80,5 +81,5 @@ def test_only_a_flood_of_forged_callbacks_ends_the_wait_and_it_ends_with_the_sta
     assert callback is not None
     with pytest.raises(LoginError) as raised:
         code_from(callback, STATE)
-    assert raised.value.code == EXIT_STATE
+    assert raised.value.exit_code is ExitCode.LOGIN_STATE
     assert late.status_code == 409  # the login is over; the real code is not taken any more

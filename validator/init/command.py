@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from validator.errors import ExitCode, ValidatorError
 from validator.init.probe import Scaffold, probe_token
 from validator.init.render import check_generated, render_connector_yaml
-from validator.init.request import EXIT_USAGE, EXIT_WRITTEN, InitError, InitRequest
+from validator.init.request import InitError, InitRequest
 from validator.init.schema import connector_property, connector_schema, fits
 
 if TYPE_CHECKING:
@@ -29,14 +30,14 @@ def run_init(
     environ: Mapping[str, str] | None = None,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
-    stderr: TextIO | None = None,
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
-) -> int:
-    """Run `init` end to end and return its exit code; every error is printed as one line."""
+) -> ExitCode:
+    """Run `init` end to end: ExitCode.OK once the file is written. Anything else is an InitError (nothing
+    written), its message scrubbed of the token, for the CLI to print."""
     from validator.tokens import Scrubber
 
     environ = os.environ if environ is None else environ
-    stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
+    stdout = stdout or sys.stdout
     scrub = Scrubber([])
     try:
         _check_options(request)
@@ -46,22 +47,23 @@ def run_init(
         text = render_connector_yaml(scaffold)
         check_generated(text, str(request.output), token)
         write_new_file(request.output, text, replace=request.force)
-    except InitError as error:
-        stderr.write(scrub(f"connector-validator: error: {error}\n"))
-        return error.code
+    except ValidatorError as error:
+        raise error.scrubbed(scrub) from None
     stdout.write(scrub(_summary(request.output, scaffold)))
-    return EXIT_WRITTEN
+    return ExitCode.OK
 
 
 def _check_options(request: InitRequest) -> None:
     """What can be refused before the token is read and anything is sent."""
     if not fits(request.token_env, connector_schema()["$defs"]["envVarName"]):
-        raise InitError(f"--token-env {request.token_env!r} is not an environment variable name", EXIT_USAGE)
+        raise InitError(
+            f"--token-env {request.token_env!r} is not an environment variable name", ExitCode.USAGE
+        )
     if request.name is not None and not fits(request.name, connector_property("name")):
         limit = connector_property("name")["maxLength"]
-        raise InitError(f"--name must be 1 to {limit} characters long", EXIT_USAGE)
+        raise InitError(f"--name must be 1 to {limit} characters long", ExitCode.USAGE)
     if (request.output.exists() or request.output.is_symlink()) and not request.force:
-        raise InitError(f"{request.output} already exists; pass --force to replace it", EXIT_USAGE)
+        raise InitError(f"{request.output} already exists; pass --force to replace it", ExitCode.USAGE)
 
 
 def _token(request: InitRequest, environ: Mapping[str, str], stdin: TextIO) -> str:
@@ -71,17 +73,19 @@ def _token(request: InitRequest, environ: Mapping[str, str], stdin: TextIO) -> s
         try:
             return read_stdin_token(stdin)
         except TokenInputError as error:
-            raise InitError(str(error), EXIT_USAGE) from None
+            raise InitError(str(error), ExitCode.USAGE) from None
     token = environ.get(request.token_env, "").strip()
     if not token:
         raise InitError(
             f"the environment variable {request.token_env} is not set or empty; set it to the Intercom token "
             "(or name another variable with --token-env, or pipe the token in with --token-stdin)",
-            EXIT_USAGE,
+            ExitCode.USAGE,
         )
     problem = token_problem(token)
     if problem is not None:
-        raise InitError(f"the token from {request.token_env} is not usable: {problem}; check it", EXIT_USAGE)
+        raise InitError(
+            f"the token from {request.token_env} is not usable: {problem}; check it", ExitCode.USAGE
+        )
     return token
 
 
@@ -104,9 +108,9 @@ def write_new_file(path: Path, text: str, *, replace: bool) -> None:
             Path(temporary).unlink(missing_ok=True)
             raise
     except FileExistsError:
-        raise InitError(f"{path} already exists; pass --force to replace it", EXIT_USAGE) from None
+        raise InitError(f"{path} already exists; pass --force to replace it", ExitCode.USAGE) from None
     except OSError as error:
-        raise InitError(f"cannot write {path}: {error.strerror or error}", EXIT_USAGE) from None
+        raise InitError(f"cannot write {path}: {error.strerror or error}", ExitCode.USAGE) from None
 
 
 def _summary(output: Path, scaffold: Scaffold) -> str:

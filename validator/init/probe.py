@@ -13,13 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from validator.errors import ExitCode
 from validator.init.request import (
     DEFAULT_CLIENT_ID_ENV,
     DEFAULT_CLIENT_SECRET_ENV,
-    EXIT_NOTHING_GRANTED,
-    EXIT_TOKEN_REJECTED,
-    EXIT_UNKNOWN,
-    EXIT_USAGE,
     InitError,
     InitRequest,
 )
@@ -82,7 +79,7 @@ async def probe_token(
     try:
         api_url = check_api_url(request.api_url) if request.api_url else None
     except ApiUrlError as error:
-        raise InitError(str(error), EXIT_USAGE) from None
+        raise InitError(str(error), ExitCode.USAGE) from None
     catalog = load_catalog()
     checker = Checker(catalog)
     auth = _auth(request)
@@ -118,7 +115,7 @@ async def probe_token(
             "the token was granted none of the permissions connector-validator can check, and a "
             "connector.yaml must declare at least one; nothing was written. Tick permissions in "
             f"{catalog.remediation.where}, then {after_change(catalog, auth)}, and run init again",
-            EXIT_NOTHING_GRANTED,
+            ExitCode.FAILED,
         )
     return scaffold
 
@@ -153,11 +150,11 @@ def _workspace(identified: Identified, token_env: str) -> Workspace:
         raise InitError(
             f"Intercom rejected the token from {token_env} (GET /me → 401 {token.error_code or ''}".rstrip()
             + "); check that it is the current token of the app",
-            EXIT_TOKEN_REJECTED,
+            ExitCode.TOKEN_REJECTED,
         )
     actual = identified.identity
     if token.status is not TokenStatus.VALID or actual is None or actual.id is None:
-        raise InitError(token.message or "GET /me gave no usable answer; try again", EXIT_UNKNOWN)
+        raise InitError(token.message or "GET /me gave no usable answer; try again", ExitCode.INCONCLUSIVE)
     if not fits(actual.id, connector_property("workspace", "id")):
         # Not echoed: it could hold anything (line breaks, escape sequences), and no file is written for it.
         limit = connector_property("workspace", "id")["maxLength"]
@@ -165,7 +162,7 @@ def _workspace(identified: Identified, token_env: str) -> Workspace:
             "Intercom answered a workspace id this tool cannot write into connector.yaml (GET /me "
             f"app.id_code must be letters, digits, _ and - only, at most {limit} characters); nothing was "
             "written",
-            EXIT_UNKNOWN,
+            ExitCode.INCONCLUSIVE,
         )
     # The name as Intercom sent it, not the one cut for display: validate compares it exactly.
     return Workspace(actual.id, actual.sent_name, _region(actual))
@@ -176,7 +173,7 @@ def _region(actual: WorkspaceIdentity) -> Region:
         return actual.region
     raise InitError(
         f"GET /me reported the region {actual.region!r}, which connector.yaml cannot express (us, eu, au)",
-        EXIT_UNKNOWN,
+        ExitCode.INCONCLUSIVE,
     )
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from validator.errors import ExitCode
 from validator.init.probe import Scaffold
-from validator.init.request import EXIT_INTERNAL, InitError
+from validator.init.request import InitError
 from validator.init.schema import connector_property, connector_schema, fits
 from validator.model import Auth, AuthMode, DataType, Verdict
 from validator.report import PermissionResult
@@ -114,11 +115,11 @@ def check_generated(text: str, file: str, token: str) -> None:
 
     if token in text:
         raise InitError(
-            "the generated file would contain the token; nothing was written (a bug)", EXIT_INTERNAL
+            "the generated file would contain the token; nothing was written (a bug)", ExitCode.INTERNAL
         )
     try:
         parse_spec(text.encode("utf-8"), file)
     except SpecError as error:
         raise InitError(
-            f"the generated file is invalid, nothing was written (a bug): {error}", EXIT_INTERNAL
+            f"the generated file is invalid, nothing was written (a bug): {error}", ExitCode.INTERNAL
         ) from None

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from validator.errors import ExitCode, ValidatorError
 from validator.login.exchange import exchange_code
 from validator.login.listener import listen
 from validator.login.protocol import (
     AUTHORIZE_BASE,
-    EXIT_TIMEOUT,
-    EXIT_USAGE,
     ClientCredentials,
     LoginError,
     authorize_url,
@@ -69,8 +68,10 @@ def run_login(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     open_browser: Callable[[str], bool] | None = None,
-) -> int:
-    """Run `login` end to end and return its exit code; errors are printed as one line, never raised."""
+) -> ExitCode:
+    """Run `login` end to end and return the new token's verdict (0-4, as `validate`); OK at once for an
+    access-token connector. Anything that stops it before is a LoginError, its message scrubbed of every
+    secret, for the CLI to print."""
     from validator.formats import Format, render
     from validator.tokens import Scrubber
 
@@ -81,7 +82,7 @@ def run_login(
         spec = _load(request.path)
         if spec.auth.mode is AuthMode.ACCESS_TOKEN:
             stdout.write(access_token_help(spec))
-            return 0
+            return ExitCode.OK
         credentials = client_credentials(spec, environ)
         scrub = Scrubber([credentials.client_secret])
         api_url, api_base, authorize_base = _hosts(spec, request)
@@ -93,13 +94,12 @@ def run_login(
         scrub = Scrubber([credentials.client_secret, code, token])
         if request.save is not None:
             save_token(request.save, token, replace=request.force)
-    except LoginError as error:
-        stderr.write(scrub(f"connector-validator: error: {error}\n"))
-        return error.code
+    except ValidatorError as error:
+        raise error.scrubbed(scrub) from None
     _announce(request, token, stdout, scrub)
     report = _check(spec, token, api_url)
     stdout.write(scrub(render(Format.TEXT, report)))
-    return int(report.exit_code)
+    return report.exit_code
 
 
 def _load(path: Path) -> ConnectorSpec:
@@ -108,9 +108,9 @@ def _load(path: Path) -> ConnectorSpec:
     try:
         return load_spec(path)
     except SpecFileError as error:
-        raise LoginError(str(error), EXIT_USAGE) from None
+        raise LoginError(str(error), ExitCode.USAGE) from None
     except SpecError as error:
-        raise LoginError(error.problems[0].format(), EXIT_USAGE) from None
+        raise LoginError(error.problems[0].format(), ExitCode.USAGE) from None
 
 
 def _hosts(spec: ConnectorSpec, request: LoginRequest) -> tuple[str | None, str, str]:
@@ -122,7 +122,7 @@ def _hosts(spec: ConnectorSpec, request: LoginRequest) -> tuple[str | None, str,
         api_url = check_api_url(request.api_url) if request.api_url else None
         authorize = check_api_url(request.authorize_url) if request.authorize_url else None
     except ApiUrlError as error:
-        raise LoginError(str(error), EXIT_USAGE) from None
+        raise LoginError(str(error), ExitCode.USAGE) from None
     api_base = api_url or load_catalog().hosts[spec.workspace.region]
     return api_url, api_base, authorize or api_url or AUTHORIZE_BASE
 
@@ -161,7 +161,8 @@ def _authorize(
             else ""
         )
         raise LoginError(
-            f"no authorization arrived within {request.timeout:g} s{ignored}; run login again", EXIT_TIMEOUT
+            f"no authorization arrived within {request.timeout:g} s{ignored}; run login again",
+            ExitCode.LOGIN_TIMEOUT,
         )
     return code_from(callback, state)
 

@@ -10,10 +10,8 @@ import json
 import time
 from typing import TYPE_CHECKING
 
+from validator.errors import ExitCode
 from validator.login.protocol import (
-    EXIT_CODE_REJECTED,
-    EXIT_NETWORK,
-    EXIT_UNEXPECTED,
     ClientCredentials,
     LoginError,
 )
@@ -66,27 +64,27 @@ def exchange_code(
                     raise httpx.ReadTimeout("the answer took too long")
     except httpx.TimeoutException:
         raise LoginError(
-            f"no answer from {url} within {timeout:g} s; check the network and retry", EXIT_NETWORK
+            f"no answer from {url} within {timeout:g} s; check the network and retry", ExitCode.LOGIN_NETWORK
         ) from None
     except httpx.TransportError as error:
-        raise LoginError(f"cannot reach {url}: {type(error).__name__}", EXIT_NETWORK) from None
+        raise LoginError(f"cannot reach {url}: {type(error).__name__}", ExitCode.LOGIN_NETWORK) from None
     except httpx.DecodingError:
         raise LoginError(
             "the token endpoint answered a body that could not be used (compressed, broken or over 1 MiB); "
             "nothing was saved",
-            EXIT_UNEXPECTED,
+            ExitCode.LOGIN_UNEXPECTED,
         ) from None
     if response.status_code == 401:
         raise LoginError(
             "Intercom refused the authorization code (401 Unauthorized Code): codes work once and expire "
             "after about 5 minutes, and the client secret must be the app's; run login again",
-            EXIT_CODE_REJECTED,
+            ExitCode.LOGIN_CODE_REJECTED,
         )
     token = _token_in(bytes(content))
     if response.status_code != 200 or token is None:
         raise LoginError(
             f"the token endpoint answered {response.status_code} without a token; nothing was saved",
-            EXIT_UNEXPECTED,
+            ExitCode.LOGIN_UNEXPECTED,
         )
     # Before the token is printed, saved, scrubbed or sent in a header: a value with a newline would end up
     # in an exception message, and a one-letter value would make the scrubber mangle every line.
@@ -95,7 +93,7 @@ def exchange_code(
         raise LoginError(
             f"the token endpoint answered a value that cannot be an Intercom token ({problem}); "
             "nothing was saved",
-            EXIT_UNEXPECTED,
+            ExitCode.LOGIN_UNEXPECTED,
         )
     return token
 

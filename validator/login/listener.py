@@ -14,10 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from validator.errors import ExitCode
 from validator.login.protocol import (
-    EXIT_DENIED,
-    EXIT_STATE,
-    EXIT_UNEXPECTED,
     Callback,
     LoginError,
     code_from,
@@ -27,7 +25,7 @@ from validator.login.protocol import (
 CALLBACK_PATH = "/callback"
 LOOPBACK = "127.0.0.1"
 # Callbacks with a missing or wrong state are refused and the login keeps waiting for the real one; this many
-# means something other than the user's browser is calling the listener, and the login stops (EXIT_STATE).
+# means something other than the user's browser is calling the listener, and the login stops (LOGIN_STATE).
 MAX_REFUSED_CALLBACKS = 20
 
 _PAGE = (
@@ -36,9 +34,9 @@ _PAGE = (
 )
 _PAGE_MESSAGES = {
     None: "connector-validator received the authorization.",
-    EXIT_STATE: "This authorization does not belong to the running login; it was ignored.",
-    EXIT_DENIED: "The app was not authorized.",
-    EXIT_UNEXPECTED: "The authorization could not be used.",
+    ExitCode.LOGIN_STATE: "This authorization does not belong to the running login; it was ignored.",
+    ExitCode.LOGIN_DENIED: "The app was not authorized.",
+    ExitCode.LOGIN_UNEXPECTED: "The authorization could not be used.",
 }
 
 
@@ -74,7 +72,7 @@ class _CallbackHandler(BaseHTTPRequestHandler):
                 give_up = self.server.refused >= MAX_REFUSED_CALLBACKS and self.server.callback is None
                 if give_up:
                     self.server.callback = callback
-            self._answer(400, _PAGE_MESSAGES[EXIT_STATE])
+            self._answer(400, _PAGE_MESSAGES[ExitCode.LOGIN_STATE])
             if give_up:
                 self.server.received.set()
             return
@@ -87,9 +85,9 @@ class _CallbackHandler(BaseHTTPRequestHandler):
             return
         try:
             code_from(callback, self.server.expected_state)
-            outcome: int | None = None
+            outcome: ExitCode | None = None
         except LoginError as error:
-            outcome = error.code
+            outcome = error.exit_code
         self._answer(200 if outcome is None else 400, _PAGE_MESSAGES[outcome])
         self.server.received.set()  # after the page is sent, so the browser always gets it
 

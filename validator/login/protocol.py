@@ -2,7 +2,7 @@
 
 The authorize page is on app.intercom.com, not on the API host. `state` is checked in constant time; a
 callback's code is kept exactly as received (percent-decoded once; a literal `+` stays a `+`, and it may end
-in `=`). The exit codes of `login` before a token exists, and the error that carries them, live here too.
+in `=`). The error that stops `login` before a token exists, carrying its `ExitCode`, lives here too.
 """
 
 from __future__ import annotations
@@ -12,29 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlencode
 
-from validator.errors import ExitCode
+from validator.errors import ExitCode, ValidatorError
 from validator.model import ConnectorSpec
 
 AUTHORIZE_BASE = "https://app.intercom.com"  # API-NOTES §7: the authorize page is not on the API host
 AUTHORIZE_PATH = "/oauth"
 
-# Exit codes of `login` before a token exists; once it exists, `login` exits like `validate` (0-4). The
-# command's help (`validator.cli_auth`) lists them; a test checks that it names each one.
-EXIT_USAGE = int(ExitCode.USAGE)
-EXIT_TIMEOUT = 10  # no callback before --timeout
-EXIT_DENIED = 11  # the workspace admin did not authorize the app (error=access_denied)
-EXIT_STATE = 12  # the callback's state is missing or not ours: possibly forged, never exchanged
-EXIT_CODE_REJECTED = 13  # the token endpoint answered 401 (code expired, used, or wrong client secret)
-EXIT_NETWORK = 14  # the token endpoint could not be reached
-EXIT_UNEXPECTED = 15  # a callback without a code, another OAuth error, or a token answer without a token
 
-
-class LoginError(Exception):
-    """Stops `login` with a one-line message (never holding a secret) and an exit code."""
-
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
+class LoginError(ValidatorError):
+    """Stops `login` with a one-line message (never holding a secret) and its exit code (ExitCode.LOGIN_*
+    or USAGE)."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +63,7 @@ def client_credentials(spec: ConnectorSpec, environ: Mapping[str, str]) -> Clien
         raise LoginError(
             f"{spec.path}: auth has no {' and no '.join(absent)}; add e.g. client_id_env: INTERCOM_CLIENT_ID "
             "and client_secret_env: INTERCOM_CLIENT_SECRET under auth, and set those variables",
-            EXIT_USAGE,
+            ExitCode.USAGE,
         )
     values = {name: environ.get(name, "").strip() for name in (auth.client_id_env, auth.client_secret_env)}
     unset = [name for name, value in values.items() if not value]
@@ -84,14 +71,14 @@ def client_credentials(spec: ConnectorSpec, environ: Mapping[str, str]) -> Clien
         raise LoginError(
             f"the environment variable {' and '.join(unset)} (named in {spec.path} auth) is not set or "
             "empty; set it to the app's OAuth client id/secret, shown on the app's page in Developer Hub",
-            EXIT_USAGE,
+            ExitCode.USAGE,
         )
     odd = [name for name, value in values.items() if not value.isascii() or not value.isprintable()]
     if odd:
         raise LoginError(
             f"the environment variable {' and '.join(odd)} holds characters an OAuth client id or secret "
             "never has (non-ASCII or control characters); check the variable",
-            EXIT_USAGE,
+            ExitCode.USAGE,
         )
     return ClientCredentials(values[auth.client_id_env], values[auth.client_secret_env])
 
@@ -114,14 +101,18 @@ def code_from(callback: Callback, expected_state: str) -> str:
         raise LoginError(
             "the callback's state is missing or does not match this login (a stale tab, or a forged "
             "request); nothing was exchanged; run login again",
-            EXIT_STATE,
+            ExitCode.LOGIN_STATE,
         )
     if callback.error == "access_denied":
-        raise LoginError("the app was not authorized: consent was denied in the browser", EXIT_DENIED)
+        raise LoginError(
+            "the app was not authorized: consent was denied in the browser", ExitCode.LOGIN_DENIED
+        )
     if callback.error is not None:
-        raise LoginError(f"Intercom returned the OAuth error {_printable(callback.error)!r}", EXIT_UNEXPECTED)
+        raise LoginError(
+            f"Intercom returned the OAuth error {_printable(callback.error)!r}", ExitCode.LOGIN_UNEXPECTED
+        )
     if not callback.code:
-        raise LoginError("the callback carried no authorization code", EXIT_UNEXPECTED)
+        raise LoginError("the callback carried no authorization code", ExitCode.LOGIN_UNEXPECTED)
     return callback.code
 
 

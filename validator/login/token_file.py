@@ -6,22 +6,23 @@ import os
 import tempfile
 from pathlib import Path
 
-from validator.login.protocol import EXIT_USAGE, LoginError
+from validator.errors import ExitCode
+from validator.login.protocol import LoginError
 
 
 def check_save_target(path: Path, *, replace: bool) -> None:
     """Refuse a --save target before the flow starts, so that an authorization is never wasted."""
     if path.is_symlink():
         raise LoginError(
-            f"--save {path} is a symbolic link; refusing to write a token through it", EXIT_USAGE
+            f"--save {path} is a symbolic link; refusing to write a token through it", ExitCode.USAGE
         )
     if path.exists():
         if not path.is_file():
-            raise LoginError(f"--save {path} exists and is not a regular file", EXIT_USAGE)
+            raise LoginError(f"--save {path} exists and is not a regular file", ExitCode.USAGE)
         if not replace:
-            raise LoginError(f"--save {path} already exists; pass --force to replace it", EXIT_USAGE)
+            raise LoginError(f"--save {path} already exists; pass --force to replace it", ExitCode.USAGE)
     if not path.parent.is_dir():
-        raise LoginError(f"--save {path}: the directory {path.parent} does not exist", EXIT_USAGE)
+        raise LoginError(f"--save {path}: the directory {path.parent} does not exist", ExitCode.USAGE)
 
 
 def save_token(path: Path, token: str, *, replace: bool) -> None:
@@ -43,11 +44,11 @@ def save_token(path: Path, token: str, *, replace: bool) -> None:
             raise
     except FileExistsError:
         raise LoginError(
-            f"--save {path} appeared while logging in; nothing was written", EXIT_USAGE
+            f"--save {path} appeared while logging in; nothing was written", ExitCode.USAGE
         ) from None
     except OSError as error:
         raise LoginError(
-            f"cannot write {path}: {error.strerror or type(error).__name__}", EXIT_USAGE
+            f"cannot write {path}: {error.strerror or type(error).__name__}", ExitCode.USAGE
         ) from None
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 import yaml
 
+from validator.errors import ExitCode, ValidatorError
 from validator.model import Position
 from validator.yamlnodes import Document, Located, NodeProblem, child_path, parse_document
 
@@ -40,8 +41,12 @@ _MESSAGES: dict[tuple[str, str], str] = {
 _TOKEN_VALUE = "expected a non-empty string without spaces"
 
 
-class SandboxConfigError(Exception):
-    """A sandbox configuration that cannot be used; the message is one line, with file:line:col if known."""
+class SandboxConfigError(ValidatorError):
+    """A sandbox configuration that cannot be used; the message is one line, with file:line:col if known.
+
+    Exit code 2 when it ends `connector-validator sandbox`."""
+
+    exit_code = ExitCode.USAGE
 
 
 class Places:

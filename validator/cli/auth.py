@@ -1,7 +1,7 @@
-"""The `login`, `init` and `plan` commands, registered on the app of `validator.cli`.
+"""The commands that obtain a token or write connector.yaml from one: `login` and `init`.
 
-Only option parsing lives here; the work is in `validator.login`, `validator.init` and `validator.plan`,
-imported inside each command so that `connector-validator --help` stays fast.
+Only option parsing lives here; the work is in `validator.login` and `validator.init`, imported inside each
+command so that `connector-validator --help` stays fast.
 """
 
 from __future__ import annotations
@@ -11,37 +11,12 @@ from typing import Annotated
 
 import typer
 
-from validator.cli import DEFAULT_SPEC, app, fail, finite
-from validator.formats import Format
+from validator.cli.options import DEFAULT_SPEC, ApiUrl, Force, SpecPath, finite
 from validator.model import DEFAULT_TOKEN_ENV, AuthMode
 
-API_URL_HELP = "Replace the Intercom API host (a proxy, or the sandbox). https unless loopback."
-
-LOGIN_EXIT_CODES_HELP = """
-Exit codes: once a token is obtained, those of `validate` (0 pass, 1 a permission missing or the workspace
-mismatches, 3 the new token rejected, 4 inconclusive). Before: 2 usage or connector.yaml error; 10 no callback
-with this login's state before --timeout (one with a missing or wrong state gets an error page and the wait
-goes on); 11 consent denied; 12 twenty callbacks with a missing or wrong state; 13 the code was refused (401
-Unauthorized Code); 14 the token endpoint could not be reached; 15 an answer that could not be used. With
-auth.mode access_token, login explains where the token comes from and exits 0.
-"""
-
-INIT_EXIT_CODES_HELP = """
-Exit codes: 0 written; 1 the token has none of the checkable permissions (nothing written: a connector.yaml
-must declare at least one); 2 usage error (token variable unset, output exists without --force); 3 Intercom
-rejected the token; 4 GET /me gave no usable answer (network, server error).
-"""
+LOGIN_NOTE = "Once a token is obtained, 0 to 4 are those of `validate`."
 
 
-SpecPath = Annotated[Path, typer.Argument(metavar="PATH", help="The connector.yaml.")]
-ApiUrl = Annotated[
-    str | None,
-    typer.Option("--api-url", metavar="URL", envvar="INTERCOM_API_URL", help=API_URL_HELP),
-]
-Force = Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
-
-
-@app.command(epilog=LOGIN_EXIT_CODES_HELP)
 def login(
     path: SpecPath = Path(DEFAULT_SPEC),
     api_url: ApiUrl = None,
@@ -71,7 +46,6 @@ def login(
     raise typer.Exit(run_login(request))
 
 
-@app.command(epilog=INIT_EXIT_CODES_HELP)
 def init(
     token_env: Annotated[
         str, typer.Option("--token-env", metavar="NAME", help="The variable holding the token.")
@@ -98,22 +72,3 @@ def init(
 
     request = InitRequest(output, token_env, token_stdin, api_url, mode, name, force, timeout)
     raise typer.Exit(run_init(request))
-
-
-@app.command()
-def plan(
-    path: SpecPath = Path(DEFAULT_SPEC),
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="text or json.")] = Format.TEXT,
-) -> None:
-    """Show what `validate` would send and how each answer is read; offline, no token needed.
-
-    Exit codes: 0 shown, 2 unreadable or invalid connector.yaml, or a usage error.
-    """
-    from validator.formats import Subject, UnsupportedFormat, renderer
-    from validator.plan import PlanError, load_plan
-
-    try:
-        text = renderer(output_format, Subject.PLAN)(load_plan(path))
-    except (UnsupportedFormat, PlanError) as error:
-        fail(str(error))
-    typer.echo(text, nl=False)

@@ -1,0 +1,156 @@
+"""The command line: the Typer app, its commands, and `main`, the one place that turns an error into one
+line on stderr and an exit code.
+
+The commands live in `check` (validate, lint, plan, schema), `auth` (login, init) and `sandbox` (demo,
+sandbox); each only parses options and calls the core, and raises `ValidatorError`s rather than printing
+them. Heavy modules are imported inside the command that needs them: start-up time is what users feel in
+pre-commit hooks and CI steps.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from validator import __version__
+from validator.cli import auth, check, sandbox
+from validator.cli.options import exit_codes_help
+from validator.errors import ExitCode, ValidatorError
+
+app = typer.Typer(
+    name="connector-validator",
+    help="Check that an Intercom token grants what a connector.yaml declares.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Every command, in the order `--help` lists them, with the note its exit-code epilog adds.
+COMMANDS: tuple[tuple[Callable[..., Any], str], ...] = (
+    (check.lint, ""),
+    (check.schema, ""),
+    (check.validate, check.VALIDATE_NOTE),
+    (sandbox.demo, ""),
+    (sandbox.sandbox, ""),
+    (auth.login, auth.LOGIN_NOTE),
+    (auth.init, ""),
+    (check.plan, ""),
+)
+for _command, _note in COMMANDS:
+    app.command(epilog=exit_codes_help(_command.__name__, _note))(_command)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"connector-validator {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool | None,
+        typer.Option(
+            "--version", callback=version_callback, is_eager=True, help="Print the version and exit."
+        ),
+    ] = None,
+) -> None:
+    """Check that an Intercom token grants what a connector.yaml declares."""
+
+
+_signals_received: list[int] = []
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    """SIGINT and SIGTERM stop the run the way Ctrl-C does, so that `finally` blocks run: a report being
+    written is then left as it was before (its temporary file removed). A second signal while stopping is
+    ignored, so that this clean-up cannot itself be cut short."""
+    if _signals_received:
+        return
+    _signals_received.append(signum)
+    raise KeyboardInterrupt
+
+
+def _stopped_by_signal() -> NoReturn:
+    import signal
+
+    terminated = _signals_received[:1] == [signal.SIGTERM]
+    _say("terminated" if terminated else "interrupted")
+    sys.exit(ExitCode.TERMINATED if terminated else ExitCode.INTERRUPTED)
+
+
+def _say(message: str) -> None:
+    try:
+        sys.stderr.write(f"connector-validator: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr is unusable: nobody left to tell
+
+
+def _guard_standard_streams() -> None:
+    """Make stdout failures distinct errors, and keep descriptors 1 and 2 taken.
+
+    A closed descriptor 1 would be reused by the next file opened (a report), so that anything printed
+    would land in it: it is pointed at /dev/null instead, and printing says that stdout is closed.
+    """
+    from validator.files import GuardedStdout, QuietStderr, silence_descriptor
+
+    for descriptor, name in ((1, "stdout"), (2, "stderr")):
+        stream = getattr(sys, name)
+        try:
+            os.fstat(descriptor)
+            usable = stream is not None
+        except OSError:
+            usable = False
+        if not usable:
+            silence_descriptor(descriptor)
+            setattr(sys, name, None)
+        elif isinstance(stream, io.TextIOWrapper):
+            # A terminal or PYTHONIOENCODING that cannot encode "→" or a workspace name must not cost the
+            # report: such characters print as "?" instead of ending the run with UnicodeEncodeError.
+            stream.reconfigure(errors="replace")
+    sys.stdout = GuardedStdout(sys.stdout)
+    sys.stderr = QuietStderr(sys.stderr)
+
+
+def main() -> None:
+    """Console-script entry point, and the one place errors become output: a `ValidatorError` is one line
+    per message on stderr and its exit code; anything else is a bug, said in one line, exit 70. No traceback
+    ever reaches the user."""
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _on_signal)
+    _guard_standard_streams()
+
+    try:
+        app()
+    except KeyboardInterrupt:
+        _stopped_by_signal()
+    except SystemExit:
+        if _signals_received:  # the CLI framework turned the KeyboardInterrupt into an exit
+            _stopped_by_signal()
+        raise
+    except ValidatorError as error:
+        if _signals_received:
+            _stopped_by_signal()
+        for line in error.lines():
+            _say(f"error: {line}")
+        sys.exit(error.exit_code)
+    except Exception as error:  # a bug: say so in one line, without details that could hold secrets
+        if _signals_received:
+            _stopped_by_signal()
+        if os.environ.get("CONNECTOR_VALIDATOR_DEBUG"):
+            raise
+        _say(
+            f"internal error ({type(error).__name__}); "
+            "set CONNECTOR_VALIDATOR_DEBUG=1 for details and report it"
+        )
+        sys.exit(ExitCode.INTERNAL)

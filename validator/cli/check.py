@@ -1,0 +1,126 @@
+"""The checking commands: `validate` (online), `lint`, `plan` and `schema` (offline).
+
+Each only parses options, builds the request and calls the core, imported inside the command so that
+`connector-validator --help` stays fast. Errors are raised, never printed here: `validator.cli.main`
+turns them into one line and an exit code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from validator.cli.options import DEFAULT_SPEC, SpecPath, expand, finite
+from validator.errors import VERDICTS
+from validator.formats import Format
+
+# The order `validator.errors.most_severe` combines verdicts in.
+VALIDATE_NOTE = (
+    "With several files the most severe wins: "
+    + ", then ".join(str(code.value) for code in sorted(VERDICTS, key=lambda code: -code.severity))
+    + ". Report files are written (atomically) before anything is printed."
+)
+
+
+def lint(
+    paths: Annotated[list[str] | None, typer.Argument(help="connector.yaml files or globs.")] = None,
+    output_format: Annotated[
+        Format, typer.Option("--format", "-f", help="text, json, github, sarif or junit.")
+    ] = Format.TEXT,
+) -> None:
+    """Check connector.yaml files offline: one line per problem, `path:line:col: message (json.path)`."""
+    from validator.formats import Subject, renderer
+    from validator.lint import lint_paths
+
+    result = lint_paths(expand(paths or [DEFAULT_SPEC]))
+    text = renderer(output_format, Subject.LINT)(result)
+    if output_format not in (Format.TEXT, Format.JSON):  # CI formats annotate lines; an unread file has none
+        for file in result.files:
+            if file.error is not None:
+                typer.echo(f"{file.path}: {file.error}", err=True)
+    if text:
+        typer.echo(text, nl=not text.endswith("\n"))
+    raise typer.Exit(result.exit_code)
+
+
+def schema() -> None:
+    """Print the JSON Schema of connector.yaml."""
+    from validator.schemas import schema_path
+
+    typer.echo(schema_path("connector.schema.json").read_text(encoding="utf-8"), nl=False)
+
+
+def validate(
+    paths: Annotated[list[str] | None, typer.Argument(help="connector.yaml files or globs.")] = None,
+    output_format: Annotated[
+        Format,
+        typer.Option(
+            "--format", "-f", help="Format of the main report: text, json, junit, sarif, github, markdown."
+        ),
+    ] = Format.TEXT,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the main report to FILE; stdout then gets text."),
+    ] = None,
+    reports: Annotated[
+        list[str] | None,
+        typer.Option("--report", help="Also write FORMAT=FILE (repeatable), e.g. junit=reports/junit.xml."),
+    ] = None,
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-url",
+            envvar="INTERCOM_API_URL",
+            help="Replace the regional Intercom host (a proxy, or the sandbox). https unless loopback.",
+        ),
+    ] = None,
+    token_stdin: Annotated[
+        bool,
+        typer.Option("--token-stdin", help="Read the token from standard input instead of auth.token_env."),
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=64, help="Requests in flight at most, across all connectors.")
+    ] = 16,
+    timeout: Annotated[
+        float, typer.Option(min=0.1, callback=finite, help="Read timeout per request, in seconds.")
+    ] = 15.0,
+    retry_budget: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            callback=finite,
+            help="Longest total wait, in seconds, for retries of 429, 5xx and network errors.",
+        ),
+    ] = 30.0,
+) -> None:
+    """Check the token of each connector against Intercom: workspace, then every declared permission."""
+    from validator.run import ValidateRequest, run_validate
+
+    code = run_validate(
+        ValidateRequest(
+            paths=expand(paths or [DEFAULT_SPEC]),
+            output_format=output_format,
+            output=output,
+            reports=reports or [],
+            api_url=api_url,
+            token_stdin=token_stdin,
+            concurrency=concurrency,
+            timeout=timeout,
+            retry_budget=retry_budget,
+        )
+    )
+    raise typer.Exit(code)
+
+
+def plan(
+    path: SpecPath = Path(DEFAULT_SPEC),
+    output_format: Annotated[Format, typer.Option("--format", "-f", help="text or json.")] = Format.TEXT,
+) -> None:
+    """Show what `validate` would send and how each answer is read; offline, no token needed."""
+    from validator.formats import Subject, renderer
+    from validator.plan import load_plan
+
+    render = renderer(output_format, Subject.PLAN)  # an unsupported format is refused before the file is read
+    typer.echo(render(load_plan(path)), nl=False)

@@ -1,0 +1,58 @@
+"""What the commands share: option types and callbacks, glob expansion, and the exit-code epilogs.
+
+Only the standard library, Typer and `validator.errors` here: every command module imports this one, and
+`connector-validator --version` imports every command module.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from validator.errors import ANY_COMMAND, EXIT_CODES, UsageError
+
+DEFAULT_SPEC = "connector.yaml"
+API_URL_HELP = "Replace the Intercom API host (a proxy, or the sandbox). https unless loopback."
+
+SpecPath = Annotated[Path, typer.Argument(metavar="PATH", help="The connector.yaml.")]
+ApiUrl = Annotated[
+    str | None,
+    typer.Option("--api-url", metavar="URL", envvar="INTERCOM_API_URL", help=API_URL_HELP),
+]
+Force = Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
+
+
+def expand(patterns: list[str]) -> list[Path]:
+    """Paths as given, with glob patterns expanded (sorted); a pattern matching nothing is a usage error."""
+    import glob
+
+    paths: list[Path] = []
+    for pattern in patterns:
+        # A file named like a pattern (`[prod].yaml`) is that file: names come before globs.
+        if glob.has_magic(pattern) and not os.path.lexists(pattern):
+            matches = sorted(glob.glob(pattern, recursive=True))
+            if not matches:
+                raise UsageError(f"no file matches {pattern!r}")
+            paths.extend(Path(match) for match in matches)
+        else:
+            paths.append(Path(pattern))
+    return paths
+
+
+def finite(value: float) -> float:
+    """Option callback: refuse `nan` and `inf`, which every `min=`/`max=` comparison lets through."""
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a number of seconds")
+    return value
+
+
+def exit_codes_help(command: str, note: str = "") -> str:
+    """The `--help` epilog of `command`: each code it can end with (`validator.errors.EXIT_CODES`) and
+    what it means for that command, then `note`, then the codes any command can end with."""
+    own = "; ".join(f"{code.value} {code.meaning_for(command)}" for code in EXIT_CODES[command])
+    common = "; ".join(f"{code.value} {code.meaning_for(command)}" for code in ANY_COMMAND)
+    return " ".join(part for part in (f"Exit codes: {own}.", note, f"Any command: {common}.") if part)
