@@ -75,7 +75,19 @@ def _on_signal(signum: int, frame: object) -> None:
     if _signals_received:
         return
     _signals_received.append(signum)
+    _quiet_while_stopping()
     raise KeyboardInterrupt
+
+
+def _quiet_while_stopping() -> None:
+    """The interrupt may land anywhere, inside an asyncio task too: asyncio would then log the task's
+    KeyboardInterrupt with its traceback while shutting down, and Python would report exceptions it must
+    ignore. Stopping is said in one line by `_stopped_by_signal`; nothing else is printed."""
+    import logging
+
+    logging.getLogger("asyncio").disabled = True
+    sys.unraisablehook = lambda unraisable: None
+    sys.excepthook = lambda kind, value, traceback: None
 
 
 def _stopped_by_signal() -> NoReturn:
