@@ -40,15 +40,14 @@ from validator.model import (
     Region,
 )
 from validator.spec import (
-    MAX_SPEC_BYTES,
-    PATTERN_HINTS,
-    SCHEMA_NAME,
     SpecError,
     SpecFileError,
     SpecProblem,
     load_spec,
     parse_spec,
 )
+from validator.spec.explain import PATTERN_HINTS, SCHEMA_NAME
+from validator.spec.reading import MAX_SPEC_BYTES
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "tests" / "data" / "specs"
