@@ -133,7 +133,7 @@ async def run_checks(
         client = IntercomClient(
             base_url,
             item.token,
-            spec.effective_api_version,
+            catalog.api_version_for(spec),
             timeouts=options.timeouts,
             retry=options.retry,
             transport=options.transport_factory() if options.transport_factory else None,

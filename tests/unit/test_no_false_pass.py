@@ -17,7 +17,6 @@ from validator.catalog import load_catalog
 from validator.checker import Checker, classify
 from validator.intercom import Answer, IntercomClient, RetryPolicy
 from validator.model import (
-    DEFAULT_API_VERSION,
     Access,
     Auth,
     AuthMode,
@@ -93,7 +92,7 @@ def check(sandbox: Sandbox, declared: list[Permission]) -> ConnectorResult:
         client = IntercomClient(
             "http://127.0.0.1",
             TOKEN,
-            DEFAULT_API_VERSION,
+            catalog.default_api_version,
             transport=SandboxTransport(sandbox),
             retry=RetryPolicy(jitter=0.0),
             sleep=no_wait,
