@@ -26,8 +26,9 @@ from validator.files import (
     write_stdout,
 )
 from validator.formats import Format, render
-from validator.intercom import ApiUrlError, RetryPolicy, Timeouts, check_api_url
+from validator.intercom import ApiUrlError, check_api_url
 from validator.model import Permission
+from validator.pacing import RetryPolicy, Timeouts
 from validator.report import Report, Verdict
 from validator.tokens import Scrubber, TokenInputError, read_stdin_token
 from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate

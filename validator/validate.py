@@ -17,16 +17,9 @@ import httpx
 from validator import __version__
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker, ProgressHook
-from validator.intercom import (
-    DEFAULT_IN_FLIGHT,
-    HostBreaker,
-    IntercomClient,
-    RateGate,
-    RetryPolicy,
-    Timeouts,
-    host_of,
-)
+from validator.intercom import DEFAULT_IN_FLIGHT, IntercomClient, host_of
 from validator.model import ConnectorSpec, Position
+from validator.pacing import HostBreaker, RateGate, RetryPolicy, Timeouts
 from validator.report import ConnectorResult, Report, TokenCheck, TokenStatus
 from validator.spec import SpecError, SpecFileError, load_spec
 from validator.tokens import token_problem

@@ -12,8 +12,9 @@ import pytest
 from validator.catalog import load_catalog
 from validator.checker import Checker
 from validator.errors import ExitCode
-from validator.intercom import IntercomClient, RetryPolicy
+from validator.intercom import IntercomClient
 from validator.model import Access, Auth, AuthMode, ConnectorSpec, DataType, Permission, Region, Workspace
+from validator.pacing import RetryPolicy
 from validator.report import ConnectorResult, TokenStatus, Verdict, WorkspaceCheck, WorkspaceStatus
 
 SPEC = ConnectorSpec(

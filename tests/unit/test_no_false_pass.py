@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from validator.catalog import load_catalog
 from validator.checker import Checker, classify
-from validator.intercom import Answer, IntercomClient, RetryPolicy
+from validator.intercom import Answer, IntercomClient
 from validator.model import (
     Access,
     Auth,
@@ -25,6 +25,7 @@ from validator.model import (
     Permission,
     Workspace,
 )
+from validator.pacing import RetryPolicy
 from validator.report import ConnectorResult, Verdict
 from validator.sandbox.app import Sandbox
 from validator.sandbox.config import DEFAULT_CONFIG_PATH, SandboxConfig

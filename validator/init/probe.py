@@ -123,7 +123,8 @@ def _client(
     request: InitRequest,
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None,
 ) -> IntercomClient:
-    from validator.intercom import IntercomClient, Timeouts
+    from validator.intercom import IntercomClient
+    from validator.pacing import Timeouts
 
     return IntercomClient(
         base_url,
