@@ -27,7 +27,7 @@ PERMISSION_FINDINGS = {
 
 def advise(result: ConnectorResult, catalog: Catalog, spec: ConnectorSpec) -> ConnectorResult:
     """`result` (the checker's, for `spec`) with its advice: where to fix, what after, per permission what."""
-    api_version = spec.effective_api_version
+    api_version = catalog.api_version_for(spec)
     return replace(
         result,
         where_to_fix=catalog.remediation.where,

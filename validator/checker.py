@@ -163,7 +163,7 @@ class Checker:
         No `/me` is sent here: the result always describes the identity that was passed in, so a caller that
         writes that identity down (`init`) knows the permissions were probed in the same run.
         """
-        api_version = spec.effective_api_version
+        api_version = self._catalog.api_version_for(spec)
         expected = WorkspaceIdentity(spec.workspace.id, spec.workspace.name, spec.workspace.region)
         token, identity = identified.token, identified.identity
         base = ConnectorResult(
@@ -216,12 +216,13 @@ class Checker:
             return None
         if identity.shape.mismatch(body) is not None:
             return None  # an admin in name only: not the shape Intercom documents for /me
-        app = body.get("app")
-        if not isinstance(app, dict) or not isinstance(app.get("id_code"), str):
+        fields = identity.workspace  # where /me names the workspace, says the catalog (app.id_code, ...)
+        sent = [path.read(body) for path in (fields.id, fields.name, fields.region)]
+        id_code, sent_name, sent_region = sent
+        if not isinstance(id_code, str):
             return None
-        id_code, name, region = app["id_code"], app.get("name"), app.get("region")
-        name = name if isinstance(name, str) else None
-        region = region if isinstance(region, str) else None
+        name = sent_name if isinstance(sent_name, str) else None
+        region = sent_region if isinstance(sent_region, str) else None
         return WorkspaceIdentity(
             id=_printable(id_code),
             name=_printable(name) if name is not None else None,

@@ -7,6 +7,11 @@ removed on the way out. A symlink target is followed: the file it points to is r
 
 Targets that are not regular files (a FIFO, a device, a socket, a directory) are refused before anything
 is opened: opening a FIFO blocks until a reader appears, and a device is not a report.
+
+Files a command creates for the user (`init`'s connector.yaml, `login --save`'s token file) are written with
+`create_new` (exclusive: whatever is already at the path, a link included, is refused and left alone) or
+`replace_entry` (the directory entry itself is replaced atomically: a link is replaced, never followed),
+each with the mode the caller names.
 """
 
 from __future__ import annotations
@@ -32,6 +37,10 @@ class TargetError(ValidatorError):
     """A file cannot be written (or appended to); str() is one line that names the file."""
 
     exit_code = ExitCode.REPORT_NOT_WRITTEN
+
+
+class TargetExists(TargetError):
+    """Something is already at the path a new file was to be created at (a symbolic link included)."""
 
 
 class StdoutError(ValidatorError):
@@ -108,32 +117,86 @@ def write_atomic(path: Path, text: str) -> None:
     """
     target = resolved_target(path)
     data = text.encode("utf-8", _ENCODE_ERRORS)
-    temporary: str | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         existing = _regular_or_absent(target, path)
+    except OSError as error:
+        raise TargetError(f"cannot write {path}: {error.strerror or error}") from None
+    _replace(target, data, stat.S_IMODE(existing.st_mode) if existing else _default_mode(), shown=path)
+
+
+def replace_entry(path: Path, text: str, *, mode: int) -> None:
+    """Put a new regular file holding `text` (UTF-8) with exactly `mode` at `path`, atomically.
+
+    Unlike `write_atomic`, the directory entry itself is replaced: a symbolic link at `path` is replaced by
+    the file, never followed, and the mode is `mode`, not the previous file's. The folder must exist.
+    Raise TargetError on any failure; the previous entry is then untouched.
+    """
+    _replace(path, text.encode("utf-8", _ENCODE_ERRORS), mode, shown=path)
+
+
+def create_new(path: Path, text: str, *, mode: int = 0o666, exact_mode: bool = False) -> None:
+    """Create `path` as a new regular file holding `text` (UTF-8); never replace anything.
+
+    Whatever is already at `path` (a file, a directory, a FIFO, a symbolic link, even a dangling one: it is
+    never followed) raises TargetExists and is left alone. The file gets `mode` minus the umask, or exactly
+    `mode` with `exact_mode` (a token file is 0600 whatever the umask). Any other failure raises
+    TargetError, and a file created but not completely written is removed.
+    """
+    data = text.encode("utf-8", _ENCODE_ERRORS)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC | _NOFOLLOW, mode)
+    except FileExistsError:
+        raise TargetExists(f"cannot write {path}: it already exists") from None
+    except OSError as error:
+        raise TargetError(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        try:
+            if exact_mode and hasattr(os, "fchmod"):
+                os.fchmod(descriptor, mode)
+            _write_all(descriptor, data)
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # created by this call (O_EXCL): a partial file is never left behind
+        if isinstance(error, OSError):
+            raise TargetError(f"cannot write {path}: {error.strerror or error}") from None
+        raise
+    _sync_folder(path.parent)
+
+
+def _replace(target: Path, data: bytes, mode: int, *, shown: Path) -> None:
+    """Write `data` to a temporary file beside `target`, with exactly `mode`, then rename it over `target`."""
+    temporary: str | None = None
+    try:
         # The name is chosen before the file exists, so that a signal landing at any point after the file is
         # created finds it in `temporary` and removes it (with mkstemp it could land before the assignment).
         temporary = str(target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC | _NOFOLLOW, 0o600)
         try:
-            if hasattr(os, "fchmod"):  # mkstemp makes the file 0600; a report is not a secret
-                os.fchmod(descriptor, stat.S_IMODE(existing.st_mode) if existing else _default_mode())
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view) :]
+            if hasattr(os, "fchmod"):  # created 0600; the caller decides what it should be
+                os.fchmod(descriptor, mode)
+            _write_all(descriptor, data)
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
-        os.replace(temporary, target)
+        os.replace(temporary, target)  # replaces the directory entry; never follows a link
         temporary = None
         _sync_folder(target.parent)
     except OSError as error:
-        raise TargetError(f"cannot write {path}: {error.strerror or error}") from None
+        raise TargetError(f"cannot write {shown}: {error.strerror or error}") from None
     finally:
         if temporary is not None:  # failed or interrupted (a signal): the previous file is untouched
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
 
 
 def append_regular(path: Path, text: str) -> None:
@@ -151,9 +214,7 @@ def append_regular(path: Path, text: str) -> None:
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):
             raise TargetError(f"cannot write {path}: {_kind(mode)}")
-        view = memoryview(text.encode("utf-8", _ENCODE_ERRORS))
-        while view:
-            view = view[os.write(descriptor, view) :]
+        _write_all(descriptor, text.encode("utf-8", _ENCODE_ERRORS))
     except OSError as error:
         raise TargetError(f"cannot write {path}: {error.strerror or error}") from None
     finally:

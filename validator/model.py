@@ -74,9 +74,6 @@ class WorkspaceStatus(StrEnum):
 
 
 DEFAULT_TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"
-# The Intercom-Version sent when connector.yaml sets none: the older of the two versions the probe catalog
-# and the sandbox are checked against (API-NOTES §1), so it is the one most workspaces already accept.
-DEFAULT_API_VERSION = "2.15"
 
 
 @dataclass(frozen=True, order=True)
@@ -124,17 +121,13 @@ class ConnectorSpec:
     workspace: Workspace
     auth: Auth
     permissions: tuple[Permission, ...]
-    api_version: str | None = None
+    api_version: str | None = None  # None: the catalog's default Intercom-Version (`Catalog.api_version_for`)
     version: int = 1
     platform: str = "intercom"
     positions: Mapping[str, Position] = field(default_factory=dict, compare=False, repr=False)
     permission_positions: Mapping[Permission, Position] = field(
         default_factory=dict, compare=False, repr=False
     )
-
-    @property
-    def effective_api_version(self) -> str:
-        return self.api_version or DEFAULT_API_VERSION
 
     def position_of(self, json_path: str) -> Position | None:
         """The position of `json_path`, or of its nearest enclosing value that has one."""

@@ -19,9 +19,10 @@ from validator.model import ConnectorSpec, Permission, Strength, Verdict
 
 def identity_answers(identity: IdentityCheck) -> tuple[str, ...]:
     """How the checker reads the identity check's answers, in words, from the catalog's fields."""
+    fields = identity.workspace
     return (
-        f"200 with type {identity.body_type} and app.id_code: the token is valid; app.id_code, "
-        "app.region and app.name are compared with `workspace` (proof)",
+        f"200 with type {identity.body_type} and {fields.id}: the token is valid; {fields.id}, "
+        f"{fields.region} and {fields.name} are compared with `workspace` (proof)",
         f"{identity.rejected_status} in Intercom's error envelope (unauthorized, token_revoked, ...): "
         "the token is rejected (exit 3) and no permission is probed",
         "anything else: the token cannot be judged, and every permission is inconclusive",
@@ -103,7 +104,7 @@ def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
         path=spec.path,
         name=spec.name,
         host=catalog.hosts[spec.workspace.region],
-        api_version=spec.effective_api_version,
+        api_version=catalog.api_version_for(spec),
         token_env=spec.auth.token_env,
         identity=catalog.identity,
         permissions=tuple(planned),

@@ -26,8 +26,9 @@ from validator.files import (
     write_stdout,
 )
 from validator.formats import Format, render, step_summary
-from validator.intercom import RetryPolicy, Timeouts, check_api_url
+from validator.intercom import check_api_url
 from validator.model import Permission, Verdict
+from validator.pacing import RetryPolicy, Timeouts
 from validator.report import Report
 from validator.tokens import Scrubber, read_stdin_token
 from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate

@@ -18,16 +18,9 @@ from validator import __version__
 from validator.advice import advise
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker, ProgressHook
-from validator.intercom import (
-    DEFAULT_IN_FLIGHT,
-    HostBreaker,
-    IntercomClient,
-    RateGate,
-    RetryPolicy,
-    Timeouts,
-    host_of,
-)
+from validator.intercom import DEFAULT_IN_FLIGHT, IntercomClient, host_of
 from validator.model import ConnectorSpec, Position, TokenStatus
+from validator.pacing import HostBreaker, RateGate, RetryPolicy, Timeouts
 from validator.report import ConnectorResult, Report, TokenCheck
 from validator.spec import SpecError, SpecFileError, load_spec
 from validator.tokens import token_problem
@@ -134,7 +127,7 @@ async def run_checks(
         client = IntercomClient(
             base_url,
             item.token,
-            spec.effective_api_version,
+            catalog.api_version_for(spec),
             timeouts=options.timeouts,
             retry=options.retry,
             transport=options.transport_factory() if options.transport_factory else None,

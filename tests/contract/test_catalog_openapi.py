@@ -10,9 +10,10 @@ import pytest
 
 from contract.openapi_spec import VERSIONS, find_operation, load_description
 from validator.catalog import Probe, load_catalog
-from validator.model import DEFAULT_API_VERSION, Verdict
+from validator.model import Verdict
 
 CATALOG = load_catalog()
+DEFAULT_API_VERSION = CATALOG.default_api_version
 LEGACY_ENDPOINTS = {("GET", "/counts")}
 
 

@@ -39,7 +39,7 @@ def checked(sandbox: Sandbox, spec: ConnectorSpec) -> ConnectorResult:
         client = IntercomClient(
             "https://api.intercom.io",
             TOKEN_WITHOUT_WRITE_TAGS,
-            spec.effective_api_version,
+            load_catalog().api_version_for(spec),
             transport=SandboxTransport(sandbox),
         )
         async with client:

@@ -12,7 +12,7 @@ import pytest
 from validator.catalog import load_catalog
 from validator.checker import Checker
 from validator.errors import ExitCode
-from validator.intercom import IntercomClient, RetryPolicy
+from validator.intercom import IntercomClient
 from validator.model import (
     Access,
     Auth,
@@ -26,6 +26,7 @@ from validator.model import (
     Workspace,
     WorkspaceStatus,
 )
+from validator.pacing import RetryPolicy
 from validator.report import ConnectorResult, WorkspaceCheck
 
 SPEC = ConnectorSpec(

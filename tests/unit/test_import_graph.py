@@ -20,9 +20,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 0. domain values and the small tools every layer may use
     ("validator", "validator.model", "validator.errors", "validator.tokens", "validator.files"),
     # 1. reading: the YAML loader, the schemas, connector.yaml, the probe catalog; the report's values
-    ("validator.yamlnodes", "validator.schemas", "validator.spec", "validator.catalog", "validator.report"),
+    ("validator.schemas", "validator.spec", "validator.catalog", "validator.report"),
     # 2. checking: the HTTP client, the checker, lint's and plan's results
-    ("validator.intercom", "validator.checker", "validator.lint", "validator.plan"),
+    ("validator.pacing", "validator.intercom", "validator.checker", "validator.lint", "validator.plan"),
     # 3. advice and findings (in the catalog's words), and the validate pipeline that applies advice
     ("validator.advice", "validator.findings", "validator.validate"),
     # 4. formats: pure functions of what they render
@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 # The sandbox stands in for Intercom on its own: it may use the bottom layer, and nothing else of the tool.
 SANDBOX = "validator.sandbox"
-SANDBOX_MAY_USE = ("validator.model", "validator.yamlnodes", "validator.errors", "validator.files")
+SANDBOX_MAY_USE = ("validator.model", "validator.spec.yamlnodes", "validator.errors", "validator.files")
 
 
 def module_name(path: Path) -> str:

@@ -17,13 +17,11 @@ from validator.intercom import (
     MAX_BODY_BYTES,
     Answer,
     ApiUrlError,
-    HostBreaker,
     IntercomClient,
-    RetryPolicy,
-    Timeouts,
     check_api_url,
     uses_environment_proxies,
 )
+from validator.pacing import HostBreaker, RetryPolicy, Timeouts
 from validator.tokens import token_problem
 
 TOKEN = "dG9rOjcanary-client-token"

@@ -15,9 +15,8 @@ from hypothesis import strategies as st
 
 from validator.catalog import load_catalog
 from validator.checker import Checker, classify
-from validator.intercom import Answer, IntercomClient, RetryPolicy
+from validator.intercom import Answer, IntercomClient
 from validator.model import (
-    DEFAULT_API_VERSION,
     Access,
     Auth,
     AuthMode,
@@ -27,6 +26,7 @@ from validator.model import (
     Verdict,
     Workspace,
 )
+from validator.pacing import RetryPolicy
 from validator.report import ConnectorResult
 from validator.sandbox.app import Sandbox
 from validator.sandbox.config import DEFAULT_CONFIG_PATH, SandboxConfig
@@ -94,7 +94,7 @@ def check(sandbox: Sandbox, declared: list[Permission]) -> ConnectorResult:
         client = IntercomClient(
             "http://127.0.0.1",
             TOKEN,
-            DEFAULT_API_VERSION,
+            catalog.default_api_version,
             transport=SandboxTransport(sandbox),
             retry=RetryPolicy(jitter=0.0),
             sleep=no_wait,

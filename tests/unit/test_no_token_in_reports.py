@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from validator.formats import Format, render, step_summary
-from validator.intercom import RetryPolicy, Timeouts
 from validator.model import Access, Auth, AuthMode, ConnectorSpec, DataType, Permission, Verdict, Workspace
+from validator.pacing import RetryPolicy, Timeouts
 from validator.report import Report
 from validator.sandbox.app import Sandbox
 from validator.sandbox.config import DEFAULT_CONFIG_PATH, SandboxConfig

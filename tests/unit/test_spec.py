@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from validator import schemas
+from validator.catalog import load_catalog
 from validator.model import (
-    DEFAULT_API_VERSION,
     DEFAULT_TOKEN_ENV,
     Access,
     AuthMode,
@@ -40,15 +40,14 @@ from validator.model import (
     Region,
 )
 from validator.spec import (
-    MAX_SPEC_BYTES,
-    PATTERN_HINTS,
-    SCHEMA_NAME,
     SpecError,
     SpecFileError,
     SpecProblem,
     load_spec,
     parse_spec,
 )
+from validator.spec.explain import PATTERN_HINTS, SCHEMA_NAME
+from validator.spec.reading import MAX_SPEC_BYTES
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "tests" / "data" / "specs"
@@ -236,7 +235,7 @@ def test_defaults_fill_what_the_minimal_file_leaves_out() -> None:
     assert spec.auth.token_env == DEFAULT_TOKEN_ENV
     assert spec.auth.client_id_env is None
     assert spec.api_version is None
-    assert spec.effective_api_version == DEFAULT_API_VERSION
+    assert load_catalog().api_version_for(spec) == load_catalog().default_api_version == "2.15"
 
 
 def test_all_optional_fields_are_read() -> None:
@@ -305,7 +304,7 @@ def test_schema_choices_and_defaults_match_the_model() -> None:
     assert workspace["region"]["default"] == Region.US
     assert auth["mode"]["enum"] == [str(mode) for mode in AuthMode]
     assert auth["token_env"]["default"] == DEFAULT_TOKEN_ENV
-    assert properties["api_version"]["default"] == DEFAULT_API_VERSION
+    assert properties["api_version"]["default"] == load_catalog().default_api_version
 
 
 def test_every_schema_pattern_has_a_hint() -> None:

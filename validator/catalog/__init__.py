@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from validator.model import Access, AuthMode, DataType, Permission, Region, Strength, Verdict
+from validator.model import Access, AuthMode, ConnectorSpec, DataType, Permission, Region, Strength, Verdict
 
 _HERE = Path(__file__).parent
 
@@ -98,6 +98,34 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class BodyPath:
+    """Where a value sits in an answer's body: the keys of nested objects, written `app.id_code`."""
+
+    keys: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return ".".join(self.keys)
+
+    def read(self, body: object) -> object:
+        """The value at this path in `body`, or None when an object on the way is missing or not one."""
+        value = body
+        for key in self.keys:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+
+
+@dataclass(frozen=True)
+class WorkspaceFields:
+    """Where the identity check's 200 names the workspace: its id, name and region."""
+
+    id: BodyPath
+    name: BodyPath
+    region: BodyPath
+
+
+@dataclass(frozen=True)
 class IdentityCheck:
     """The request that tells whether the token is valid and which workspace it belongs to."""
 
@@ -107,6 +135,16 @@ class IdentityCheck:
     rejected_status: int  # in Intercom's error envelope: the token itself is refused
     why_safe: str
     shape: BodyShape  # of that 200, whole
+    workspace: WorkspaceFields  # where that 200 names the workspace
+
+
+@dataclass(frozen=True)
+class OAuthEndpoints:
+    """The OAuth flow of a public app: the authorize page (not on the API host), the token path on it."""
+
+    authorize_base: str
+    authorize_path: str
+    token_path: str
 
 
 @dataclass(frozen=True)
@@ -174,7 +212,13 @@ class Catalog:
     common_answers: tuple[AnswerRule, ...]
     permissions: Mapping[Permission, PermissionProbes]
     remediation: Remediation
+    default_api_version: str  # the Intercom-Version sent when connector.yaml sets none
+    oauth: OAuthEndpoints
     shapes: Mapping[str, BodyShape] = field(default_factory=dict)
+
+    def api_version_for(self, spec: ConnectorSpec) -> str:
+        """The Intercom-Version to send for `spec`: its own `api_version`, else the catalog's default."""
+        return spec.api_version or self.default_api_version
 
     def probes_for(self, permission: Permission) -> PermissionProbes | None:
         return self.permissions.get(permission)
@@ -226,6 +270,33 @@ def _shape_for(raw: Mapping[str, Any], shapes: Mapping[str, BodyShape], where: s
             f"probe catalog invalid at {where}: shape {name!r} must require type {raw.get('body_type')!r}"
         )
     return shape
+
+
+def _workspace_fields(
+    raw: Mapping[str, str], shape: BodyShape, shapes: Mapping[str, BodyShape]
+) -> WorkspaceFields:
+    """The identity's workspace paths, each checked to be declared by its shape (the id also required)."""
+    paths = {name: BodyPath(tuple(text.split("."))) for name, text in raw.items()}
+    for name, path in paths.items():
+        node: Mapping[str, Any] = shape.schema
+        for key in path.keys:
+            node = _resolved(node, shapes)
+            declared = node.get("properties", {}).get(key)
+            if declared is None or (name == "id" and key not in node.get("required", ())):
+                must = "require" if declared is not None else "declare"
+                raise CatalogError(
+                    f"probe catalog invalid at $.identity.workspace.{name}: shape {shape.name!r} must {must} "
+                    f"{path}"
+                )
+            node = declared
+    return WorkspaceFields(id=paths["id"], name=paths["name"], region=paths["region"])
+
+
+def _resolved(node: Mapping[str, Any], shapes: Mapping[str, BodyShape]) -> Mapping[str, Any]:
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.removeprefix("#/shapes/") in shapes:
+        return _resolved(shapes[ref.removeprefix("#/shapes/")].schema, shapes)
+    return node
 
 
 def _answer(raw: Mapping[str, Any], shapes: Mapping[str, BodyShape], where: str) -> AnswerRule:
@@ -287,13 +358,21 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
     assert identity_shape is not None  # required by the catalog schema
     return Catalog(
         hosts={Region(region): url for region, url in raw["hosts"].items()},
-        identity=IdentityCheck(**{**identity, "shape": identity_shape}),
+        identity=IdentityCheck(
+            **{
+                **identity,
+                "shape": identity_shape,
+                "workspace": _workspace_fields(identity["workspace"], identity_shape, shapes),
+            }
+        ),
         common_answers=tuple(
             _answer(answer, shapes, f"$.common_answers[{index}]")
             for index, answer in enumerate(raw["common_answers"])
         ),
         permissions=permissions,
         remediation=remediation,
+        default_api_version=raw["default_api_version"],
+        oauth=OAuthEndpoints(**raw["oauth"]),
         shapes=shapes,
     )
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from validator import files
 from validator.errors import ExitCode, ValidatorError
 from validator.init.probe import Scaffold, probe_token
 from validator.init.render import check_generated, render_connector_yaml
@@ -90,27 +90,20 @@ def _token(request: InitRequest, environ: Mapping[str, str], stdin: TextIO) -> s
 
 
 def write_new_file(path: Path, text: str, *, replace: bool) -> None:
-    """Create `path` (never overwriting unless `replace`, then atomically); errors become InitError."""
-    data = text.encode("utf-8")
+    """Create `path` (never overwriting unless `replace`, then atomically), mode 0644; errors are InitError.
+
+    Without `replace` anything already at `path` is refused, a symbolic link included; with it, the entry
+    itself is replaced (a link by the file, never followed).
+    """
     try:
-        if not replace:
-            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            with os.fdopen(descriptor, "wb") as stream:
-                stream.write(data)
-            return
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except FileExistsError:
+        if replace:
+            files.replace_entry(path, text, mode=0o644)
+        else:
+            files.create_new(path, text, mode=0o644)  # 0644 minus the umask
+    except files.TargetExists:
         raise InitError(f"{path} already exists; pass --force to replace it", ExitCode.USAGE) from None
-    except OSError as error:
-        raise InitError(f"cannot write {path}: {error.strerror or error}", ExitCode.USAGE) from None
+    except files.TargetError as error:
+        raise InitError(str(error), ExitCode.USAGE) from None
 
 
 def _summary(output: Path, scaffold: Scaffold) -> str:

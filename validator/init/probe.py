@@ -22,7 +22,6 @@ from validator.init.request import (
 )
 from validator.init.schema import connector_property, fits
 from validator.model import (
-    DEFAULT_API_VERSION,
     Auth,
     AuthMode,
     ConnectorSpec,
@@ -36,6 +35,7 @@ from validator.report import PermissionResult, WorkspaceIdentity
 if TYPE_CHECKING:
     import httpx
 
+    from validator.catalog import Catalog
     from validator.checker import Identified
     from validator.intercom import IntercomClient
 
@@ -84,11 +84,13 @@ async def probe_token(
     checker = Checker(catalog)
     auth = _auth(request)
     source = "standard input" if request.token_stdin else request.token_env
+    api_version = catalog.default_api_version
 
     # Before /me the region is unknown; the US host routes to the right region (API-NOTES §1).
-    async with _client(api_url or catalog.hosts[Region.US], token, request, transport_factory) as client:
+    first = api_url or catalog.hosts[Region.US]
+    async with _client(first, token, api_version, request, transport_factory) as client:
         identified = await checker.identify(client, source)
-    workspace = _workspace(identified, request.token_env)
+    workspace = _workspace(identified, request.token_env, catalog)
 
     spec = ConnectorSpec(
         path=str(request.output),
@@ -96,17 +98,17 @@ async def probe_token(
         workspace=workspace,
         auth=auth,
         permissions=tuple(catalog.permissions),
-        api_version=DEFAULT_API_VERSION,
+        api_version=api_version,
     )
     # The regional host once the region is known; the identity is the one above, not asked for again.
     base_url = base_url_for(spec, catalog, api_url)
-    async with _client(base_url, token, request, transport_factory) as client:
+    async with _client(base_url, token, api_version, request, transport_factory) as client:
         probed = await checker.probe(spec, client, identified)
     scaffold = Scaffold(
         name=spec.name,
         workspace=workspace,
         auth=auth,
-        api_version=DEFAULT_API_VERSION,
+        api_version=api_version,
         results=probed.permissions,
         generated_at=datetime.now(UTC),
     )
@@ -123,15 +125,17 @@ async def probe_token(
 def _client(
     base_url: str,
     token: str,
+    api_version: str,
     request: InitRequest,
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None,
 ) -> IntercomClient:
-    from validator.intercom import IntercomClient, Timeouts
+    from validator.intercom import IntercomClient
+    from validator.pacing import Timeouts
 
     return IntercomClient(
         base_url,
         token,
-        DEFAULT_API_VERSION,
+        api_version,
         timeouts=Timeouts(read=request.timeout),
         transport=transport_factory() if transport_factory else None,
     )
@@ -143,7 +147,7 @@ def _auth(request: InitRequest) -> Auth:
     return Auth(request.mode, request.token_env)
 
 
-def _workspace(identified: Identified, token_env: str) -> Workspace:
+def _workspace(identified: Identified, token_env: str, catalog: Catalog) -> Workspace:
     """The workspace GET /me named, or the InitError that says why there is none."""
     token = identified.token
     if token.status is TokenStatus.REJECTED:
@@ -160,8 +164,8 @@ def _workspace(identified: Identified, token_env: str) -> Workspace:
         limit = connector_property("workspace", "id")["maxLength"]
         raise InitError(
             "Intercom answered a workspace id this tool cannot write into connector.yaml (GET /me "
-            f"app.id_code must be letters, digits, _ and - only, at most {limit} characters); nothing was "
-            "written",
+            f"{catalog.identity.workspace.id} must be letters, digits, _ and - only, at most {limit} "
+            "characters); nothing was written",
             ExitCode.INCONCLUSIVE,
         )
     # The name as Intercom sent it, not the one cut for display: validate compares it exactly.

@@ -20,7 +20,6 @@ from validator.errors import ExitCode, ValidatorError
 from validator.login.exchange import exchange_code
 from validator.login.listener import listen
 from validator.login.protocol import (
-    AUTHORIZE_BASE,
     ClientCredentials,
     LoginError,
     authorize_url,
@@ -85,12 +84,12 @@ def run_login(
             return ExitCode.OK
         credentials = client_credentials(spec, environ)
         scrub = Scrubber([credentials.client_secret])
-        api_url, api_base, authorize_base = _hosts(spec, request)
+        api_url, authorize_page, token_url = _endpoints(spec, request)
         if request.save is not None:
             check_save_target(request.save, replace=request.force)
-        code = _authorize(request, credentials, authorize_base, stdout, stderr, open_browser)
+        code = _authorize(request, credentials, authorize_page, stdout, stderr, open_browser)
         scrub = Scrubber([credentials.client_secret, code])
-        token = exchange_code(api_base, code, credentials)
+        token = exchange_code(token_url, code, credentials)
         scrub = Scrubber([credentials.client_secret, code, token])
         if request.save is not None:
             save_token(request.save, token, replace=request.force)
@@ -113,8 +112,12 @@ def _load(path: Path) -> ConnectorSpec:
         raise LoginError(error.problems[0].format(), ExitCode.USAGE) from None
 
 
-def _hosts(spec: ConnectorSpec, request: LoginRequest) -> tuple[str | None, str, str]:
-    """(--api-url checked, API base, authorize base): by default the regional host and app.intercom.com."""
+def _endpoints(spec: ConnectorSpec, request: LoginRequest) -> tuple[str | None, str, str]:
+    """(--api-url checked, the authorize page, the token URL), from the catalog's OAuth endpoints.
+
+    By default the authorize page is on the catalog's authorize host (app.intercom.com) and the token URL on
+    the regional API host; --authorize-url and --api-url replace those hosts, the paths stay.
+    """
     from validator.catalog import load_catalog
     from validator.intercom import ApiUrlError, check_api_url
 
@@ -123,14 +126,17 @@ def _hosts(spec: ConnectorSpec, request: LoginRequest) -> tuple[str | None, str,
         authorize = check_api_url(request.authorize_url) if request.authorize_url else None
     except ApiUrlError as error:
         raise LoginError(str(error), ExitCode.USAGE) from None
-    api_base = api_url or load_catalog().hosts[spec.workspace.region]
-    return api_url, api_base, authorize or api_url or AUTHORIZE_BASE
+    catalog = load_catalog()
+    oauth = catalog.oauth
+    api_base = api_url or catalog.hosts[spec.workspace.region]
+    authorize_base = authorize or api_url or oauth.authorize_base
+    return api_url, authorize_base + oauth.authorize_path, api_base + oauth.token_path
 
 
 def _authorize(
     request: LoginRequest,
     credentials: ClientCredentials,
-    authorize_base: str,
+    authorize_page: str,
     stdout: TextIO,
     stderr: TextIO,
     open_browser: Callable[[str], bool] | None,
@@ -138,7 +144,7 @@ def _authorize(
     """Show the authorize page and wait for the browser to come back with a code."""
     state = secrets.token_urlsafe(32)
     with listen(state) as listener:
-        url = authorize_url(authorize_base, credentials.client_id, state, listener.redirect_uri)
+        url = authorize_url(authorize_page, credentials.client_id, state, listener.redirect_uri)
         opened = False
         if request.open_browser:
             import webbrowser

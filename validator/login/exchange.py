@@ -1,7 +1,8 @@
 """The token exchange of `login`: the authorization code traded once for a token (API-NOTES §7).
 
-`POST /auth/eagle/token` with form fields; the answer is read with a deadline and a size limit, and a value
-that cannot be an Intercom token is refused before it is printed, saved or sent anywhere.
+A POST to the catalog's token path (`oauth.token_path`) with form fields; the answer is read with a
+deadline and a size limit, and a value that cannot be an Intercom token is refused before it is printed,
+saved or sent anywhere.
 """
 
 from __future__ import annotations
@@ -19,25 +20,23 @@ from validator.login.protocol import (
 if TYPE_CHECKING:
     import httpx
 
-TOKEN_PATH = "/auth/eagle/token"
 EXCHANGE_TIMEOUT = 15.0
 
 
 def exchange_code(
-    api_base: str,
+    url: str,
     code: str,
     credentials: ClientCredentials,
     *,
     timeout: float = EXCHANGE_TIMEOUT,
     transport: httpx.BaseTransport | None = None,
 ) -> str:
-    """Trade the code for a token at `POST <api_base>/auth/eagle/token` (form fields, API-NOTES §7)."""
+    """Trade the code for a token with a POST to `url`, the token endpoint (form fields, API-NOTES §7)."""
     import httpx
 
     from validator.intercom import MAX_BODY_BYTES, tls_context, uses_environment_proxies
     from validator.tokens import token_problem
 
-    url = api_base + TOKEN_PATH
     form = {"code": code, "client_id": credentials.client_id, "client_secret": credentials.client_secret}
     headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
     deadline = time.monotonic() + timeout  # httpx's timeout is per read: a dripping body would never trip it
@@ -48,7 +47,7 @@ def exchange_code(
                 follow_redirects=False,
                 transport=transport,
                 # The form holds the code and the client secret: a proxy may carry it only inside TLS.
-                trust_env=uses_environment_proxies(api_base),
+                trust_env=uses_environment_proxies(url),
                 verify=tls_context(),
             ) as client,
             client.stream("POST", url, data=form, headers=headers) as response,

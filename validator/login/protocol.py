@@ -1,8 +1,9 @@
 """The OAuth protocol of `login` (API-NOTES §7): the authorize URL, the callback's query, its state.
 
-The authorize page is on app.intercom.com, not on the API host. `state` is checked in constant time; a
-callback's code is kept exactly as received (percent-decoded once; a literal `+` stays a `+`, and it may end
-in `=`). The error that stops `login` before a token exists, carrying its `ExitCode`, lives here too.
+Where the authorize page and the token endpoint are is the catalog's (`oauth:`). `state` is checked in
+constant time; a callback's code is kept exactly as received (percent-decoded once; a literal `+` stays a
+`+`, and it may end in `=`). The error that stops `login` before a token exists, carrying its `ExitCode`,
+lives here too.
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from urllib.parse import unquote, urlencode
 
 from validator.errors import ExitCode, ValidatorError
 from validator.model import ConnectorSpec
-
-AUTHORIZE_BASE = "https://app.intercom.com"  # API-NOTES §7: the authorize page is not on the API host
-AUTHORIZE_PATH = "/oauth"
 
 
 class LoginError(ValidatorError):
@@ -83,9 +81,10 @@ def client_credentials(spec: ConnectorSpec, environ: Mapping[str, str]) -> Clien
     return ClientCredentials(values[auth.client_id_env], values[auth.client_secret_env])
 
 
-def authorize_url(base: str, client_id: str, state: str, redirect_uri: str) -> str:
+def authorize_url(page: str, client_id: str, state: str, redirect_uri: str) -> str:
+    """The authorize `page` (host and path, from the catalog) asked for this login's client and state."""
     query = urlencode({"client_id": client_id, "state": state, "redirect_uri": redirect_uri})
-    return f"{base}{AUTHORIZE_PATH}?{query}"
+    return f"{page}?{query}"
 
 
 def state_matches(callback: Callback, expected_state: str) -> bool:

@@ -1,4 +1,4 @@
-"""Reading a sandbox config: bytes → YAML (`validator.yamlnodes`, as for connector.yaml) → the JSON Schema.
+"""Reading a sandbox config: bytes → YAML (`validator.spec.yamlnodes`, as connector.yaml) → the JSON Schema.
 
 Every error is one line that names the place (`file:line:col: tokens[2].status: ...`) and never echoes a
 token value or client secret, so it is safe to paste into a bug report. The schema,
@@ -19,7 +19,7 @@ import yaml
 
 from validator.errors import ExitCode, ValidatorError
 from validator.model import Position
-from validator.yamlnodes import Document, Located, NodeProblem, child_path, parse_document
+from validator.spec.yamlnodes import Document, Located, NodeProblem, child_path, parse_document
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError

@@ -5,7 +5,7 @@ that each one keeps its position, duplicate keys are caught (PyYAML silently kee
 features a connector.yaml never needs are refused instead of honoured: aliases are never expanded (which
 defuses "billion laughs"), and only the standard scalar tags are constructed.
 
-Nothing here knows about connectors; `spec.py` gives the values their meaning.
+Nothing here knows about connectors; the rest of `validator.spec` gives the values their meaning.
 """
 
 from __future__ import annotations

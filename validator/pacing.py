@@ -1,0 +1,159 @@
+"""How the client paces its requests: timeouts, bounded retries, rate-limit windows, and a breaker for a host
+that has stopped answering.
+
+Every client of a run that talks to one workspace shares its `RateGate` (Intercom counts per app and
+workspace, API-NOTES §6), and every client that talks to one host shares its `HostBreaker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries: at most `attempts` tries, and no request waits more than `max_total_wait` seconds.
+
+    Requests run concurrently, so the budget of each one also bounds the wall time a run spends waiting.
+    """
+
+    attempts: int = 3
+    backoff_base: float = 0.5  # first wait after a 5xx or connection error; doubles each time
+    max_single_wait: float = 10.0
+    max_total_wait: float = 30.0
+    jitter: float = 0.25  # up to this many seconds added to every wait, so parallel clients spread out
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 5.0
+    read: float = 15.0
+
+    def as_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(self.read, connect=self.connect)
+
+
+class RateGate:
+    """Holds requests back while an app's rate-limit window is spent (X-RateLimit-Remaining: 0).
+
+    Intercom counts per app and per workspace (API-NOTES §6), so clients that share a token share a gate.
+    """
+
+    def __init__(self) -> None:
+        self._resume_at = 0.0
+
+    def delay(self) -> float:
+        """Seconds until the spent window resets; 0 when requests may go now."""
+        return max(0.0, self._resume_at - time.time())
+
+    def observe(self, headers: httpx.Headers) -> None:
+        remaining, reset = headers.get("x-ratelimit-remaining"), headers.get("x-ratelimit-reset")
+        if remaining is None or reset is None:
+            return
+        try:
+            if int(remaining) <= 0:
+                self._resume_at = max(self._resume_at, float(reset))
+        except ValueError:
+            return
+
+
+class HostBreaker:
+    """Stops sending to an API host that has stopped answering, for the rest of the run (a circuit breaker).
+
+    Every client of a run that talks to the host shares one. It opens when `threshold` attempts in a row came
+    back without an HTTP answer (timeouts, refused or dropped connections) *and* those attempts went
+    unanswered for `quiet` seconds (most of one timeout), counted from the start of the earliest of them or
+    from the last answer, whichever is later. Both are needed: a burst of dropped keep-alive connections on
+    a healthy host (after a rate-limit pause, say) is over in a moment, and one slow request on a healthy
+    host has other answers arriving around it. Any HTTP answer, 5xx and 429 included, shows the host is
+    alive and resets the count. Once open it stays open: requests waiting for a slot or a retry come back
+    at once without being sent, and attempts in flight are cut, so a run against a host that accepts
+    connections and never answers ends about one timeout after it started, whatever the number of
+    connectors.
+    """
+
+    def __init__(
+        self, host: str, *, quiet: float, threshold: int = 3, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.host = host
+        self._quiet = quiet
+        self._threshold = threshold
+        self._clock = clock
+        self._last_answer: float | None = None
+        self._streak_start: float | None = None  # when the earliest attempt of the current failures began
+        self._failures = 0
+        self._reason: str | None = None
+        self._in_flight: set[asyncio.Timeout] = set()
+
+    @classmethod
+    def for_timeouts(cls, host: str, timeouts: Timeouts) -> HostBreaker:
+        return cls(host, quiet=0.8 * timeouts.read)
+
+    @property
+    def reason(self) -> str | None:
+        """Why nothing more is sent to the host; None while it is closed."""
+        return self._reason
+
+    def now(self) -> float:
+        return self._clock()
+
+    def answered(self) -> None:
+        self._failures = 0
+        self._streak_start = None
+        self._last_answer = self._clock()
+
+    def failed(self, started: float) -> None:
+        """An attempt that began at `started` (`now()`) ended without an HTTP answer."""
+        self._failures += 1
+        self._streak_start = started if self._streak_start is None else min(self._streak_start, started)
+        since = (
+            self._streak_start if self._last_answer is None else max(self._streak_start, self._last_answer)
+        )
+        quiet = self._clock() - since
+        if self._reason is not None or self._failures < self._threshold or quiet < self._quiet:
+            return
+        self._reason = (
+            f"the API host {self.host} stopped answering ({self._failures} attempts in a row without an "
+            f"answer, none for {quiet:.0f} s)"
+        )
+        loop = asyncio.get_running_loop()
+        for scope in self._in_flight:
+            if not scope.expired():  # one whose own deadline just passed is ending already
+                scope.reschedule(loop.time())  # cut now: the attempt ends with TimeoutError
+
+    @contextmanager
+    def watching(self, scope: asyncio.Timeout) -> Iterator[None]:
+        """Lets an opening breaker cut the attempt that `scope` bounds."""
+        self._in_flight.add(scope)
+        try:
+            yield
+        finally:
+            self._in_flight.discard(scope)
+
+
+def hinted_wait(headers: httpx.Headers) -> float | None:
+    """Seconds to wait from `Retry-After` (seconds or HTTP date) or `X-RateLimit-Reset` (Unix seconds)."""
+    retry_after = headers.get("retry-after")
+    if retry_after:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            try:
+                moment = email.utils.parsedate_to_datetime(retry_after)
+                return max(0.0, moment.timestamp() - time.time())
+            except (TypeError, ValueError):
+                pass
+    reset = headers.get("x-ratelimit-reset")
+    if reset:
+        try:
+            return max(0.0, float(reset) - time.time())
+        except ValueError:
+            return None
+    return None
