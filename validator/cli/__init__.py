@@ -76,7 +76,32 @@ def _on_signal(signum: int, frame: object) -> None:
         return
     _signals_received.append(signum)
     _quiet_while_stopping()
+    _stop_for_sure(signum)
     raise KeyboardInterrupt
+
+
+# How long the clean-up may take once a signal arrived. The interrupt is raised wherever the main thread is;
+# should a library swallow it there, the run must still end instead of ignoring every further signal.
+STOP_GRACE_SECONDS = 5.0
+
+
+def _stop_for_sure(signum: int) -> None:
+    """End the process `STOP_GRACE_SECONDS` after the signal if the clean-up has not ended it by then.
+
+    Reports need no clean-up to stay whole (each is renamed into place complete, or not at all); at worst
+    a temporary file of one is left beside it."""
+    import signal
+    import threading
+
+    code = ExitCode.TERMINATED if signum == signal.SIGTERM else ExitCode.INTERRUPTED
+
+    def stop() -> None:
+        _say(f"{'terminated' if code is ExitCode.TERMINATED else 'interrupted'} (clean-up took too long)")
+        os._exit(code)
+
+    timer = threading.Timer(STOP_GRACE_SECONDS, stop)
+    timer.daemon = True
+    timer.start()
 
 
 def _quiet_while_stopping() -> None:
