@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TextIO
 
 from validator.errors import ExitCode
+from validator.model import DEFAULT_TOKEN_ENV
 from validator.run import ValidateRequest, run_validate
 
 DEMO_TOKEN = "sandbox-no-write-tags-0002"  # a made-up token the sandbox's default configuration accepts
-DEMO_TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"
+DEMO_TOKEN_ENV = DEFAULT_TOKEN_ENV
 
 
 def example_path() -> Path:

@@ -116,7 +116,7 @@ def run_validate(
     """
     environ = os.environ if environ is None else environ
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
-    main_format = parse_format(request.output_format)
+    main_format = request.output_format
     extra = parse_reports(request.reports)
     api_url = check_api_url(request.api_url) if request.api_url else None
     token = read_stdin_token(stdin or sys.stdin) if request.token_stdin else None

@@ -48,8 +48,9 @@ def test_version_loads_no_core_module() -> None:
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('httpx', 'jsonschema', 'yaml', 'validator.run', 'validator.oauth', 'validator.scaffold',\n"
-        "         'validator.spec', 'validator.catalog', 'validator.sandbox')\n"
+        "heavy = ('httpx', 'jsonschema', 'yaml', 'validator.run', 'validator.login', 'validator.init',\n"
+        "         'validator.validate', 'validator.checker', 'validator.intercom', 'validator.spec',\n"
+        "         'validator.catalog', 'validator.sandbox')\n"
         "print(sorted(name for name in sys.modules if name.startswith(heavy)), file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)

@@ -27,7 +27,8 @@ VALIDATE_NOTE = (
 def lint(
     paths: Annotated[list[str] | None, typer.Argument(help="connector.yaml files or globs.")] = None,
     output_format: Annotated[
-        Format, typer.Option("--format", "-f", help="text, json, github, sarif or junit.")
+        Format,
+        typer.Option("--format", "-f", metavar="[text|json|github|sarif|junit]", help="The output format."),
     ] = Format.TEXT,
 ) -> None:
     """Check connector.yaml files offline: one line per problem, `path:line:col: message (json.path)`."""
@@ -116,7 +117,9 @@ def validate(
 
 def plan(
     path: SpecPath = Path(DEFAULT_SPEC),
-    output_format: Annotated[Format, typer.Option("--format", "-f", help="text or json.")] = Format.TEXT,
+    output_format: Annotated[
+        Format, typer.Option("--format", "-f", metavar="[text|json]", help="The output format.")
+    ] = Format.TEXT,
 ) -> None:
     """Show what `validate` would send and how each answer is read; offline, no token needed."""
     from validator.formats import Subject, renderer
