@@ -214,6 +214,8 @@ class Checker:
         identity = self._catalog.identity
         if me.status != 200 or body is None or me.body_type != identity.body_type:
             return None
+        if not me.is_json_media_type:
+            return None  # JSON served as a web page is some proxy's doing, not Intercom's word
         if identity.shape.mismatch(body) is not None:
             return None  # an admin in name only: not the shape Intercom documents for /me
         fields = identity.workspace  # where /me names the workspace, says the catalog (app.id_code, ...)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -95,8 +96,14 @@ def test_a_401_in_intercoms_envelope_rejects_the_token_and_nothing_is_probed(cod
         httpx.Response(200, json={"type": "admin", "app": {"type": "app", "id_code": "abc12xyz"}}),
         httpx.Response(200, json={**ME, "id": 1}),
         httpx.Response(200, json={**ME, "app": {**ME["app"], "type": "workspace"}}),
+        # The documented body, but not served as JSON: a proxy's page, not Intercom's answer.
+        httpx.Response(200, content=json.dumps(ME).encode(), headers={"Content-Type": "text/html"}),
+        httpx.Response(200, content=json.dumps(ME).encode()),
     ],
-    ids=["proxy-401", "wrong-type", "no-app", "not-json", "5xx", "redirect", "no-id", "int-id", "app-type"],
+    ids=[
+        *("proxy-401", "wrong-type", "no-app", "not-json", "5xx", "redirect", "no-id", "int-id", "app-type"),
+        *("html-media-type", "no-media-type"),
+    ],
 )
 def test_an_answer_from_me_that_is_not_understood_probes_nothing_and_is_inconclusive(
     me: httpx.Response,
