@@ -6,6 +6,7 @@ reports or errors. `Scrubber` is the last line of defence for that rule, not the
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from typing import TextIO
@@ -114,10 +115,8 @@ class Scrubber:
         return text
 
     def _replace_fragments(self, text: str) -> str:
-        # Backslashes are looked through: Markdown escapes `_` and `~`, which tokens may hold, so a token
-        # in a Markdown report is split by them. `kept[i]` is where the i-th other character stands in text.
-        kept = [index for index, character in enumerate(text) if character != "\\"]
-        folded = fold("".join(text[index] for index in kept))
+        decoded, starts, ends = _decoded(text)
+        folded = fold(decoded)
         spans: list[list[int]] = []  # merged [start, end) of every window found, in order
         for block in range(0, len(folded) - _HALF + 1, _HALF):
             if folded[block : block + _HALF] not in self._blocks:
@@ -135,7 +134,49 @@ class Scrubber:
         pieces: list[str] = []
         done = 0
         for start, end in spans:
-            pieces += [text[done : kept[start]], REDACTED]
-            done = kept[end - 1] + 1
+            pieces += [text[done : starts[start]], REDACTED]
+            done = ends[end - 1]
         pieces.append(text[done:])
         return "".join(pieces)
+
+
+# What a token can be written as besides itself, in text that passed through an encoder: percent-encoding
+# (`%2B`), HTML or XML character references (`&#43;`, `&#x2b;`, `&plus;`) and backslash escapes (Markdown
+# escapes `_` and `~`). Each is looked through when searching for a token's characters.
+_ENCODED = re.compile(
+    r"%([0-9A-Fa-f]{2})|&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?|\\"
+)
+
+
+def _decoded(text: str) -> tuple[str, list[int], list[int]]:
+    """`text` with every encoded character decoded and backslashes dropped, and for each character of that,
+    the span [start, end) of `text` it came from, so that what is found can be replaced in `text`."""
+    characters: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    done = 0
+    for match in _ENCODED.finditer(text):
+        for index in range(done, match.start()):
+            characters.append(text[index])
+            starts.append(index)
+            ends.append(index + 1)
+        done = match.end()
+        piece = match.group()
+        if piece == "\\":
+            continue
+        percent = match.group(1)
+        character = chr(int(percent, 16)) if percent is not None else html.unescape(piece)
+        if len(character) == 1:
+            characters.append(character)
+            starts.append(match.start())
+            ends.append(match.end())
+        else:  # not one character (an unknown name): the text as it stands
+            for index in range(match.start(), match.end()):
+                characters.append(text[index])
+                starts.append(index)
+                ends.append(index + 1)
+    for index in range(done, len(text)):
+        characters.append(text[index])
+        starts.append(index)
+        ends.append(index + 1)
+    return "".join(characters), starts, ends

@@ -69,3 +69,36 @@ def test_a_token_split_by_markdown_escapes_is_still_replaced() -> None:
 
 def test_backslashes_elsewhere_are_left_as_they_are() -> None:
     assert Scrubber([TOKEN])("a \\_b\\ c \\\\") == "a \\_b\\ c \\\\"
+
+
+def _encoded(character: str, how: int) -> str:
+    return [character, f"%{ord(character):02X}", f"%{ord(character):02x}", f"&#{ord(character)};"][how % 4]
+
+
+@given(
+    start=st.integers(0, len(TOKEN) - FRAGMENT_LENGTH),
+    hows=st.lists(st.integers(0, 4), min_size=len(TOKEN), max_size=len(TOKEN)),
+)
+def test_a_token_percent_or_reference_encoded_in_any_mix_is_still_replaced(
+    start: int, hows: list[int]
+) -> None:
+    piece = TOKEN[start : start + FRAGMENT_LENGTH]
+    shown = "".join(
+        f"&#x{ord(character):x};" if how == 4 else _encoded(character, how)
+        for character, how in zip(piece, hows, strict=False)
+    )
+    scrubbed = Scrubber([TOKEN])(f"workspace {shown} (us)")
+    assert scrubbed == f"workspace {REDACTED} (us)"
+
+
+def test_named_character_references_are_looked_through() -> None:
+    token = "abcd+efgh/ijkl=mnop:qrst"
+    shown = (
+        token.replace("+", "&plus;").replace("/", "&sol;").replace("=", "&equals;").replace(":", "&colon;")
+    )
+    assert Scrubber([token])(f"name {shown}") == f"name {REDACTED}"
+
+
+def test_encoded_text_without_the_token_is_left_as_it_is() -> None:
+    text = "a%20b &amp; c &#43; d &unknownname; e %zz \\_f"
+    assert Scrubber([TOKEN])(text) == text
