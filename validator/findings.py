@@ -180,7 +180,7 @@ def connector_findings(connector: ConnectorResult) -> list[Finding]:
             )
         ]
     found = [token] if (token := token_finding(connector)) else []
-    if connector.token.status is TokenStatus.MISSING:
+    if connector.token.status.stops_the_check:
         return found  # the check stopped before the workspace and the permissions
     workspace = workspace_finding(connector)
     if workspace is not None:
@@ -194,7 +194,7 @@ def connector_findings(connector: ConnectorResult) -> list[Finding]:
 def token_finding(connector: ConnectorResult) -> Finding | None:
     token = connector.token
     source = f" from {token.env}" if token.env else ""
-    if token.status is TokenStatus.MISSING:
+    if token.status.stops_the_check:
         summary = token.message or f"No token was found{source}."
         return Finding(TOKEN_MISSING, connector.path, TOKEN_SUBJECT, connector.auth_position, summary)
     if token.status is TokenStatus.REJECTED:

@@ -63,8 +63,14 @@ class Outcome(StrEnum):
 class TokenStatus(StrEnum):
     VALID = "valid"
     REJECTED = "rejected"
-    MISSING = "missing"
+    MISSING = "missing"  # the token variable is unset or empty
+    MALFORMED = "malformed"  # set, but to a value no Intercom token can be (a pasted header, JSON, quotes)
     UNKNOWN = "unknown"  # /me gave no trustworthy answer (network, 5xx, unexplained body)
+
+    @property
+    def stops_the_check(self) -> bool:
+        """No request is sent with such a token: there is none, or it cannot be one."""
+        return self in (TokenStatus.MISSING, TokenStatus.MALFORMED)
 
 
 class WorkspaceStatus(StrEnum):

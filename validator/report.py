@@ -118,7 +118,7 @@ class ConnectorResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        if self.error is not None or self.token.status is TokenStatus.MISSING:
+        if self.error is not None or self.token.status.stops_the_check:
             return ExitCode.USAGE
         if self.token.status is TokenStatus.REJECTED:
             return ExitCode.TOKEN_REJECTED

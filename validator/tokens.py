@@ -34,10 +34,26 @@ def token_problem(token: str) -> str | None:
     Refusing short values also keeps the output scrubber meaningful: replacing a one-letter "token"
     everywhere would mangle every report.
     """
+    looks_like = _what_it_looks_like(token)
+    if looks_like is not None:
+        return looks_like
     if not MIN_TOKEN_LENGTH <= len(token) <= MAX_TOKEN_LENGTH:
         return f"it is {len(token)} characters long (expected {MIN_TOKEN_LENGTH} to {MAX_TOKEN_LENGTH})"
     if not _TOKEN_CHARACTERS.fullmatch(token):
         return "it contains spaces, control, non-ASCII or other characters no Intercom token has"
+    return None
+
+
+def _what_it_looks_like(value: str) -> str | None:
+    """The usual wiring mistakes, named without repeating the value."""
+    if value[:7].lower() == "bearer ":
+        return "it starts with 'Bearer ' (an Authorization header); the secret must hold the token alone"
+    if value and value[0] in "{[":
+        return "it looks like JSON (it starts with '" + value[0] + "'); the secret must hold the token alone"
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return "it is wrapped in quotes; the secret must hold the token without them"
+    if any(character in "\r\n" for character in value):
+        return "it spans several lines; the secret must hold the token alone, on one line"
     return None
 
 

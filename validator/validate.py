@@ -73,19 +73,21 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
         token = environ.get(spec.auth.token_env, "").strip() or None
         source = spec.auth.token_env
     message: str | None = None
+    status = TokenStatus.MISSING
     if token is None:
         message = (
             f"the environment variable {spec.auth.token_env} (auth.token_env) is not set or empty; "
             "set it to the Intercom token, e.g. from a CI secret, or pass the token with --token-stdin"
         )
     elif (problem := token_problem(token)) is not None:
+        status = TokenStatus.MALFORMED
         message = f"the token from {source} is not usable: {problem}; check the secret"
     if message is not None:
         result = ConnectorResult(
             path=spec.path,
             name=spec.name,
             auth_mode=spec.auth.mode,
-            token=TokenCheck(TokenStatus.MISSING, env=source, message=message),
+            token=TokenCheck(status, env=source, message=message),
             workspace=None,
             auth_position=spec.position_of("$.auth.token_env") or spec.position_of("$.auth"),
         )

@@ -276,6 +276,36 @@ def test_a_value_that_cannot_be_a_token_is_refused_before_any_request(value: str
     assert sent == []
 
 
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        (f"Bearer {CANARY}", "starts with 'Bearer '"),
+        (f'{{"token": "{CANARY}"}}', "looks like JSON"),
+        (f'"{CANARY}"', "wrapped in quotes"),
+        (f"{CANARY}\n{CANARY}", "spans several lines"),
+    ],
+    ids=["bearer-header", "json-blob", "quoted", "two-lines"],
+)
+def test_a_set_but_malformed_token_is_called_malformed_with_what_looks_wrong(value: str, why: str) -> None:
+    with served() as world:
+        run = run_cli(
+            "validate", str(EXAMPLE), env={"INTERCOM_ACCESS_TOKEN": value, "INTERCOM_API_URL": world.base_url}
+        )
+        sent = world.paths_sent()
+    assert run.code == 2 and sent == []
+    assert "token:      MALFORMED: " in run.stdout and why in run.stdout
+    [connector] = json.loads(run.reports["json"])["connectors"]
+    assert connector["token"]["status"] == "malformed" and why in connector["token"]["message"]
+    assert "**malformed**" in run.reports["markdown"]
+
+
+def test_an_unset_token_variable_is_still_called_missing() -> None:
+    with served() as world:
+        run = run_cli("validate", str(EXAMPLE), "--format", "json", env={"INTERCOM_API_URL": world.base_url})
+    [connector] = json.loads(run.stdout)["connectors"]
+    assert run.code == 2 and connector["token"]["status"] == "missing"
+
+
 def test_a_report_target_that_cannot_be_written_is_refused_before_any_request(tmp_path: Path) -> None:
     with served() as world:
         run = run_cli(

@@ -99,7 +99,7 @@ def render_lint(result: LintResult, *, timestamp: datetime | None = None, hostna
 
 def _testcases(connector: ConnectorResult) -> list[Case]:
     found = connector_findings(connector)
-    if connector.error is not None or connector.token.status is TokenStatus.MISSING:
+    if connector.error is not None or connector.token.status.stops_the_check:
         return [_from_finding(finding) for finding in found]  # the check never started: one error
     by_subject = {finding.subject: finding for finding in found}
     cases = [_case(TOKEN_SUBJECT, by_subject)]

@@ -61,8 +61,8 @@ def _token(connector: ConnectorResult) -> str:
     if token.status is TokenStatus.REJECTED:
         code = f" ({_code(token.error_code)})" if token.error_code else ""
         return f"**rejected** by Intercom{code}{source}; no permission was checked"
-    if token.status is TokenStatus.MISSING:
-        return f"**missing**: {_inline(token.message or 'no token found')}"
+    if token.status.stops_the_check:
+        return f"**{token.status}**: {_inline(token.message or 'no token found')}"
     reason = token.message or f"{identity_request()} gave no trustworthy answer"
     return f"not checked{source}: {_inline(reason)}"
 

@@ -74,8 +74,8 @@ def _token_line(connector: ConnectorResult) -> str:
         answer = f"{identity_rejected()} {token.error_code or ''}".rstrip()
         first = f"token:      REJECTED by Intercom{source}: {answer}; no permission was probed."
         return "\n".join([first, *_wrapped(TOKEN_REJECTED.help_text, indent=" " * 12)])
-    if token.status is TokenStatus.MISSING:
-        return f"token:      MISSING: {token.message}"
+    if token.status.stops_the_check:
+        return f"token:      {str(token.status).upper()}: {token.message}"
     return f"token:      unknown: {token.message or f'no trustworthy answer from {identity_request()}'}"
 
 
