@@ -5,19 +5,16 @@ a function of the request: fixed bodies per route, text derived from the `Author
 whole, in slices, case-changed), or no answer at all (the connection is accepted, the request read, and the
 handler then waits until the server is closed). Every request received is recorded.
 
-`RawListener` accepts TCP connections and records the bytes they send: a stand-in for a proxy that must
-never be contacted.
+The stand-in for a proxy that must never be contacted is `loopback.ProxyRecorder`, shared with the unit
+tests.
 
 Every wait here is bounded, so that a test can never hang on a server it started.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -150,67 +147,6 @@ class HostileServer:
     def seen(self) -> list[str]:
         with self._lock:
             return [f"{request.method} {request.path}" for request in self.requests]
-
-
-class RawListener:
-    """Accepts TCP connections on 127.0.0.1 and records what each one sends (for at most 2 s each)."""
-
-    def __init__(self) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind(("127.0.0.1", 0))
-        self._socket.listen(64)
-        self._socket.settimeout(0.05)
-        self.port = self._socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.connections = 0
-        self.received: list[bytes] = []
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-
-    def __enter__(self) -> RawListener:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._socket.close()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self._socket.accept()
-            except (TimeoutError, OSError):
-                continue
-            with self._lock:
-                self.connections += 1
-            threading.Thread(target=self._read, args=(connection,), daemon=True).start()
-
-    def _read(self, connection: socket.socket) -> None:
-        data = b""
-        connection.settimeout(0.2)
-        deadline = time.monotonic() + 2
-        with connection:
-            while time.monotonic() < deadline and not self._stop.is_set():
-                try:
-                    chunk = connection.recv(65536)
-                except TimeoutError:
-                    if data:
-                        break
-                    continue
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                data += chunk
-            with contextlib.suppress(OSError):  # answer like a proxy that reaches nothing: no client waits
-                connection.sendall(
-                    b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                )
-        with self._lock:
-            self.received.append(data)
 
 
 # --- Intercom-shaped bodies -------------------------------------------------------------------------------

@@ -40,7 +40,6 @@ from hostile_server import (
     READ_ROUTES,
     WORKSPACE_ID,
     HostileServer,
-    RawListener,
     Reply,
     Request,
     error_body,
@@ -49,6 +48,7 @@ from hostile_server import (
 )
 
 from harness import junit_schema, report_validator, sarif_validator
+from loopback import ProxyRecorder
 from validator.errors import ExitCode
 
 pytestmark = pytest.mark.e2e
@@ -362,7 +362,7 @@ def test_proxy_variables_never_receive_a_loopback_request(tmp_path: Path, variab
     """Proxy variables name a loopback listener, `--api-url` a loopback API: the listener gets no
     connection at all, and the API gets /me and every probe (each evidence has an HTTP status)."""
     spec = write_connectors(tmp_path, [connector_yaml("proxied")])[0]
-    with RawListener() as proxy, HostileServer(standard_answers) as api:
+    with ProxyRecorder() as proxy, HostileServer(standard_answers) as api:
         env = base_env(INTERCOM_ACCESS_TOKEN="proxytoken" + "p" * 40, **dict.fromkeys(variables, proxy.url))
         args = ["validate", str(spec), "--format", "json", "--api-url", api.base_url, "--retry-budget", "0"]
         done = run(args, env, timeout=30)

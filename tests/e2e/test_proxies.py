@@ -6,18 +6,15 @@ receive nothing, whichever of HTTP_PROXY / HTTPS_PROXY / ALL_PROXY (upper or low
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from harness import CANARY, EXAMPLE, clean_env, served
+from loopback import ProxyRecorder
 from validator.sandbox.app import Sandbox
 from validator.sandbox.config import SandboxConfig
 from validator.sandbox.server import serve
@@ -25,51 +22,6 @@ from validator.sandbox.server import serve
 pytestmark = pytest.mark.e2e
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-
-
-class Recorder:
-    """A loopback listener standing in for a CI proxy: records every byte sent to it, answers 502."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.05)
-        self.received: list[bytes] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with connection:
-                connection.settimeout(1)
-                try:
-                    self.received.append(connection.recv(65536))
-                    connection.sendall(
-                        b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    )
-                except OSError:
-                    self.received.append(b"")
-
-
-@contextmanager
-def recording_proxy() -> Iterator[Recorder]:
-    recorder = Recorder()
-    recorder._thread.start()
-    try:
-        yield recorder
-    finally:
-        recorder._stop.set()
-        recorder._thread.join(timeout=5)
-        recorder.listener.close()
 
 
 def proxied_env(
@@ -85,7 +37,7 @@ def proxied_env(
 
 @pytest.mark.parametrize("variables", [PROXY_VARIABLES, *((name,) for name in PROXY_VARIABLES)])
 def test_validate_with_a_loopback_api_url_sends_nothing_to_any_proxy(variables: tuple[str, ...]) -> None:
-    with recording_proxy() as proxy, served() as world:
+    with ProxyRecorder() as proxy, served() as world:
         env = proxied_env(
             proxy.url, {"INTERCOM_ACCESS_TOKEN": CANARY, "INTERCOM_API_URL": world.base_url}, variables
         )
@@ -139,7 +91,7 @@ def test_login_exchanges_the_code_with_a_loopback_api_url_without_any_proxy(tmp_
     spec = tmp_path / "connector.yaml"
     spec.write_text(OAUTH_SPEC, encoding="utf-8")
     sandbox = Sandbox(SandboxConfig.from_dict(OAUTH_CONFIG))
-    with recording_proxy() as proxy, serve(sandbox) as api_url:
+    with ProxyRecorder() as proxy, serve(sandbox) as api_url:
         env = proxied_env(
             proxy.url,
             {"INTERCOM_CLIENT_ID": "sandbox-oauth-client", "INTERCOM_CLIENT_SECRET": "sandbox-oauth-secret"},

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import http.server
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -13,6 +12,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import httpx
 import pytest
 
+from loopback import ProxyRecorder
 from validator.intercom import (
     MAX_BODY_BYTES,
     Answer,
@@ -450,45 +450,6 @@ def test_an_open_breaker_cuts_attempts_in_flight() -> None:
 
 
 # --- proxies ---------------------------------------------------------------------------------------------
-
-
-class ProxyRecorder:
-    """A loopback listener standing in for a CI proxy: records the bytes of every connection, answers 502."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.05)
-        self.received: list[bytes] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            with connection:
-                connection.settimeout(2)
-                try:
-                    self.received.append(connection.recv(65536))
-                    connection.sendall(
-                        b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    )
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.listener.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loopback import LoopbackServer
 from validator.formats import Format, render, step_summary
 from validator.model import Access, Auth, AuthMode, ConnectorSpec, DataType, Permission, Verdict, Workspace
 from validator.pacing import RetryPolicy, Timeouts
@@ -103,47 +103,23 @@ class Echo:
     text: str = ""
 
 
-class HostileServer:
+class HostileServer(LoopbackServer):
     """HTTP/1.1 on 127.0.0.1, one answer per connection, built from the current `Echo`."""
 
     def __init__(self) -> None:
         self.echo = Echo()
-        self.listener = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self.listener.settimeout(0.05)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        super().__init__()
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.listener.close()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
+    def handle(self, connection: socket.socket) -> None:
+        connection.settimeout(5)
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 65536:
+            chunk = connection.recv(65536)
+            if not chunk:
                 return
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
-
-    def _answer(self, connection: socket.socket) -> None:
-        with connection:
-            connection.settimeout(5)
-            head = b""
-            while b"\r\n\r\n" not in head and len(head) < 65536:
-                chunk = connection.recv(65536)
-                if not chunk:
-                    return
-                head += chunk
-            path = head.split(b" ", 2)[1].decode("ascii", "replace").split("?")[0]
-            connection.sendall(self._response(path))
+            head += chunk
+        path = head.split(b" ", 2)[1].decode("ascii", "replace").split("?")[0]
+        connection.sendall(self._response(path))
 
     def _response(self, path: str) -> bytes:
         echo = self.echo
