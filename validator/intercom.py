@@ -87,6 +87,26 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def shared_http(
+    base_url: str,
+    timeouts: Timeouts,
+    *,
+    connections: int,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """One HTTP client (one pool, one TLS context) for every `IntercomClient` of a run that talks to hosts
+    like `base_url` (https: proxies from the environment apply; http: never). Carries no header: each
+    `IntercomClient` sends its own token with each request."""
+    return httpx.AsyncClient(
+        timeout=timeouts.as_httpx(),
+        follow_redirects=False,  # a redirect must never carry the token anywhere
+        transport=transport,
+        trust_env=uses_environment_proxies(base_url),  # no proxy ever sees plain http
+        verify=tls_context(),
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+    )
+
+
 def host_of(base_url: str) -> str:
     """`host[:port]` of a base URL, as messages name it."""
     return urlsplit(base_url).netloc.lower()
@@ -162,7 +182,13 @@ class IntercomClient:
         gate: RateGate | None = None,
         limit: asyncio.Semaphore | None = None,
         breaker: HostBreaker | None = None,
+        http: httpx.AsyncClient | None = None,
     ) -> None:
+        """`http`: a client shared by many `IntercomClient`s (one pool, one TLS context for a whole run). It
+        must be built as `shared_http` builds one: no base URL, no headers, redirects not followed, and
+        proxies from the environment only for https (`uses_environment_proxies`). This client then sends its
+        own headers (the token among them) with every request and leaves the shared client open.
+        """
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
         timeouts = timeouts or Timeouts()
@@ -177,28 +203,38 @@ class IntercomClient:
         # Server text may echo the token (a hostile or broken server): it is scrubbed before it is cut,
         # escaped or lower-cased for a report, which would leave pieces the output filter cannot recognise.
         self._scrub = Scrubber([token])
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/json",
-                # Uncompressed answers only: a compressed body can inflate far past the size cap in one read.
-                "Accept-Encoding": "identity",
-                "Intercom-Version": api_version,
-                "User-Agent": f"connector-validator/{__version__}",
-            },
-            timeout=timeouts.as_httpx(),
-            follow_redirects=False,  # a redirect must never carry the token anywhere
-            transport=transport,
-            trust_env=uses_environment_proxies(base_url),  # no proxy ever sees plain http
-            verify=tls_context(),
-        )
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            # Uncompressed answers only: a compressed body can inflate far past the size cap in one read.
+            "Accept-Encoding": "identity",
+            "Intercom-Version": api_version,
+            "User-Agent": f"connector-validator/{__version__}",
+        }
+        self._owns_http = http is None
+        if http is None:
+            self._prefix = ""
+            self._headers: dict[str, str] | None = None
+            self._http = httpx.AsyncClient(
+                base_url=base_url,
+                headers=headers,
+                timeout=timeouts.as_httpx(),
+                follow_redirects=False,  # a redirect must never carry the token anywhere
+                transport=transport,
+                trust_env=uses_environment_proxies(base_url),  # no proxy ever sees plain http
+                verify=tls_context(),
+            )
+        else:
+            self._prefix = base_url.rstrip("/")
+            self._headers = headers
+            self._http = http
 
     async def __aenter__(self) -> IntercomClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._http.aclose()
+        if self._owns_http:
+            await self._http.aclose()
 
     async def request(
         self,
@@ -268,7 +304,9 @@ class IntercomClient:
         started: list[float],
     ) -> tuple[httpx.Response, bytes]:
         """One attempt: the request and its whole body, within one deadline and the body size cap."""
-        request = self._http.build_request(method, path, params=query, json=body)
+        request = self._http.build_request(
+            method, self._prefix + path, params=query, json=body, headers=self._headers
+        )
         async with self._limit:
             if self._breaker.reason is not None:
                 raise HostDown  # waited for a slot while the host stopped answering

@@ -134,7 +134,7 @@ class Sandbox:
         """Answer one request and record it in the log."""
         matched = match_route(request.method, request.path)
         route_key = matched[0].key if matched else f"{request.method} {request.path}"
-        delay_s, fault = self._faults.take(route_key)
+        delay_s, fault = self._faults.take(route_key, self._tokens.workspace_of(request))
 
         answer = fault_rules.replacement(fault)
         if answer is None and fault is not None and fault.kind == FaultKind.RATE_LIMIT:

@@ -18,6 +18,7 @@ from typing import Any
 
 from validator.model import DataType
 from validator.sandbox.config_file import Places, SandboxConfigError, Step, check_shape, read_file
+from validator.sandbox.generate import generated
 from validator.sandbox.permissions import ALL_LABELS, ROUTES_BY_KEY, Label
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.yaml")
@@ -134,6 +135,8 @@ class FaultConfig:
     # rate_limit only: announce the reset this many seconds from now instead of at the window's end, so
     # a client that honours X-RateLimit-Reset retries quickly in tests.
     reset_in_s: int | None = None
+    # Only requests whose bearer token belongs to this workspace (id_code); None: every request.
+    workspace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,14 +223,20 @@ class _Builder:
         return frozenset(granted)
 
     def sandbox(self, root: Mapping[str, Any]) -> SandboxConfig:
-        workspaces = tuple(self.workspace(w, ["workspaces", i]) for i, w in enumerate(root["workspaces"]))
+        given = list(_items(root.get("workspaces")))
+        given_tokens = list(_items(root.get("tokens")))
+        if root.get("generate") is not None:
+            extra_workspaces, extra_tokens = generated(root["generate"])
+            given += extra_workspaces
+            given_tokens += extra_tokens
+        workspaces = tuple(self.workspace(w, ["workspaces", i]) for i, w in enumerate(given))
         first_index: dict[str, int] = {}
         for i, w in enumerate(workspaces):
             if first_index.setdefault(w.id_code, i) != i:
                 self.fail(["workspaces"], f"duplicate id_code {w.id_code!r}")
         by_id = {w.id_code: w for w in workspaces}
 
-        tokens = tuple(self.token(t, ["tokens", i], by_id) for i, t in enumerate(_items(root.get("tokens"))))
+        tokens = tuple(self.token(t, ["tokens", i], by_id) for i, t in enumerate(given_tokens))
         first_index = {}
         for i, t in enumerate(tokens):
             if first_index.setdefault(t.value, i) != i:  # never print the value itself
@@ -337,6 +346,7 @@ class _Builder:
         reset_in_s = f.get("reset_in_s")
         if reset_in_s is not None and kind is not FaultKind.RATE_LIMIT:
             self.fail([*steps, "reset_in_s"], "only a rate_limit fault has a reset")
+        workspace = f.get("workspace")
         return FaultConfig(
             route=route,
             kind=kind,
@@ -344,4 +354,5 @@ class _Builder:
             status=status,
             times=f.get("times"),
             reset_in_s=reset_in_s,
+            workspace=_text(workspace) if workspace is not None else None,
         )

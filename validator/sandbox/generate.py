@@ -1,0 +1,73 @@
+"""Worlds generated from a seed: thousands of workspaces and tokens for fleet tests and benchmarks.
+
+A config's `generate:` block (see config.schema.json) stands for `workspaces` workspaces with
+`tokens_per_workspace` tokens each; the same seed always gives the same ids and token values, so a test or
+benchmark can recompute the installs it serves (`installs`). Token `k` (counted over all generated tokens)
+grants `label_sets[k % len(label_sets)]`. Generated values are obviously fake and only ever accepted by the
+sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+DEFAULT_SEED = 12
+
+
+def generated(block: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The workspaces and tokens a schema-valid `generate:` block stands for, as config data."""
+    rng = random.Random(block.get("seed", DEFAULT_SEED))
+    count = int(block["workspaces"])
+    per_workspace = int(block.get("tokens_per_workspace", 1))
+    label_sets: Sequence[Any] = block.get("label_sets") or ["all"]
+    regions: Sequence[str] = block.get("regions") or ["US"]
+    prefix = str(block.get("id_prefix", "gw"))
+    workspaces: list[dict[str, Any]] = []
+    tokens: list[dict[str, Any]] = []
+    for i in range(count):
+        workspace_id = f"{prefix}{i:05d}{rng.getrandbits(24):06x}"
+        admin = str(700_000_000 + i)
+        workspaces.append(
+            {
+                "id_code": workspace_id,
+                "name": f"Generated workspace {i}",
+                "region": regions[i % len(regions)],
+                "admins": [{"id": admin, "name": f"Admin {i}", "email": f"admin{i}@generated.test"}],
+            }
+        )
+        for j in range(per_workspace):
+            k = len(tokens)
+            tokens.append(
+                {
+                    "name": f"generated {i}.{j}",
+                    "value": f"gen-{i:05d}-{j:02d}-{rng.getrandbits(128):032x}",
+                    "workspace": workspace_id,
+                    "admin": admin,
+                    "permissions": label_sets[k % len(label_sets)],
+                }
+            )
+    return workspaces, tokens
+
+
+def installs(config: Any) -> Iterator[dict[str, str]]:
+    """One fleet install per active token of a `SandboxConfig` (configured and generated, in order):
+    `{"workspace_id", "token", "region", "label"}`, the objects `connector-validator fleet --installs` reads."""
+    for token in config.tokens:
+        if token.status != "active":
+            continue
+        workspace = config.workspace(token.workspace)
+        region = str(workspace.region).lower() if workspace is not None else "us"
+        yield {
+            "workspace_id": token.workspace,
+            "token": token.value,
+            "region": region,
+            "label": token.name or token.workspace,
+        }
+
+
+def installs_jsonl(config: Any) -> str:
+    """`installs(config)` as JSON Lines."""
+    return "".join(json.dumps(install) + "\n" for install in installs(config))
