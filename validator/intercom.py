@@ -19,6 +19,7 @@ import random
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -87,23 +88,35 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def shared_http(
-    base_url: str,
-    timeouts: Timeouts,
-    *,
-    connections: int,
-    transport: httpx.AsyncBaseTransport | None = None,
+def http_client(
+    *, transport: httpx.AsyncBaseTransport | None = None, max_connections: int = DEFAULT_IN_FLIGHT
 ) -> httpx.AsyncClient:
-    """One HTTP client (one pool, one TLS context) for every `IntercomClient` of a run that talks to hosts
-    like `base_url` (https: proxies from the environment apply; http: never). Carries no header: each
-    `IntercomClient` sends its own token with each request."""
+    """The httpx client of a run, for every token and host: one TLS context, one pool of connections.
+
+    Headers that name a token or a version are not set here but on each request (`IntercomClient`).
+    Redirects are never followed; proxies from the environment serve https only, and plain http (loopback
+    only) is mounted on a transport of its own that never uses one. Cookies are never kept: a cookie set in
+    the answer to one token's request must not travel with another token's.
+    """
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    mounts: dict[str, httpx.AsyncBaseTransport | None] | None = None
+    if transport is None:  # with a transport given, httpx uses no proxy from the environment at all
+        direct = httpx.AsyncHTTPTransport(verify=tls_context(), limits=limits, trust_env=False)
+        mounts = {"http://": direct}
     return httpx.AsyncClient(
-        timeout=timeouts.as_httpx(),
+        headers={
+            "Accept": "application/json",
+            # Uncompressed answers only: a compressed body can inflate far past the size cap in one read.
+            "Accept-Encoding": "identity",
+            "User-Agent": f"connector-validator/{__version__}",
+        },
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         follow_redirects=False,  # a redirect must never carry the token anywhere
         transport=transport,
-        trust_env=uses_environment_proxies(base_url),  # no proxy ever sees plain http
+        mounts=mounts,
+        trust_env=True,  # for https proxies (a CONNECT tunnel) and SSL_CERT_FILE; never for http, see above
         verify=tls_context(),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        limits=limits,
     )
 
 
@@ -184,16 +197,15 @@ class IntercomClient:
         breaker: HostBreaker | None = None,
         http: httpx.AsyncClient | None = None,
     ) -> None:
-        """`http`: a client shared by many `IntercomClient`s (one pool, one TLS context for a whole run). It
-        must be built as `shared_http` builds one: no base URL, no headers, redirects not followed, and
-        proxies from the environment only for https (`uses_environment_proxies`). This client then sends its
-        own headers (the token among them) with every request and leaves the shared client open.
-        """
+        """`http`: the run's one `httpx.AsyncClient` (from `http_client`), shared by many IntercomClients so that
+        one pool of connections and one TLS context serve them all; the token and Intercom-Version then travel
+        as headers of each request, and the shared client is not closed here."""
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
         timeouts = timeouts or Timeouts()
         # httpx's read timeout is per read: a server dripping a byte at a time would never trip it.
         self._deadline = timeouts.connect + timeouts.read
+        self._timeout = timeouts.as_httpx()
         self._sleep = sleep
         self._gate = gate or RateGate()
         # Bounds requests in flight (shared across clients); held only while a request is on the wire, never
@@ -305,7 +317,7 @@ class IntercomClient:
     ) -> tuple[httpx.Response, bytes]:
         """One attempt: the request and its whole body, within one deadline and the body size cap."""
         request = self._http.build_request(
-            method, self._prefix + path, params=query, json=body, headers=self._headers
+            method, self._prefix + path, params=query, json=body, headers=self._headers, timeout=self._timeout
         )
         async with self._limit:
             if self._breaker.reason is not None:

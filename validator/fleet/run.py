@@ -32,7 +32,7 @@ from validator.files import StdoutError, StreamedReplacement, TargetError, check
 from validator.fleet.installs import Install, Malformed, open_installs, parse_line, read_lines
 from validator.fleet.judge import InstallResult, judge, malformed
 from validator.fleet.outputs import REPORT_FORMATS, STDOUT_FORMATS, FleetFormat, Tally, head, row, tail
-from validator.intercom import IntercomClient, check_api_url, host_of, shared_http, uses_environment_proxies
+from validator.intercom import IntercomClient, check_api_url, host_of, http_client
 from validator.model import ConnectorSpec, Workspace
 from validator.pacing import HostBreaker, RateGate, RetryPolicy, Timeouts
 from validator.spec import SpecError, SpecFileError, load_spec
@@ -322,16 +322,10 @@ class _Engine:
         limit = asyncio.Semaphore(self.concurrency)
         gates: dict[tuple[str, str], tuple[RateGate, int]] = {}
         breakers: dict[str, HostBreaker] = {}
-        clients: dict[bool, httpx.AsyncClient] = {}
-
-        def http_for(base_url: str) -> httpx.AsyncClient:
-            proxied = uses_environment_proxies(base_url)
-            if proxied not in clients:
-                transport = self.transport_factory() if self.transport_factory else None
-                clients[proxied] = shared_http(
-                    base_url, self.timeouts, connections=self.concurrency, transport=transport
-                )
-            return clients[proxied]
+        http = http_client(
+            transport=self.transport_factory() if self.transport_factory else None,
+            max_connections=self.concurrency,
+        )
 
         async def check(install: Install) -> InstallResult:
             region = install.region or self.spec.workspace.region
@@ -350,7 +344,7 @@ class _Engine:
                 gate=gate,
                 limit=limit,
                 breaker=breakers.setdefault(host, HostBreaker.for_timeouts(host, self.timeouts)),
-                http=http_for(base_url),
+                http=http,
             )
             try:
                 async with client:
@@ -388,8 +382,8 @@ class _Engine:
         reader.start()
         workers = [asyncio.create_task(worker()) for _ in range(slots)]
         stopper = asyncio.create_task(stop.wait())
+        done = asyncio.gather(*workers)
         try:
-            done = asyncio.gather(*workers)
             await asyncio.wait([done, stopper], return_when=asyncio.FIRST_COMPLETED)
             if done.done():
                 done.result()  # a bug in a worker is raised, not lost
@@ -397,10 +391,9 @@ class _Engine:
         finally:
             for task in [*workers, stopper]:
                 task.cancel()  # installs still in flight are not decided: nothing more is sent for them
-            await asyncio.gather(*workers, stopper, return_exceptions=True)
+            await asyncio.gather(done, stopper, return_exceptions=True)  # retrieved: nothing logged
             reading_stopped.set()
-            for client in clients.values():
-                await client.aclose()
+            await http.aclose()
 
     def _decided(self, result: InstallResult, scrub: Scrubber) -> None:
         self.tally.add(result)
