@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import _common as c
 import sandbox_throughput
@@ -125,8 +124,13 @@ def main() -> int:
     trips = c.dependent_floor(int(requests.median), bound)
     floor = trips * latency_s
     shown = c.quote_command(command).replace(served.base_url, "URL")
-    print(f"latency added per answer: {args.latency_ms} ms; {spec.name}: 13 permissions, 15 requests per install")
-    print(f"\nN = {n}: {shown} < installs.jsonl  (URL: the bench's sandbox; installs from its generate: block)")
+    print(
+        f"latency added per answer: {args.latency_ms} ms; {spec.name}: 13 permissions, "
+        "15 requests per install"
+    )
+    print(
+        f"\nN = {n}: {shown} < installs.jsonl  (URL: the bench's sandbox; installs from its generate: block)"
+    )
     print(f"  wall               {wall.format('s')}")
     print(f"  peak RSS           {rss.format('MiB', 1, 1 / (1024 * 1024))}")
     print(f"  CPU of fleet       {cpu.format('s')}")
@@ -134,11 +138,13 @@ def main() -> int:
     print(f"  requests sent      {requests.format('', 0)}; most in flight at once: {bound}")
     print(f"  fleet throughput   {rate.format('req/s', 0)}")
     print(
-        f"  sandbox throughput {sandbox_rate.format('req/s', 0)}  ({args.sandbox_requests} GET /contacts from "
+        f"  sandbox throughput {sandbox_rate.format('req/s', 0)}  "
+        f"({args.sandbox_requests} GET /contacts from "
         f"{args.concurrency} http.client threads, same latency, same machine)"
     )
     print(
-        f"  network floor      {floor:.3f} s = {trips} round trips of {args.latency_ms} ms for {bound} in flight; "
+        f"  network floor      {floor:.3f} s = {trips} round trips of {args.latency_ms} ms "
+        f"for {bound} in flight; "
         f"wall / floor = {wall.median / floor:.2f}"
     )
     if note := c.floor_note(wall.median, floor, "s"):

@@ -77,7 +77,9 @@ class ExitCode(IntEnum):
             "init": "usage error (token variable unset, output exists without --force)",
             "plan": "unreadable or invalid connector.yaml, or a usage error",
             "sandbox": "unusable sandbox configuration, or the port cannot be served",
-            "fleet": "a usage or connector.yaml error, or a malformed install line (skipped, the run goes on)",
+            "fleet": (
+                "a usage or connector.yaml error, or a malformed install line (skipped, the run goes on)"
+            ),
         },
     )
     TOKEN_REJECTED = 3, "Intercom rejected the token (GET /me answered 401), and no permission is probed"
@@ -129,7 +131,7 @@ class ExitCode(IntEnum):
     INSTALLS_EXPOSED = (
         21,
         (
-            "fleet: the --installs file can be read by its group or others (chmod 600 it, or pipe the installs "
+            "fleet: the --installs file is open to its group or others (chmod 600 it, or pipe the installs "
             "on standard input), and nothing was sent"
         ),
     )
@@ -197,7 +199,12 @@ EXIT_CODES: Mapping[str, tuple[ExitCode, ...]] = MappingProxyType(
         "login": (*VERDICTS, *_LOGIN),
         "init": VERDICTS,
         "plan": (ExitCode.OK, ExitCode.USAGE),
-        "fleet": (*VERDICTS, ExitCode.WRONG_WORKSPACE, ExitCode.INSTALLS_EXPOSED, ExitCode.REPORT_NOT_WRITTEN),
+        "fleet": (
+            *VERDICTS,
+            ExitCode.REPORT_NOT_WRITTEN,
+            ExitCode.WRONG_WORKSPACE,
+            ExitCode.INSTALLS_EXPOSED,
+        ),
     }
 )
 

@@ -197,9 +197,9 @@ class IntercomClient:
         breaker: HostBreaker | None = None,
         http: httpx.AsyncClient | None = None,
     ) -> None:
-        """`http`: the run's one `httpx.AsyncClient` (from `http_client`), shared by many IntercomClients so that
-        one pool of connections and one TLS context serve them all; the token and Intercom-Version then travel
-        as headers of each request, and the shared client is not closed here."""
+        """`http`: the run's one `httpx.AsyncClient` (from `http_client`), shared by many IntercomClients so
+        that one pool of connections and one TLS context serve them all; the token and Intercom-Version then
+        travel as headers of each request, and the shared client is not closed here."""
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
         timeouts = timeouts or Timeouts()

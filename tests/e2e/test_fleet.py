@@ -162,7 +162,9 @@ def test_text_format_lists_the_installs_needing_action_then_the_summary_table() 
     needing = [text for text in lines if text.startswith("line ")]
     assert sorted(int(text.split(":")[0].split()[1]) for text in needing) == [2, 3, 4, 5, 6, 7, 8, 10]
     assert any("line 2: acme (no write tags)" in text and "tick: 'Write tags'" in text for text in needing)
-    assert any(text.startswith("line 3: ") and "wrong_workspace" in text and "eu34wksp" in text for text in needing)
+    assert any(
+        text.startswith("line 3: ") and "wrong_workspace" in text and "eu34wksp" in text for text in needing
+    )
     assert "fleet: 10 installs decided" in run.stdout
     assert any(text.split() == ["pass", "2"] for text in lines)
     assert any(text.split() == ["wrong_workspace", "1"] for text in lines)
@@ -173,7 +175,12 @@ def test_text_format_lists_the_installs_needing_action_then_the_summary_table() 
 def test_all_granted_installs_exit_0_and_one_missing_label_exits_1() -> None:
     with served() as world:
         passing = run_fleet(
-            world.base_url, "--installs", "-", "-f", "jsonl", stdin=line(workspace_id="abc12xyz", token=CANARY)
+            world.base_url,
+            "--installs",
+            "-",
+            "-f",
+            "jsonl",
+            stdin=line(workspace_id="abc12xyz", token=CANARY),
         )
         failing = run_fleet(
             world.base_url,
@@ -181,7 +188,8 @@ def test_all_granted_installs_exit_0_and_one_missing_label_exits_1() -> None:
             "-",
             "-f",
             "jsonl",
-            stdin=line(workspace_id="abc12xyz", token=CANARY) + line(workspace_id="abc12xyz", token=NO_WRITE_TAGS),
+            stdin=line(workspace_id="abc12xyz", token=CANARY)
+            + line(workspace_id="abc12xyz", token=NO_WRITE_TAGS),
         )
     assert passing.returncode == ExitCode.OK, passing.stderr
     assert failing.returncode == ExitCode.FAILED, failing.stderr
@@ -220,7 +228,8 @@ def test_sigint_mid_run_stops_sending_and_still_writes_the_summary_and_the_repor
         process = subprocess.Popen(
             [sys.executable, "-m", "validator", "fleet", str(EXAMPLE), "--installs", "-", "-f", "jsonl",
              "--api-url", world.base_url, "--concurrency", "4", "--report", f"markdown={markdown}"],
-            env=clean_env({}), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=clean_env({}), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
         )  # fmt: skip
         assert process.stdin is not None and process.stdout is not None
         process.stdin.write(installs)

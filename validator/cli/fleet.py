@@ -25,17 +25,23 @@ def fleet(
             "--installs",
             help=(
                 'JSON Lines, one install a line: {"workspace_id", "token", "region" (us|eu|au, optional), '
-                '"label" (optional)}. "-" reads standard input (recommended: tokens never touch disk); a file '
+                '"label" (optional)}. "-" reads standard input (recommended: tokens never touch disk); '
+                "a file "
                 "must be readable by its owner only."
             ),
         ),
     ],
-    spec: Annotated[Path, typer.Argument(help="The connector.yaml whose permissions every install needs.")] = Path(
-        DEFAULT_SPEC
-    ),
+    spec: Annotated[
+        Path, typer.Argument(help="The connector.yaml whose permissions every install needs.")
+    ] = Path(DEFAULT_SPEC),
     output_format: Annotated[
         str,
-        typer.Option("--format", "-f", metavar="[text|jsonl]", help="text (summary and installs needing action) or jsonl."),
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="[text|jsonl]",
+            help="text (summary and installs needing action) or jsonl.",
+        ),
     ] = "text",
     reports: Annotated[
         list[str] | None,
@@ -72,7 +78,9 @@ def fleet(
     try:
         fmt = FleetFormat(output_format)
     except ValueError:
-        raise UsageError(f"fleet --format: unknown format {output_format!r} (choose from text, jsonl)") from None
+        raise UsageError(
+            f"fleet --format: unknown format {output_format!r} (choose from text, jsonl)"
+        ) from None
     code = run_fleet(
         FleetRequest(
             spec_path=spec,

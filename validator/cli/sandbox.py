@@ -29,7 +29,7 @@ def sandbox(
         bool,
         typer.Option(
             "--print-installs",
-            help="Print the config's active tokens as `fleet --installs` JSON Lines and exit (serve nothing).",
+            help="Print the config's active tokens as `fleet --installs` lines and exit (serves nothing).",
         ),
     ] = False,
 ) -> None:

@@ -156,7 +156,7 @@ def parse_line(number: int, raw: bytes | None) -> Install | Malformed | None:
         column = getattr(error, "colno", None)
         return Malformed(number, "not JSON" + (f" (at column {column})" if column else ""))
     if not isinstance(data, dict):
-        return Malformed(number, "not a JSON object (expected {\"workspace_id\": …, \"token\": …})")
+        return Malformed(number, 'not a JSON object (expected {"workspace_id": …, "token": …})')
     return _install(number, data)
 
 
@@ -179,7 +179,11 @@ def _install(number: int, data: dict[str, Any]) -> Install | Malformed:
         return bad("missing workspace_id")
     if not isinstance(workspace_id, str) or not workspace_id.strip():
         return bad("workspace_id is not a non-empty string")
-    if not workspace_id.isprintable() or len(workspace_id) > MAX_TEXT or workspace_id != workspace_id.strip():
+    if (
+        not workspace_id.isprintable()
+        or len(workspace_id) > MAX_TEXT
+        or any(c.isspace() for c in workspace_id)
+    ):
         return bad("workspace_id has spaces, control characters or is too long: no Intercom workspace id")
     if "token" not in data:
         return bad("missing token")

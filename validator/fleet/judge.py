@@ -114,7 +114,11 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
         )
 
     workspace = result.workspace
-    if workspace is not None and workspace.status is WorkspaceStatus.MISMATCH and workspace.actual is not None:
+    if (
+        workspace is not None
+        and workspace.status is WorkspaceStatus.MISMATCH
+        and workspace.actual is not None
+    ):
         found = workspace.actual.id
         if "id" in workspace.mismatches:
             return made(
@@ -126,7 +130,9 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
                 found=found,
             )
     if result.token.status.stops_the_check or result.error is not None:
-        return made(Outcome.ERROR, Action.FIX_INPUT, ExitCode.USAGE, result.error or "the token is not usable")
+        return made(
+            Outcome.ERROR, Action.FIX_INPUT, ExitCode.USAGE, result.error or "the token is not usable"
+        )
     if result.token.status is TokenStatus.REJECTED:
         code = result.token.error_code or "unauthorized"
         return made(
@@ -135,7 +141,11 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
             ExitCode.TOKEN_REJECTED,
             f"Intercom rejected the token (GET /me answered 401 {code}): the app must be installed again",
         )
-    if workspace is not None and workspace.status is WorkspaceStatus.MISMATCH and workspace.actual is not None:
+    if (
+        workspace is not None
+        and workspace.status is WorkspaceStatus.MISMATCH
+        and workspace.actual is not None
+    ):
         return made(
             Outcome.FAIL,
             Action.FIX_INPUT,

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import httpx
 
@@ -215,7 +215,9 @@ def run_fleet(
         api_url,
         concurrency=request.concurrency,
         timeouts=Timeouts(read=request.timeout),
-        retry=RetryPolicy(max_total_wait=request.retry_budget, max_single_wait=min(10.0, request.retry_budget)),
+        retry=RetryPolicy(
+            max_total_wait=request.retry_budget, max_single_wait=min(10.0, request.retry_budget)
+        ),
         transport_factory=transport_factory,
         outputs=outputs,
         progress=_Progress(stderr, size),
@@ -275,13 +277,13 @@ class _Engine:
         previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
         in_main_thread = threading.current_thread() is threading.main_thread()
         try:
-            asyncio.run(self._main(source, previous if in_main_thread else {}))
+            asyncio.run(self._main(source, list(previous) if in_main_thread else []))
         finally:
             if in_main_thread:
                 for signum, handler in previous.items():
                     signal.signal(signum, handler)
 
-    async def _main(self, source: BinaryIO, signals: dict[int, object]) -> None:
+    async def _main(self, source: BinaryIO, signals: Sequence[int]) -> None:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         slots = self.concurrency
@@ -384,7 +386,8 @@ class _Engine:
         stopper = asyncio.create_task(stop.wait())
         done = asyncio.gather(*workers)
         try:
-            await asyncio.wait([done, stopper], return_when=asyncio.FIRST_COMPLETED)
+            waited: list[asyncio.Future[Any]] = [done, stopper]
+            await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
             if done.done():
                 done.result()  # a bug in a worker is raised, not lost
             self.tally.interrupted = self.signal_received is not None

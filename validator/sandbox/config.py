@@ -148,6 +148,19 @@ class RateLimitConfig:
 
 
 @dataclass(frozen=True)
+class GenerateConfig:
+    """A world generated from a seed (`validator.sandbox.generate`), added to the listed workspaces and
+    tokens."""
+
+    workspaces: int
+    seed: int = 12
+    tokens_per_workspace: int = 1
+    label_sets: tuple[Any, ...] = ("all",)  # each as tokens[].permissions: "all", "none" or labels
+    regions: tuple[str, ...] = ("US",)
+    id_prefix: str = "gw"
+
+
+@dataclass(frozen=True)
 class SandboxConfig:
     workspaces: tuple[WorkspaceConfig, ...]
     tokens: tuple[TokenConfig, ...] = ()
@@ -157,6 +170,8 @@ class SandboxConfig:
     default_api_version: str = "2.15"
     # Versions the sandbox answers for: the ones its contract tests cover. Others get 400.
     api_versions: tuple[str, ...] = ("2.15", "2.16")
+    # The block the generated workspaces and tokens (already in `workspaces` and `tokens`) came from.
+    generate: GenerateConfig | None = None
 
     def workspace(self, id_code: str) -> WorkspaceConfig | None:
         return self._workspaces_by_id.get(id_code)
@@ -225,10 +240,25 @@ class _Builder:
     def sandbox(self, root: Mapping[str, Any]) -> SandboxConfig:
         given = list(_items(root.get("workspaces")))
         given_tokens = list(_items(root.get("tokens")))
-        if root.get("generate") is not None:
-            extra_workspaces, extra_tokens = generated(root["generate"])
+        block = root.get("generate")
+        generate: GenerateConfig | None = None
+        if block is not None:
+            generate = GenerateConfig(
+                workspaces=block["workspaces"],
+                seed=block.get("seed", 12),
+                tokens_per_workspace=block.get("tokens_per_workspace", 1),
+                label_sets=tuple(
+                    tuple(item) if isinstance(item, list) else item
+                    for item in block.get("label_sets") or ("all",)
+                ),
+                regions=tuple(str(region) for region in block.get("regions") or ("US",)),
+                id_prefix=str(block.get("id_prefix", "gw")),
+            )
+            extra_workspaces, extra_tokens = generated(generate)
             given += extra_workspaces
             given_tokens += extra_tokens
+        elif "workspaces" not in root:
+            self.fail([], "missing required key 'workspaces'")
         workspaces = tuple(self.workspace(w, ["workspaces", i]) for i, w in enumerate(given))
         first_index: dict[str, int] = {}
         for i, w in enumerate(workspaces):
@@ -263,6 +293,7 @@ class _Builder:
             rate_limit=rate_limit,
             default_api_version=default_version,
             api_versions=versions,
+            generate=generate,
         )
 
     def workspace(self, w: Mapping[str, Any], steps: list[Step]) -> WorkspaceConfig:

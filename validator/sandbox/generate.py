@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-DEFAULT_SEED = 12
+if TYPE_CHECKING:
+    from validator.sandbox.config import GenerateConfig, SandboxConfig
 
 
-def generated(block: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The workspaces and tokens a schema-valid `generate:` block stands for, as config data."""
-    rng = random.Random(block.get("seed", DEFAULT_SEED))
-    count = int(block["workspaces"])
-    per_workspace = int(block.get("tokens_per_workspace", 1))
-    label_sets: Sequence[Any] = block.get("label_sets") or ["all"]
-    regions: Sequence[str] = block.get("regions") or ["US"]
-    prefix = str(block.get("id_prefix", "gw"))
+def generated(block: GenerateConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The workspaces and tokens a `generate:` block stands for, as config data (checked as listed ones)."""
+    rng = random.Random(block.seed)
+    count, per_workspace, prefix = block.workspaces, block.tokens_per_workspace, block.id_prefix
+    label_sets, regions = block.label_sets, block.regions
     workspaces: list[dict[str, Any]] = []
     tokens: list[dict[str, Any]] = []
     for i in range(count):
@@ -52,9 +50,9 @@ def generated(block: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict
     return workspaces, tokens
 
 
-def installs(config: Any) -> Iterator[dict[str, str]]:
+def installs(config: SandboxConfig) -> Iterator[dict[str, str]]:
     """One fleet install per active token of a `SandboxConfig` (configured and generated, in order):
-    `{"workspace_id", "token", "region", "label"}`, the objects `connector-validator fleet --installs` reads."""
+    `{"workspace_id", "token", "region", "label"}`, the lines `connector-validator fleet --installs` reads."""
     for token in config.tokens:
         if token.status != "active":
             continue
@@ -68,6 +66,6 @@ def installs(config: Any) -> Iterator[dict[str, str]]:
         }
 
 
-def installs_jsonl(config: Any) -> str:
+def installs_jsonl(config: SandboxConfig) -> str:
     """`installs(config)` as JSON Lines."""
     return "".join(json.dumps(install) + "\n" for install in installs(config))
