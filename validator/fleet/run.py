@@ -40,6 +40,7 @@ from validator.tokens import Scrubber
 
 DEFAULT_FLEET_CONCURRENCY = 32
 PROGRESS_EVERY_S = 0.2
+SHARD_CONNECTIONS = 8
 
 
 @dataclass(frozen=True)
@@ -321,15 +322,18 @@ class _Engine:
                     with contextlib.suppress(RuntimeError):
                         asyncio.run_coroutine_threadsafe(queue.put(None), loop)
 
-        limit = asyncio.Semaphore(self.concurrency)
+        # Shards of at most SHARD_CONNECTIONS connections, each with its own client and its share of the
+        # in-flight bound: httpcore's pool rescans every connection for every request it adds or finishes
+        # (encode/httpcore#1035, #929), which with 64 connections in one pool cost several ms of CPU per
+        # request. Each worker keeps to one shard, so an install's requests share its connections.
+        shards = [
+            (http_client(transport=self._transport(), max_connections=share), asyncio.Semaphore(share))
+            for share in _shares(self.concurrency, SHARD_CONNECTIONS)
+        ]
         gates: dict[tuple[str, str], tuple[RateGate, int]] = {}
         breakers: dict[str, HostBreaker] = {}
-        http = http_client(
-            transport=self.transport_factory() if self.transport_factory else None,
-            max_connections=self.concurrency,
-        )
-
-        async def check(install: Install) -> InstallResult:
+        async def check(install: Install, shard: int) -> InstallResult:
+            http, limit = shards[shard]
             region = install.region or self.spec.workspace.region
             spec = replace(self.spec, workspace=Workspace(install.workspace_id, None, region))
             base_url = self.api_url if self.api_url is not None else self.catalog.hosts[region]
@@ -361,7 +365,7 @@ class _Engine:
                 else:
                     gates[key] = (gate, users - 1)
 
-        async def worker() -> None:
+        async def worker(shard: int) -> None:
             while True:
                 item = await queue.get()
                 if item is None:
@@ -374,7 +378,7 @@ class _Engine:
                 if isinstance(parsed, Malformed):
                     self._decided(malformed(parsed), Scrubber([]))
                     continue
-                result = await check(parsed)
+                result = await check(parsed, shard)
                 self._decided(result, Scrubber([parsed.token]))
                 if self.outputs.stdout_error is not None:
                     reading_stopped.set()
@@ -382,7 +386,7 @@ class _Engine:
 
         reader = threading.Thread(target=read, name="fleet-installs", daemon=True)
         reader.start()
-        workers = [asyncio.create_task(worker()) for _ in range(slots)]
+        workers = [asyncio.create_task(worker(index % len(shards))) for index in range(slots)]
         stopper = asyncio.create_task(stop.wait())
         done = asyncio.gather(*workers)
         try:
@@ -396,12 +400,22 @@ class _Engine:
                 task.cancel()  # installs still in flight are not decided: nothing more is sent for them
             await asyncio.gather(done, stopper, return_exceptions=True)  # retrieved: nothing logged
             reading_stopped.set()
-            await http.aclose()
+            for http, _ in shards:
+                await http.aclose()
+
+    def _transport(self) -> httpx.AsyncBaseTransport | None:
+        return self.transport_factory() if self.transport_factory else None
 
     def _decided(self, result: InstallResult, scrub: Scrubber) -> None:
         self.tally.add(result)
         self.outputs.install(result, scrub)
         self.progress.show(self.tally)
+
+
+def _shares(total: int, most: int) -> list[int]:
+    """`total` split into as few parts of at most `most` as can hold it, as even as can be."""
+    count = -(-max(1, total) // most)
+    return [total // count + (1 if index < total % count else 0) for index in range(count)]
 
 
 def _exit_later(signum: int, grace_s: float = 5.0) -> None:
