@@ -190,3 +190,42 @@ def test_a_region_the_line_gives_wrongly_is_fix_input(tmp_path: Path) -> None:
     assert code is ExitCode.FAILED
     assert (objects[0]["outcome"], objects[0]["action"]) == ("fail", "fix_input")
     assert "region" in str(objects[0]["reason"])
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_line_is_shown_on_a_terminal_only_and_cleared_at_the_end(tmp_path: Path) -> None:
+    line = json.dumps({"workspace_id": "abc12xyz", "token": TOKEN}) + "\n"
+    for stderr, shown in ((Terminal(), True), (io.StringIO(), False)):
+        run_fleet(
+            FleetRequest(REPO / "connector.yaml", "-", FleetFormat.JSONL, api_url="http://127.0.0.1:9"),
+            stdin=io.BytesIO(line.encode() * 3),
+            stdout=io.StringIO(),
+            stderr=stderr,
+            transport_factory=lambda: SandboxTransport(Sandbox()),
+        )
+        text = stderr.getvalue()
+        assert ("installs decided" in text) is shown
+        assert text.endswith("\r\x1b[2K") is shown
+
+
+def test_a_data_type_outside_the_workspaces_plan_fails_with_no_action_and_is_not_missing(
+    tmp_path: Path,
+) -> None:
+    import dataclasses
+
+    from validator.model import DataType
+    from validator.sandbox.config import default_config
+
+    config = default_config()
+    acme = dataclasses.replace(config.workspaces[0], plan_restricted=frozenset({DataType.CONVERSATIONS}))
+    sandbox = Sandbox(dataclasses.replace(config, workspaces=(acme, *config.workspaces[1:])))
+    code, objects = _fleet(json.dumps({"workspace_id": "abc12xyz", "token": TOKEN}) + "\n", sandbox, tmp_path)
+    assert code is ExitCode.FAILED
+    install, summary = objects
+    assert (install["outcome"], install["action"], install["missing"]) == ("fail", "none", [])
+    assert "plan does not include conversations:read" in str(install["reason"])
+    assert summary["summary"]["missing"] == []  # type: ignore[index]

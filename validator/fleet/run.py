@@ -332,6 +332,7 @@ class _Engine:
         ]
         gates: dict[tuple[str, str], tuple[RateGate, int]] = {}
         breakers: dict[str, HostBreaker] = {}
+
         async def check(install: Install, shard: int) -> InstallResult:
             http, limit = shards[shard]
             region = install.region or self.spec.workspace.region
