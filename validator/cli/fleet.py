@@ -23,6 +23,7 @@ def fleet(
         str,
         typer.Option(
             "--installs",
+            metavar="FILE|-",
             help=(
                 'JSON Lines, one install a line: {"workspace_id", "token", "region" (us|eu|au, optional), '
                 '"label" (optional)}. "-" reads standard input (recommended: tokens never touch disk); '
@@ -32,7 +33,10 @@ def fleet(
         ),
     ],
     spec: Annotated[
-        Path, typer.Argument(help="The connector.yaml whose permissions every install needs.")
+        Path,
+        typer.Argument(
+            metavar="CONNECTOR.yaml", help="The connector.yaml whose permissions every install needs."
+        ),
     ] = Path(DEFAULT_SPEC),
     output_format: Annotated[
         str,
@@ -45,12 +49,17 @@ def fleet(
     ] = "text",
     reports: Annotated[
         list[str] | None,
-        typer.Option("--report", help="Also write FORMAT=FILE (repeatable): markdown, csv or jsonl."),
+        typer.Option(
+            "--report",
+            metavar="FORMAT=FILE",
+            help="Also write FORMAT=FILE (repeatable): markdown, csv or jsonl.",
+        ),
     ] = None,
     api_url: Annotated[
         str | None,
         typer.Option(
             "--api-url",
+            metavar="URL",
             envvar="INTERCOM_API_URL",
             help="Replace the regional Intercom host (a proxy, or the sandbox). https unless loopback.",
         ),
