@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 from validator import __version__
 from validator.errors import ExitCode, ValidatorError
+from validator.network_errors import describe_failure
 from validator.pacing import HostBreaker, RateGate, RetryPolicy, Timeouts, hinted_wait
 from validator.tokens import Scrubber
 
@@ -112,7 +113,7 @@ class Answer:
     body_is_json: bool = False
     request_id: str | None = None
     attempts: int = 1
-    failure: str | None = None  # why there was no usable answer ("timed out", "connection refused")
+    failure: str | None = None  # why there was no usable answer ("api.intercom.io: connection refused")
     headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -165,7 +166,7 @@ class IntercomClient:
     ) -> None:
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
-        timeouts = timeouts or Timeouts()
+        timeouts = self._timeouts = timeouts or Timeouts()
         # httpx's read timeout is per read: a server dripping a byte at a time would never trip it.
         self._deadline = timeouts.connect + timeouts.read
         self._sleep = sleep
@@ -226,8 +227,8 @@ class IntercomClient:
                 return Answer(
                     method, path, None, attempts=attempt - 1, failure=f"{self._breaker.reason}; not sent"
                 )
-            except (httpx.TimeoutException, TimeoutError):
-                failure = "cut off" if self._breaker.reason is not None else "timed out"
+            except (httpx.TimeoutException, TimeoutError) as error:
+                failure = "cut off" if self._breaker.reason is not None else self._describe(error)
             except CompressedAnswer:
                 self._breaker.answered()
                 failure = "a compressed answer although none was asked for (a proxy?)"
@@ -238,7 +239,7 @@ class IntercomClient:
                     method, path, None, attempts=attempt, failure="an answer over 1 MiB: not Intercom's"
                 )
             except httpx.HTTPError as error:
-                failure = _describe_http_error(error, self._scrub)
+                failure = self._describe(error)
             if response is None:
                 self._breaker.failed(started[0])
                 if self._breaker.reason is not None:
@@ -291,6 +292,28 @@ class IntercomClient:
             await response.aclose()
         return response, bytes(content)
 
+    def _describe(self, error: BaseException) -> str:
+        """`host: reason` in plain words (`validator.network_errors`), naming the proxy the request went
+        through, if any."""
+        return describe_failure(
+            error, host_of(self.base_url), self._scrub, proxy=self._proxy(), timeouts=self._timeouts
+        )
+
+    def _proxy(self) -> str | None:
+        """`host:port` of the environment's proxy that requests to the API host go through, or None.
+
+        httpx does not say it publicly: the transport it picks for the URL is asked, and anything unexpected
+        there means no proxy is named (the message then names the API host alone)."""
+        try:
+            transport = self._http._transport_for_url(httpx.URL(self.base_url))
+            proxy_url = getattr(getattr(transport, "_pool", None), "_proxy_url", None)
+            if proxy_url is None:
+                return None
+            host = proxy_url.host.decode("ascii", "replace")
+            return f"{host}:{proxy_url.port}" if proxy_url.port else host
+        except Exception:  # private API: never let it cost the message
+            return None
+
     def _backoff(self, attempt: int) -> float:
         return float(min(self._retry.backoff_base * 2.0 ** (attempt - 1), self._retry.max_single_wait))
 
@@ -322,17 +345,6 @@ class HostDown(Exception):
 
 class CompressedAnswer(Exception):
     """The body came compressed although `Accept-Encoding: identity` was sent; it is not decompressed."""
-
-
-def _describe_http_error(error: httpx.HTTPError, scrub: Scrubber) -> str:
-    """The kind of failure, with detail only where httpx's message cannot hold a header value."""
-    kind = type(error).__name__
-    # Network errors name their cause ("[Errno 111] Connection refused"). Other messages may quote what
-    # was being sent (LocalProtocolError quotes an illegal header value: the Authorization header).
-    if not isinstance(error, httpx.NetworkError | httpx.RemoteProtocolError):
-        return kind
-    detail = " ".join(scrub(str(error)).split())[:200]  # scrubbed before it is cut
-    return f"{kind}: {detail}" if detail else kind
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -118,7 +118,7 @@ def test_an_unreachable_host_is_inconclusive_with_a_reason(tmp_path: Path) -> No
         env={"INTERCOM_ACCESS_TOKEN": CANARY, "INTERCOM_API_URL": "http://127.0.0.1:9"},
     )  # fmt: skip
     assert run.code == 4
-    assert "ConnectError" in run.stdout and "not probed" in run.stdout
+    assert "GET /me: no answer: 127.0.0.1:9: connection refused" in run.stdout and "not probed" in run.stdout
 
 
 def test_every_invalid_case_fails_lint_as_a_command_at_its_stated_place() -> None:
