@@ -12,6 +12,7 @@ sending again and again to a host that has stopped answering) is `validator.paci
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import json
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 from validator import __version__
 from validator.errors import ExitCode, ValidatorError
 from validator.network_errors import describe_failure
-from validator.pacing import HostBreaker, RateGate, RetryPolicy, Timeouts, hinted_wait
+from validator.pacing import HostBreaker, RateGate, RetryPolicy, SlowHostNotice, Timeouts, hinted_wait
 from validator.tokens import Scrubber
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -147,6 +148,23 @@ class Answer:
         return value if isinstance(value, str) else None
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """How one attempt of a request ended, for `--verbose`: no body, no header but a plain request id."""
+
+    method: str
+    host: str
+    path: str
+    status: int | None  # None: no HTTP answer (then `failure` says why)
+    request_id: str | None
+    attempt: int
+    elapsed: float  # seconds from sending to the end of the answer (or of the failure)
+    failure: str | None = None
+
+
+ExchangeObserver = Callable[[Exchange], None]
+
+
 class IntercomClient:
     """An Intercom API client for one token; use as an async context manager."""
 
@@ -163,6 +181,8 @@ class IntercomClient:
         gate: RateGate | None = None,
         limit: asyncio.Semaphore | None = None,
         breaker: HostBreaker | None = None,
+        slow_notice: SlowHostNotice | None = None,
+        on_exchange: ExchangeObserver | None = None,
     ) -> None:
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
@@ -175,6 +195,8 @@ class IntercomClient:
         # during a retry's back-off, so one slow endpoint does not starve the others.
         self._limit = limit or asyncio.Semaphore(DEFAULT_IN_FLIGHT)
         self._breaker = breaker or HostBreaker.for_timeouts(host_of(base_url), timeouts)
+        self._slow_notice = slow_notice  # says once, on stderr, that the host is being waited for
+        self._on_exchange = on_exchange  # sees every attempt's outcome (`--verbose`), never a body
         # Server text may echo the token (a hostile or broken server): it is scrubbed before it is cut,
         # escaped or lower-cased for a report, which would leave pieces the output filter cannot recognise.
         self._scrub = Scrubber([token])
@@ -232,15 +254,17 @@ class IntercomClient:
             except CompressedAnswer:
                 self._breaker.answered()
                 failure = "a compressed answer although none was asked for (a proxy?)"
+                self._observe(method, path, attempt, started[0], failure=failure)
                 return Answer(method, path, None, attempts=attempt, failure=failure)
             except AnswerTooLarge:
                 self._breaker.answered()
-                return Answer(
-                    method, path, None, attempts=attempt, failure="an answer over 1 MiB: not Intercom's"
-                )
+                failure = "an answer over 1 MiB: not Intercom's"
+                self._observe(method, path, attempt, started[0], failure=failure)
+                return Answer(method, path, None, attempts=attempt, failure=failure)
             except httpx.HTTPError as error:
                 failure = self._describe(error)
             if response is None:
+                self._observe(method, path, attempt, started[0], failure=failure)
                 self._breaker.failed(started[0])
                 if self._breaker.reason is not None:
                     more = "; not retried" if attempt < self._retry.attempts else ""
@@ -252,6 +276,7 @@ class IntercomClient:
                     continue
                 return Answer(method, path, None, attempts=attempt, failure=failure)
             self._breaker.answered()
+            self._observe(method, path, attempt, started[0], response=response)
             self._gate.observe(response.headers)
             if response.status_code in RETRYABLE_STATUSES and attempt < self._retry.attempts:
                 wait = self._wait_for(response, attempt)
@@ -275,8 +300,38 @@ class IntercomClient:
                 raise HostDown  # waited for a slot while the host stopped answering
             started[0] = self._breaker.now()
             async with asyncio.timeout(self._deadline) as scope:
-                with self._breaker.watching(scope):
+                with self._breaker.watching(scope), self._watching_slowness():
                     return await self._receive(request)
+
+    def _observe(
+        self,
+        method: str,
+        path: str,
+        attempt: int,
+        started: float,
+        *,
+        response: httpx.Response | None = None,
+        failure: str | None = None,
+    ) -> None:
+        """Tell the observer (`--verbose`) how one attempt ended: its status and request id, or why none."""
+        if self._on_exchange is None:
+            return
+        request_id = response.headers.get("x-request-id") if response is not None else None
+        self._on_exchange(
+            Exchange(
+                method=method,
+                host=host_of(self.base_url),
+                path=path,
+                status=response.status_code if response is not None else None,
+                request_id=request_id if request_id and _REQUEST_ID.fullmatch(request_id) else None,
+                attempt=attempt,
+                elapsed=max(0.0, self._breaker.now() - started),
+                failure=failure,
+            )
+        )
+
+    def _watching_slowness(self) -> contextlib.AbstractContextManager[None]:
+        return self._slow_notice.watching() if self._slow_notice is not None else contextlib.nullcontext()
 
     async def _receive(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
         response = await self._http.send(request, stream=True)
