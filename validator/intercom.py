@@ -316,7 +316,8 @@ class IntercomClient:
         """Tell the observer (`--verbose`) how one attempt ended: its status and request id, or why none."""
         if self._on_exchange is None:
             return
-        request_id = response.headers.get("x-request-id") if response is not None else None
+        header = response.headers.get("x-request-id") if response is not None else None
+        request_id = self._scrub(header) if header is not None else None  # server text: scrubbed first
         self._on_exchange(
             Exchange(
                 method=method,

@@ -198,7 +198,8 @@ def _emit(
 
 @dataclass(frozen=True)
 class Terminal:
-    """How stdout's text report is shaped: `quiet` keeps the result line alone, `color` paints it."""
+    """How stdout's text report is shaped: `quiet` keeps the result line and the connectors that could not
+    be checked at all, `color` paints it."""
 
     quiet: bool = False
     color: bool = False
@@ -211,7 +212,7 @@ def _for_stdout(fmt: Format, report: Report, terminal: Terminal) -> str:
     from validator.formats import text
 
     if terminal.quiet:
-        return text.render_result(report, color=terminal.color)
+        return text.render_quiet(report, color=terminal.color)
     return text.render(report, color=terminal.color)
 
 

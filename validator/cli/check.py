@@ -102,7 +102,7 @@ def validate(
         ColorChoice,
         typer.Option(
             "--color",
-            help="Colour the text report: auto (a terminal, unless NO_COLOR; FORCE_COLOR forces it), always, never.",
+            help="Colour the text report: auto (on a terminal, unless NO_COLOR; FORCE_COLOR forces it).",
         ),
     ] = ColorChoice.AUTO,
 ) -> None:

@@ -76,10 +76,28 @@ def render(report: Report, *, color: bool = False) -> str:
 
 
 def render_result(report: Report, *, color: bool = False) -> str:
-    """The report's last line alone, `Result: OUTCOME (exit N: meaning)`: what `validate -q` prints."""
+    """The report's last line alone, `Result: OUTCOME (exit N: meaning)`."""
     code = report.exit_code
     outcome = _paint(f"Result: {str(report.outcome).upper()}", f"1;{_EXIT_COLOR[code]}", color)
     return f"{outcome} (exit {int(code)}: {_EXIT_MEANING[code]})\n"
+
+
+def render_quiet(report: Report, *, color: bool = False) -> str:
+    """What `validate -q` prints: a line per connector that could not be checked at all (its file, its
+    token), then the result line."""
+    lines: list[str] = []
+    for connector in report.connectors:
+        token = connector.token
+        if connector.error is not None:  # it names the file already (`path:line:col: message`)
+            where = "" if connector.error.startswith(connector.path) else f"{connector.path}: "
+            lines.append(f"{_paint('error', _PROBLEM, color)}: {where}{connector.error}")
+        elif token.status is TokenStatus.REJECTED:
+            rejected = _paint("REJECTED", _PROBLEM, color)
+            lines.append(f"{connector.path}: token {rejected} by Intercom ({identity_rejected()})")
+        elif token.status.stops_the_check:
+            status = _paint(str(token.status).upper(), _PROBLEM, color)
+            lines.append(f"{connector.path}: token {status}: {token.message}")
+    return "".join(f"{line}\n" for line in lines) + render_result(report, color=color)
 
 
 def _connector(connector: ConnectorResult, color: bool = False) -> str:
