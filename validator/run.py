@@ -211,9 +211,7 @@ def _for_stdout(fmt: Format, report: Report, terminal: Terminal) -> str:
         return render(fmt, report)
     from validator.formats import text
 
-    if terminal.quiet:
-        return text.render_quiet(report, color=terminal.color)
-    return text.render(report, color=terminal.color)
+    return text.render(report, color=terminal.color, quiet=terminal.quiet)
 
 
 class StatusLines:

@@ -86,7 +86,9 @@ def test_demo_shows_a_missing_permission_and_explains_itself() -> None:
 
 def test_progress_is_shown_on_a_terminal_and_never_in_a_pipe() -> None:
     with served() as world:
-        env = clean_env({"INTERCOM_ACCESS_TOKEN": CANARY, "INTERCOM_API_URL": world.base_url})
+        env = clean_env(
+            {"INTERCOM_ACCESS_TOKEN": CANARY, "INTERCOM_API_URL": world.base_url, "TERM": "xterm"}
+        )
         piped = run_cli("validate", str(EXAMPLE), env=env)
         controller, terminal = pty.openpty()
         process = subprocess.Popen(

@@ -820,11 +820,11 @@ def test_coloured_text_is_the_plain_text_with_colour_added() -> None:
 def test_quiet_text_is_the_connectors_that_could_not_be_checked_and_the_result_line() -> None:
     from validator.formats import text
 
-    lines = text.render_quiet(REPORT).splitlines()
+    lines = text.render(REPORT, quiet=True).splitlines()
     assert lines[-1] == text.render(REPORT).splitlines()[-1]
     assert [line.split(": ", 2)[:2] for line in lines[:-1]] == [
         [TOKEN_REJECTED.path, "token REJECTED by Intercom (GET /me → 401)"],
         [TOKEN_MISSING.path, "token MISSING"],
         ["error", "connectors/broken.yaml:3:10"],
     ]
-    assert SGR.sub("", text.render_quiet(REPORT, color=True)) == text.render_quiet(REPORT)
+    assert SGR.sub("", text.render(REPORT, color=True, quiet=True)) == text.render(REPORT, quiet=True)

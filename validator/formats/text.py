@@ -68,23 +68,25 @@ def _paint(text: str, sgr: str, color: bool) -> str:
     return f"\x1b[{sgr}m{text}\x1b[0m" if color and text else text
 
 
-def render(report: Report, *, color: bool = False) -> str:
-    """The whole report; `color` adds terminal colour (see the module's docstring)."""
+def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
+    """The whole report; `color` adds terminal colour (see the module's docstring). `quiet` (`validate -q`)
+    keeps only a line per connector that could not be checked at all (its file, its token) and the result
+    line."""
+    if quiet:
+        return _quiet(report, color)
     blocks = [_connector(connector, color) for connector in report.connectors]
-    blocks.append(render_result(report, color=color).rstrip("\n"))
+    blocks.append(_result_line(report, color))
     return "\n\n".join(blocks) + "\n"
 
 
-def render_result(report: Report, *, color: bool = False) -> str:
-    """The report's last line alone, `Result: OUTCOME (exit N: meaning)`."""
+def _result_line(report: Report, color: bool) -> str:
+    """`Result: OUTCOME (exit N: meaning)`."""
     code = report.exit_code
     outcome = _paint(f"Result: {str(report.outcome).upper()}", f"1;{_EXIT_COLOR[code]}", color)
-    return f"{outcome} (exit {int(code)}: {_EXIT_MEANING[code]})\n"
+    return f"{outcome} (exit {int(code)}: {_EXIT_MEANING[code]})"
 
 
-def render_quiet(report: Report, *, color: bool = False) -> str:
-    """What `validate -q` prints: a line per connector that could not be checked at all (its file, its
-    token), then the result line."""
+def _quiet(report: Report, color: bool) -> str:
     lines: list[str] = []
     for connector in report.connectors:
         token = connector.token
@@ -97,7 +99,7 @@ def render_quiet(report: Report, *, color: bool = False) -> str:
         elif token.status.stops_the_check:
             status = _paint(str(token.status).upper(), _PROBLEM, color)
             lines.append(f"{connector.path}: token {status}: {token.message}")
-    return "".join(f"{line}\n" for line in lines) + render_result(report, color=color)
+    return "".join(f"{line}\n" for line in [*lines, _result_line(report, color)])
 
 
 def _connector(connector: ConnectorResult, color: bool = False) -> str:
