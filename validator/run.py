@@ -29,7 +29,7 @@ from validator.intercom import Exchange, check_api_url
 from validator.model import Permission, Verdict
 from validator.pacing import RetryPolicy, Timeouts
 from validator.report import Report
-from validator.terminal import ColorChoice, Verbosity, shows_progress, wants_color
+from validator.terminal import ColorChoice, Verbosity, shows_progress, still_waiting, wants_color
 from validator.tokens import Scrubber, read_stdin_token
 from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate
 
@@ -256,6 +256,6 @@ class StatusLines:
 
 def _still_waiting(status: StatusLines, timeout: float) -> Callable[[str, float], None]:
     def say(host: str, after: float) -> None:
-        status.line(f"still waiting for {host} (no answer for {after:g} s; --timeout {timeout:g})")
+        status.line(still_waiting(host, after, timeout))
 
     return say

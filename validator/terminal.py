@@ -54,3 +54,8 @@ def shows_progress(verbosity: Verbosity, stream: TextIO, environ: Mapping[str, s
     """Whether the self-overwriting progress line goes to `stream` (stderr): a real terminal only, never
     with `-q` (silence) or `-v` (its lines would be overwritten)."""
     return verbosity is Verbosity.NORMAL and not is_dumb(environ) and is_terminal(stream)
+
+
+def still_waiting(host: str, after: float, timeout: float) -> str:
+    """The line said once per host when an attempt has had no answer for `after` seconds."""
+    return f"still waiting for {host} (no answer for {after:g} s; --timeout {timeout:g})"

@@ -232,3 +232,17 @@ def test_a_prompt_answer_says_nothing_on_stderr() -> None:
             env={"INTERCOM_ACCESS_TOKEN": CANARY, "INTERCOM_API_URL": world.base_url},
         )
     assert run.code == 0 and run.stderr == ""
+
+
+def test_init_also_names_a_host_that_never_answers(tmp_path: Path) -> None:
+    output = tmp_path / "connector.yaml"
+    with HostileServer(lambda request: None) as server:
+        env = {"INTERCOM_ACCESS_TOKEN": CANARY}
+        run = run_cli(
+            "init", "--api-url", server.base_url, "-o", str(output), "--timeout", "6", env=env, timeout=90
+        )
+        host = server.host
+    assert run.code == 4 and not output.exists()
+    first, *rest = run.stderr.splitlines()
+    assert first == f"connector-validator: still waiting for {host} (no answer for 5 s; --timeout 6)"
+    assert len(rest) == 1 and rest[0].startswith("connector-validator: error: ") and host in rest[0]
