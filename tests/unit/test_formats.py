@@ -828,3 +828,18 @@ def test_quiet_text_is_the_connectors_that_could_not_be_checked_and_the_result_l
         ["error", "connectors/broken.yaml:3:10"],
     ]
     assert SGR.sub("", text.render(REPORT, color=True, quiet=True)) == text.render(REPORT, quiet=True)
+
+
+def test_coloured_warnings_keep_their_text() -> None:
+    from validator.formats import text
+    from validator.report import Notice, NoticeLevel
+
+    warned = replace(
+        EVERY_VERDICT,
+        warnings=(Notice("a_warning", "Mind this."), Notice("a_note", "Noted.", level=NoticeLevel.NOTE)),
+    )
+    report = report_of(warned)
+    coloured = text.render(report, color=True)
+    assert "\x1b[33mwarning\x1b[0m [a_warning]" in coloured and "\x1b[36mnote\x1b[0m [a_note]" in coloured
+    assert SGR.sub("", coloured) == text.render(report)
+    assert "Mind this." not in text.render(report, quiet=True)  # -q: the result line and errors only

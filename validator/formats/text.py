@@ -62,10 +62,11 @@ _EXIT_COLOR = {
     ExitCode.INCONCLUSIVE: "33",
 }
 _PROBLEM = "31"
+_NOTICE_COLOR = {"warning": "33", "note": "36"}
 
 
 def _paint(text: str, sgr: str, color: bool) -> str:
-    return f"\x1b[{sgr}m{text}\x1b[0m" if color and text else text
+    return f"\x1b[{sgr}m{text}\x1b[0m" if color and text and sgr else text
 
 
 def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
@@ -115,7 +116,7 @@ def _connector(connector: ConnectorResult, color: bool = False) -> str:
         lines.append("")
         lines.extend(_table(connector.permissions, color))
     lines.extend(_next_steps(connector))
-    lines.extend(_notices(connector))
+    lines.extend(_notices(connector, color))
     return "\n".join(lines)
 
 
@@ -202,14 +203,15 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
     return lines
 
 
-def _notices(connector: ConnectorResult) -> list[str]:
+def _notices(connector: ConnectorResult, color: bool = False) -> list[str]:
     """Warnings and notes, after what to fix: they never change the result."""
     if not connector.warnings:
         return []
     lines = ["", "Warnings (the result does not change):"]
     for notice in connector.warnings:
         about = f" {notice.permission}" if notice.permission is not None else ""
-        lines.append(f"  {notice.level} [{notice.code}]{about}:")
+        level = _paint(str(notice.level), _NOTICE_COLOR.get(str(notice.level), ""), color)
+        lines.append(f"  {level} [{notice.code}]{about}:")
         lines += _wrapped(notice.message, indent="    ")
         if notice.labels:
             lines += _wrapped("Developer Hub: " + ", ".join(f'"{label}"' for label in notice.labels), "    ")
