@@ -161,6 +161,14 @@ class Exchange:
     elapsed: float  # seconds from sending to the end of the answer (or of the failure)
     failure: str | None = None
 
+    def describe(self) -> str:
+        """`GET /me → 200 from HOST (request id R, attempt 1, 12 ms)`, or `GET /me → no answer: why (…)`."""
+        took = f"attempt {self.attempt}, {self.elapsed * 1000:.0f} ms"
+        if self.status is None:
+            return f"{self.method} {self.path} → no answer: {self.failure} ({took})"
+        request_id = f"request id {self.request_id}, " if self.request_id else ""
+        return f"{self.method} {self.path} → {self.status} from {self.host} ({request_id}{took})"
+
 
 ExchangeObserver = Callable[[Exchange], None]
 

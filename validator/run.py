@@ -237,15 +237,7 @@ class StatusLines:
 
     def exchange(self, path: str, exchange: Exchange) -> None:
         """One `-v` line: `connector.yaml: GET /me → 200 from HOST (request id R, attempt 1, 12 ms)`."""
-        took = f"attempt {exchange.attempt}, {exchange.elapsed * 1000:.0f} ms"
-        if exchange.status is None:
-            self.line(f"{path}: {exchange.method} {exchange.path} → no answer: {exchange.failure} ({took})")
-            return
-        request_id = f"request id {exchange.request_id}, " if exchange.request_id else ""
-        self.line(
-            f"{path}: {exchange.method} {exchange.path} → {exchange.status} from {exchange.host} "
-            f"({request_id}{took})"
-        )
+        self.line(f"{path}: {exchange.describe()}")
 
     def clear(self) -> None:
         if self._progress_shown:

@@ -246,3 +246,22 @@ def test_init_also_names_a_host_that_never_answers(tmp_path: Path) -> None:
     first, *rest = run.stderr.splitlines()
     assert first == f"connector-validator: still waiting for {host} (no answer for 5 s; --timeout 6)"
     assert len(rest) == 1 and rest[0].startswith("connector-validator: error: ") and host in rest[0]
+
+
+def test_init_verbose_shows_every_request_it_sends(tmp_path: Path) -> None:
+    output = tmp_path / "connector.yaml"
+    with served() as world:
+        env = {"INTERCOM_ACCESS_TOKEN": CANARY}
+        run = run_cli("init", "--api-url", world.base_url, "-o", str(output), "-v", env=env)
+        sent = world.paths_sent()
+    host = world.base_url.removeprefix("http://")
+    assert run.code == 0 and output.exists()
+    line = re.compile(
+        rf"connector-validator: (GET|POST|PUT|DELETE) (/\S*) → \d{{3}} from {re.escape(host)} \(.*\)"
+    )
+    shown = []
+    for text in run.stderr.splitlines():
+        match = line.fullmatch(text)
+        assert match is not None, text
+        shown.append(f"{match[1]} {match[2]}")
+    assert sorted(shown) == sorted(sent) and "GET /me" in shown

@@ -23,6 +23,8 @@ from validator.init.schema import connector_property, connector_schema, fits
 if TYPE_CHECKING:
     import httpx
 
+    from validator.intercom import Exchange
+
 
 def run_init(
     request: InitRequest,
@@ -45,7 +47,8 @@ def run_init(
         token = _token(request, environ, stdin or sys.stdin)
         scrub = Scrubber([token])
         notify = _still_waiting(stderr or sys.stderr, scrub, request.timeout)
-        scaffold = asyncio.run(probe_token(request, token, transport_factory, notify))
+        observe = _verbose(stderr or sys.stderr, scrub) if request.verbose else None
+        scaffold = asyncio.run(probe_token(request, token, transport_factory, notify, observe))
         text = render_connector_yaml(scaffold)
         check_generated(text, str(request.output), token)
         write_new_file(request.output, text, replace=request.force)
@@ -62,6 +65,14 @@ def _still_waiting(
 
     def say(host: str, after: float) -> None:
         stderr.write(scrub(f"connector-validator: {still_waiting(host, after, timeout)}") + "\n")
+        stderr.flush()
+
+    return say
+
+
+def _verbose(stderr: TextIO, scrub: Callable[[str], str]) -> Callable[[Exchange], None]:
+    def say(exchange: Exchange) -> None:
+        stderr.write(scrub(f"connector-validator: {exchange.describe()}") + "\n")
         stderr.flush()
 
     return say
