@@ -200,6 +200,21 @@ def test_verbose_shows_why_an_attempt_got_no_answer() -> None:
     assert [re.search(r"attempt (\d)", line)[1] for line in attempts] == ["1", "2"]  # type: ignore[index]
 
 
+def test_quiet_names_an_unreachable_host() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"INTERCOM_ACCESS_TOKEN": CANARY, "INTERCOM_API_URL": f"http://127.0.0.1:{port}"}
+    run = run_cli("validate", str(EXAMPLE), "-q", "--retry-budget", "0", env=env)
+    assert (run.code, run.stderr) == (4, "")
+    assert run.stdout.splitlines() == [
+        f"{EXAMPLE}: token unknown: GET /me: no answer: 127.0.0.1:{port}: connection refused",
+        "Result: INCONCLUSIVE (exit 4: some checks could not be decided)",
+    ]
+
+
 def test_a_host_that_accepts_and_never_answers_is_named_on_stderr_once(tmp_path: Path) -> None:
     """Two connectors, one hung host, stderr a pipe (as in CI): one 'still waiting' line, naming the host,
     the seconds waited and the timeout; the report says the same host timed out."""

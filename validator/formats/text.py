@@ -71,8 +71,8 @@ def _paint(text: str, sgr: str, color: bool) -> str:
 
 def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
     """The whole report; `color` adds terminal colour (see the module's docstring). `quiet` (`validate -q`)
-    keeps only a line per connector that could not be checked at all (its file, its token) and the result
-    line."""
+    keeps only a line per connector that could not be checked at all (its file, its token, no answer from
+    GET /me) and the result line."""
     if quiet:
         return _quiet(report, color)
     blocks = [_connector(connector, color) for connector in report.connectors]
@@ -100,6 +100,10 @@ def _quiet(report: Report, color: bool) -> str:
         elif token.status.stops_the_check:
             status = _paint(str(token.status).upper(), _PROBLEM, color)
             lines.append(f"{connector.path}: token {status}: {token.message}")
+        elif token.status is TokenStatus.UNKNOWN:  # GET /me gave no usable answer: Intercom unreachable?
+            unknown = _paint("unknown", _VERDICT_COLOR[Verdict.INCONCLUSIVE], color)
+            why = token.message or f"no trustworthy answer from {identity_request()}"
+            lines.append(f"{connector.path}: token {unknown}: {why}")
     return "".join(f"{line}\n" for line in [*lines, _result_line(report, color)])
 
 
