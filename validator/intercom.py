@@ -374,6 +374,7 @@ class IntercomClient:
             if proxy_url is None:
                 return None
             host = proxy_url.host.decode("ascii", "replace")
+            host = f"[{host}]" if ":" in host else host  # an IPv6 address
             return f"{host}:{proxy_url.port}" if proxy_url.port else host
         except Exception:  # private API: never let it cost the message
             return None
