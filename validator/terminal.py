@@ -14,6 +14,14 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TextIO
 
+# The variables that decide colour and progress: a run given an environment of its own (the demo's) still
+# takes these from the process's.
+TERMINAL_VARIABLES = ("NO_COLOR", "FORCE_COLOR", "TERM")
+
+
+def terminal_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    return {name: environ[name] for name in TERMINAL_VARIABLES if name in environ}
+
 
 class ColorChoice(StrEnum):
     AUTO = "auto"

@@ -280,3 +280,15 @@ def test_init_verbose_shows_every_request_it_sends(tmp_path: Path) -> None:
         assert match is not None, text
         shown.append(f"{match[1]} {match[2]}")
     assert sorted(shown) == sorted(sent) and "GET /me" in shown
+
+
+@pytest.mark.parametrize(("variables", "expect_color"), [({"FORCE_COLOR": "1"}, True), ({}, False)])
+def test_the_demo_follows_the_same_colour_conventions(variables: dict[str, str], expect_color: bool) -> None:
+    run = run_cli("demo", env=variables)
+    assert run.code == 0 and (ESC in run.stdout) is expect_color
+    assert "tags                 write   MISSING" in SGR.sub("", run.stdout)
+
+
+def test_the_demo_on_a_terminal_honours_no_color() -> None:
+    code, shown = on_a_terminal(["demo"], clean_env({"TERM": "xterm", "NO_COLOR": "1"}))
+    assert code == 0 and SGR.search(shown) is None and "MISSING" in shown
