@@ -29,7 +29,7 @@ from validator.intercom import Exchange, check_api_url
 from validator.model import Permission, Verdict
 from validator.pacing import RetryPolicy, Timeouts
 from validator.report import Report
-from validator.terminal import ColorChoice, Verbosity, shows_progress, still_waiting, wants_color
+from validator.terminal import ColorChoice, Verbosity, one_line, shows_progress, still_waiting, wants_color
 from validator.tokens import Scrubber, read_stdin_token
 from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate
 
@@ -232,7 +232,7 @@ class StatusLines:
 
     def line(self, message: str) -> None:
         self.clear()
-        self._stream.write(self._scrub(f"connector-validator: {message}") + "\n")
+        self._stream.write(self._scrub(f"connector-validator: {one_line(message)}") + "\n")
         self._stream.flush()
 
     def exchange(self, path: str, exchange: Exchange) -> None:

@@ -64,6 +64,12 @@ def shows_progress(verbosity: Verbosity, stream: TextIO, environ: Mapping[str, s
     return verbosity is Verbosity.NORMAL and not is_dumb(environ) and is_terminal(stream)
 
 
+def one_line(text: str) -> str:
+    """`text` with every character that is not printable shown escaped (`\\n`, `\\x1b`), so that a status
+    line on stderr stays one line and cannot move the cursor or start a CI workflow command."""
+    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in text)
+
+
 def still_waiting(host: str, after: float, timeout: float) -> str:
     """The line said once per host when an attempt has had no answer for `after` seconds."""
     return f"still waiting for {host} (no answer for {after:g} s; --timeout {timeout:g})"

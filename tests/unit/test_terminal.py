@@ -139,3 +139,13 @@ def test_status_lines_are_scrubbed_prefixed_and_clear_the_progress_line() -> Non
         "(request id r-1, attempt 1, 12 ms)\n" in shown
     )
     assert shown.endswith("\n")  # nothing cleared twice once the progress line is gone
+
+
+def test_a_status_line_stays_one_line_whatever_the_path_holds() -> None:
+    stream = Stream(False)
+    StatusLines(stream, Scrubber([]), progress=False).exchange(
+        "odd\n::error::x\x1b[2J.yaml", Exchange("GET", "h", "/me", 200, None, 1, 0.0)
+    )
+    assert stream.getvalue() == (
+        "connector-validator: odd\\n::error::x\\x1b[2J.yaml: GET /me → 200 from h (attempt 1, 0 ms)\n"
+    )

@@ -61,18 +61,20 @@ def run_init(
 def _still_waiting(
     stderr: TextIO, scrub: Callable[[str], str], timeout: float
 ) -> Callable[[str, float], None]:
-    from validator.terminal import still_waiting
+    from validator.terminal import one_line, still_waiting
 
     def say(host: str, after: float) -> None:
-        stderr.write(scrub(f"connector-validator: {still_waiting(host, after, timeout)}") + "\n")
+        stderr.write(scrub(f"connector-validator: {one_line(still_waiting(host, after, timeout))}") + "\n")
         stderr.flush()
 
     return say
 
 
 def _verbose(stderr: TextIO, scrub: Callable[[str], str]) -> Callable[[Exchange], None]:
+    from validator.terminal import one_line
+
     def say(exchange: Exchange) -> None:
-        stderr.write(scrub(f"connector-validator: {exchange.describe()}") + "\n")
+        stderr.write(scrub(f"connector-validator: {one_line(exchange.describe())}") + "\n")
         stderr.flush()
 
     return say
