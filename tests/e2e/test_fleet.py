@@ -259,3 +259,31 @@ def test_sigint_mid_run_stops_sending_and_still_writes_the_summary_and_the_repor
     assert not [path for path in tmp_path.iterdir() if path.name.endswith(".tmp")]
     for token in tokens[:50]:
         assert token not in stdout and token not in stderr and token not in report
+
+
+def test_sandbox_print_installs_feeds_fleet_the_world_the_sandbox_serves(tmp_path: Path) -> None:
+    config = tmp_path / "world.yaml"
+    config.write_text(
+        "generate: {seed: 9, workspaces: 6, label_sets: [all, all, [Read tags]]}\n", encoding="utf-8"
+    )
+    printed = subprocess.run(
+        [sys.executable, "-m", "validator", "sandbox", "--config", str(config), "--print-installs"],
+        env=clean_env({}), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert printed.returncode == 0, printed.stderr
+    assert len(printed.stdout.splitlines()) == 6
+    from validator.sandbox.config import load_config
+
+    with served(yaml_data(config)) as world:
+        assert printed.stdout == installs_jsonl(load_config(config))
+        run = run_fleet(world.base_url, "--installs", "-", "-f", "jsonl", stdin=printed.stdout)
+    summary = json.loads(run.stdout.splitlines()[-1])["summary"]
+    assert run.returncode == ExitCode.FAILED
+    assert summary["outcomes"] == {"pass": 4, "fail": 2, "error": 0, "inconclusive": 0}
+
+
+def yaml_data(path: Path) -> dict[str, Any]:
+    import yaml
+
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
