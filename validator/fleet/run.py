@@ -356,8 +356,10 @@ class _Engine:
             try:
                 async with client:
                     result = await self._checker.check(spec, client, f"installs line {install.line}")
-                # Seam for issue 11: once `validator.policy` is on main, the connector's policy is evaluated
-                # on `result` here and its findings folded into the install's outcome by `judge`.
+                # Seam for issue 11's policy: once `validator.policy` is on main, `spec` above becomes
+                # `policy.effective_spec(spec, settings)` (forbidden permissions probed too) and `result` is
+                # read through `policy.judge(result, spec, catalog, settings)` here, before `judge` maps it
+                # to an outcome and an action, as `validate.run_checks` does for a connector.
                 return judge(install, str(region), result)
             finally:
                 gate, users = gates[key]
