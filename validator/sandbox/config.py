@@ -18,7 +18,7 @@ from typing import Any
 
 from validator.model import DataType
 from validator.sandbox.config_file import Places, SandboxConfigError, Step, check_shape, read_file
-from validator.sandbox.generate import generated
+from validator.sandbox.generate import GenerateConfig, generated
 from validator.sandbox.permissions import ALL_LABELS, ROUTES_BY_KEY, Label
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.yaml")
@@ -145,19 +145,6 @@ class RateLimitConfig:
 
     limit: int = 1000
     window_seconds: int = 10
-
-
-@dataclass(frozen=True)
-class GenerateConfig:
-    """A world generated from a seed (`validator.sandbox.generate`), added to the listed workspaces and
-    tokens."""
-
-    workspaces: int
-    seed: int = 12
-    tokens_per_workspace: int = 1
-    label_sets: tuple[Any, ...] = ("all",)  # each as tokens[].permissions: "all", "none" or labels
-    regions: tuple[str, ...] = ("US",)
-    id_prefix: str = "gw"
 
 
 @dataclass(frozen=True)

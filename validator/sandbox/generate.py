@@ -11,11 +11,31 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from validator.sandbox.config import GenerateConfig, SandboxConfig
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """A world generated from a seed (`validator.sandbox.generate`), added to the listed workspaces and
+    tokens."""
+
+    workspaces: int
+    seed: int = 12
+    tokens_per_workspace: int = 1
+    label_sets: tuple[Any, ...] = ("all",)  # each as tokens[].permissions: "all", "none" or labels
+    regions: tuple[str, ...] = ("US",)
+    id_prefix: str = "gw"
+
+
+class World(Protocol):
+    """What `installs` reads of a `SandboxConfig` (not imported here: the config module imports this one)."""
+
+    @property
+    def tokens(self) -> Sequence[Any]: ...
+
+    def workspace(self, id_code: str) -> Any: ...
 
 
 def generated(block: GenerateConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -50,7 +70,7 @@ def generated(block: GenerateConfig) -> tuple[list[dict[str, Any]], list[dict[st
     return workspaces, tokens
 
 
-def installs(config: SandboxConfig) -> Iterator[dict[str, str]]:
+def installs(config: World) -> Iterator[dict[str, str]]:
     """One fleet install per active token of a `SandboxConfig` (configured and generated, in order):
     `{"workspace_id", "token", "region", "label"}`, the lines `connector-validator fleet --installs` reads."""
     for token in config.tokens:
@@ -66,6 +86,6 @@ def installs(config: SandboxConfig) -> Iterator[dict[str, str]]:
         }
 
 
-def installs_jsonl(config: SandboxConfig) -> str:
+def installs_jsonl(config: World) -> str:
     """`installs(config)` as JSON Lines."""
     return "".join(json.dumps(install) + "\n" for install in installs(config))
