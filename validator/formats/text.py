@@ -16,7 +16,7 @@ from validator.findings import (
     identity_request,
 )
 from validator.model import TokenStatus, Verdict, WorkspaceStatus
-from validator.plan import describe_rule, identity_answers
+from validator.plan import describe_rule, identity_answers, route_miss_rule
 from validator.report import ConnectorResult, PermissionResult, Report
 
 if TYPE_CHECKING:
@@ -185,6 +185,8 @@ def render_plan(plan: Plan) -> str:
         lines += ["", f"{number}. {planned.permission} (Developer Hub: {labels})"]
         if not planned.requests:
             lines.append("     no safe request proves it: the verdict would be unverifiable")
+        if planned.alternatives:
+            lines.append("     alternative proofs: one granted request suffices, unless another says missing")
         for request in planned.requests:
             lines.append(f"   {request.method} {request.target}")
             if request.body is not None:
@@ -193,11 +195,20 @@ def render_plan(plan: Plan) -> str:
             lines.append(f"     evidence when granted: {request.strength or 'none'}")
             lines += [f"     {describe_rule(rule)}" for rule in request.answers]
             lines.append("     otherwise the common answers below; anything unexplained → inconclusive")
+    if plan.controls:
+        lines += ["", "Route-miss controls (sent once, in the same concurrent round as the probes):"]
+        for control in plan.controls:
+            lines.append(f"   {control.method} {control.path}")
+            if control.body is not None:
+                lines.append(f"     body: {json.dumps(control.body, ensure_ascii=False)}")
+            lines.append(f"     safe because: {control.why_safe}")
+    lines += ["", "A 404 to a write:", *_wrapped(route_miss_rule(plan.route_miss))]
     lines += ["", "Common answers (any probe, after its own rules):"]
     lines += [f"  {describe_rule(rule)}" for rule in plan.common_answers]
     lines += [
         "",
         f"Probes run concurrently once {plan.identity.method} {plan.identity.path} has proven the token; "
-        "a permission is granted only when every request for it says so.",
+        "a permission is granted only when every request for it says so (or, for alternative proofs, one "
+        "does and none says missing).",
     ]
     return "\n".join(lines) + "\n"
