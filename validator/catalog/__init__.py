@@ -212,6 +212,7 @@ class FindingKind(StrEnum):
     PERMISSION_INCONCLUSIVE = "permission-inconclusive"
     PERMISSION_UNVERIFIABLE = "permission-unverifiable"
     WORKSPACE_MISMATCH = "workspace-mismatch"
+    WORKSPACE_UNVERIFIED = "workspace-unverified"
     WORKSPACE_UNCHECKED = "workspace-inconclusive"
     TOKEN_REJECTED = "token-rejected"
     TOKEN_INCONCLUSIVE = "token-inconclusive"
@@ -243,7 +244,16 @@ class GenericValues:
 
 # The values an advice text may name, each filled by `validator.advice`.
 ADVICE_FIELDS = frozenset(
-    {"where", "identity", "rejected_status", "labels", "after_change", "token_env", "api_version"}
+    {
+        "where",
+        "identity",
+        "identity_labels",
+        "rejected_status",
+        "labels",
+        "after_change",
+        "token_env",
+        "api_version",
+    }
 )
 
 

@@ -78,6 +78,8 @@ def _workspace(check: WorkspaceCheck | None) -> dict[str, Any] | None:
         "actual": _identity(check.actual),
         "mismatches": list(check.mismatches),
         "position": _position(check.position),
+        "labels": list(check.labels),
+        "remediation": check.remediation,
     }
 
 

@@ -7,10 +7,12 @@ import json
 import textwrap
 from typing import TYPE_CHECKING
 
+from validator.advice import plain
 from validator.errors import ExitCode
 from validator.findings import (
     TOKEN_REJECTED,
     WORKSPACE_MISMATCH,
+    WORKSPACE_UNVERIFIED,
     describe_identity,
     identity_rejected,
     identity_request,
@@ -35,7 +37,9 @@ _VERDICT_SHOWN = {
 
 _EXIT_MEANING = {
     ExitCode.OK: "every declared permission is granted",
-    ExitCode.FAILED: "a permission is missing or plan-restricted, or the workspace does not match",
+    ExitCode.FAILED: (
+        "a permission is missing or plan-restricted, or the workspace does not match or cannot be verified"
+    ),
     ExitCode.USAGE: "a usage or connector.yaml error",
     ExitCode.TOKEN_REJECTED: "Intercom rejected the token",
     ExitCode.INCONCLUSIVE: "some checks could not be decided",
@@ -71,7 +75,7 @@ def _token_line(connector: ConnectorResult) -> str:
     if token.status is TokenStatus.VALID:
         return f"token:      valid{source}"
     if token.status is TokenStatus.REJECTED:
-        answer = f"{identity_rejected()} {token.error_code or ''}".rstrip()
+        answer = token.message or f"{identity_rejected()} {token.error_code or ''}".rstrip()
         first = f"token:      REJECTED by Intercom{source}: {answer}; no permission was probed."
         return "\n".join([first, *_wrapped(TOKEN_REJECTED.help_text, indent=" " * 12)])
     if token.status.stops_the_check:
@@ -86,6 +90,11 @@ def _workspace_lines(connector: ConnectorResult) -> list[str]:
         return [f"workspace:  {describe_identity(workspace.actual)}, as declared"]
     if workspace.status is WorkspaceStatus.UNKNOWN:
         return [f"workspace:  not checked (expected {describe_identity(workspace.expected)})"]
+    if workspace.status is WorkspaceStatus.UNVERIFIED:
+        return [
+            f"workspace:  NOT VERIFIED: the token may not read {identity_request()}, which names it",
+            f"            declared {describe_identity(workspace.expected)}",
+        ]
     return [
         f"workspace:  MISMATCH in {', '.join(workspace.mismatches)}",
         f"            declared {describe_identity(workspace.expected)}",
@@ -143,6 +152,9 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
     workspace = connector.workspace
     if workspace is not None and workspace.status is WorkspaceStatus.MISMATCH:
         lines += ["", *_wrapped(f"{WORKSPACE_MISMATCH.description} {WORKSPACE_MISMATCH.help_text}", "")]
+    if workspace is not None and workspace.status is WorkspaceStatus.UNVERIFIED:
+        fix = workspace.remediation or WORKSPACE_UNVERIFIED.help_text
+        lines += ["", *_wrapped(f"{plain(WORKSPACE_UNVERIFIED.description)} To fix: {fix}", "")]
     return lines
 
 
