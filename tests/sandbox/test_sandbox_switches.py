@@ -105,7 +105,8 @@ def test_the_switches_load_from_yaml(tmp_path: Path) -> None:
 def test_a_bad_switch_is_a_config_error(tmp_path: Path, line: str, message: str) -> None:
     path = tmp_path / "sandbox.yaml"
     path.write_text(
-        f"workspaces:\n  - id_code: w1\n    name: W\n    admins: [{{id: 1, name: A, email: a@w.test}}]\n{line}\n"
+        "workspaces:\n  - id_code: w1\n    name: W\n    admins: [{id: 1, name: A, email: a@w.test}]\n"
+        f"{line}\n"
     )
     with pytest.raises(SandboxConfigError, match=message):
         load_config(path)
