@@ -284,12 +284,17 @@ def token_finding(connector: ConnectorResult) -> Finding | None:
         return Finding(TOKEN_MISSING, connector.path, TOKEN_SUBJECT, connector.auth_position, summary)
     if token.status is TokenStatus.REJECTED:
         code = f" ({token.error_code})" if token.error_code else ""
+        summary = f"Intercom rejected the token{source}{code}; no permission was checked."
+        if token.message:  # refused by a probe after a /me that could not name the workspace
+            summary = (
+                f"Intercom rejected the token{source}{code}: {token.message}; no permission is reported."
+            )
         return Finding(
             TOKEN_REJECTED,
             connector.path,
             TOKEN_SUBJECT,
             connector.auth_position,
-            f"Intercom rejected the token{source}{code}; no permission was checked.",
+            summary,
             (*_evidence_lines(token.evidence), f"To fix: {TOKEN_REJECTED.help_text}"),
         )
     if token.status is TokenStatus.UNKNOWN:

@@ -851,3 +851,30 @@ def test_markdown_renders_server_text_inert(text: str, render_markdown: Any) -> 
     import html as html_module
 
     assert " ".join(text.split()) in html_module.unescape(visible)
+
+
+def test_a_token_rejected_by_a_probe_after_an_unreadable_me_says_so_in_text_and_findings() -> None:
+    """Issue 10 item 3: /me refused (token_unauthorized), then a probe refused the token itself."""
+    message = (
+        "GET /me could not read the workspace, and GET /tags then answered 401 unauthorized: Intercom "
+        "rejected the token itself"
+    )
+    later = replace(
+        TOKEN_REJECTED,
+        token=TokenCheck(
+            TokenStatus.REJECTED,
+            "unauthorized",
+            TOKEN_ENV,
+            (
+                Evidence("GET", "/me", 401, "token_unauthorized", strength=Strength.INFERENCE),
+                Evidence("GET", "/tags", 401, "unauthorized", note="the token itself was refused"),
+            ),
+            message=message,
+        ),
+    )
+    shown = " ".join(render(Format.TEXT, report_of(later)).split())
+    assert f"REJECTED by Intercom (from {TOKEN_ENV}): {message}; no permission is reported." in shown
+    assert "GET /me → 401" not in shown.split("REJECTED by Intercom")[1].split(";")[0]
+    [annotation] = github.render(report_of(later)).splitlines()
+    assert message in annotation and "GET /tags → 401 unauthorized" in annotation
+    assert "exit_code" in junit_of(report_of(later))

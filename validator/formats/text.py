@@ -76,8 +76,11 @@ def _token_line(connector: ConnectorResult) -> str:
     if token.status is TokenStatus.VALID:
         return f"token:      valid{source}"
     if token.status is TokenStatus.REJECTED:
-        answer = token.message or f"{identity_rejected()} {token.error_code or ''}".rstrip()
-        first = f"token:      REJECTED by Intercom{source}: {answer}; no permission was probed."
+        if token.message:  # refused by a probe after a /me that could not name the workspace
+            first = f"token:      REJECTED by Intercom{source}: {token.message}; no permission is reported."
+        else:
+            answer = f"{identity_rejected()} {token.error_code or ''}".rstrip()
+            first = f"token:      REJECTED by Intercom{source}: {answer}; no permission was probed."
         return "\n".join([first, *_wrapped(TOKEN_REJECTED.help_text, indent=" " * 12)])
     if token.status.stops_the_check:
         return f"token:      {str(token.status).upper()}: {token.message}"
