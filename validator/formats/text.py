@@ -154,9 +154,9 @@ def _workspace_lines(connector: ConnectorResult, color: bool = False) -> list[st
     if workspace.status is WorkspaceStatus.UNKNOWN:
         return [f"workspace:  not checked (expected {describe_identity(workspace.expected)})"]
     if workspace.status is WorkspaceStatus.UNVERIFIED:
+        unverified = _paint("NOT VERIFIED", _PROBLEM, color)
         return [
-            f"workspace:  {_paint('NOT VERIFIED', _PROBLEM, color)}: the token may not read {identity_request()}, "
-            "which names it",
+            f"workspace:  {unverified}: the token may not read {identity_request()}, which names it",
             f"            declared {describe_identity(workspace.expected)}",
         ]
     return [
