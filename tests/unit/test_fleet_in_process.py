@@ -229,3 +229,25 @@ def test_a_data_type_outside_the_workspaces_plan_fails_with_no_action_and_is_not
     assert (install["outcome"], install["action"], install["missing"]) == ("fail", "none", [])
     assert "plan does not include conversations:read" in str(install["reason"])
     assert summary["summary"]["missing"] == []  # type: ignore[index]
+
+
+def test_a_token_that_may_not_read_me_never_passes_its_workspace_being_unverified(tmp_path: Path) -> None:
+    import dataclasses
+
+    from validator.sandbox.config import default_config
+    from validator.sandbox.permissions import ALL_LABELS, Label
+
+    config = default_config()
+    without = dataclasses.replace(
+        config.tokens[0], value="sandbox-no-read-admins-0099", permissions=ALL_LABELS - {Label.READ_ADMINS}
+    )
+    sandbox = Sandbox(
+        dataclasses.replace(config, tokens=(*config.tokens, without), me_requires_read_admins=True)
+    )
+    line = json.dumps({"workspace_id": "abc12xyz", "token": "sandbox-no-read-admins-0099"}) + "\n"
+    code, objects = _fleet(line, sandbox, tmp_path)
+    install = objects[0]
+    assert code is ExitCode.FAILED
+    assert (install["outcome"], install["action"]) == ("fail", "reauthorize")
+    assert "Read admins" in install["missing"]  # type: ignore[operator]
+    assert "cannot be verified" in str(install["reason"])

@@ -9,6 +9,7 @@ this module only reads its `ConnectorResult`, most severe first:
 | a line that is not an install                     | error        | `fix_input`       | 2         |
 | `/me` answered 401                                | fail         | `token_rejected`  | 3         |
 | `/me` names another region than the line gives    | fail         | `fix_input`       | 1         |
+| the token may not read `/me` (workspace unverified)| fail         | `reauthorize`     | 1         |
 | a declared permission missing                     | fail         | `reauthorize`     | 1         |
 | a declared permission not in the workspace's plan | fail         | `none`            | 1         |
 | no trustworthy answer (network, 5xx, unexplained) | inconclusive | `retry`           | 4         |
@@ -152,10 +153,23 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
             ExitCode.FAILED,
             f"GET /me names region {workspace.actual.region}, not {region}: correct the install's region",
         )
+    missing = [item for item in result.permissions if item.verdict is Verdict.MISSING]
+    if workspace is not None and workspace.status is WorkspaceStatus.UNVERIFIED:
+        # A valid token that may not read /me: which workspace it belongs to is not known, so it must not
+        # pass (it could be another customer's). The admin must authorize again with the label /me needs.
+        labels = tuple(dict.fromkeys((*workspace.labels, *_labels(missing))))
+        return made(
+            Outcome.FAIL,
+            Action.REAUTHORIZE,
+            ExitCode.FAILED,
+            "the token may not read GET /me, so its workspace cannot be verified (it could be another "
+            "customer's): tick the labels in Developer Hub, then have a workspace admin authorize the app "
+            "again",
+            missing=labels,
+        )
     if workspace is None or workspace.status is WorkspaceStatus.UNKNOWN:
         why = result.token.message or "GET /me gave no usable answer"
         return made(Outcome.INCONCLUSIVE, Action.RETRY, ExitCode.INCONCLUSIVE, f"{why}; try again later")
-    missing = [item for item in result.permissions if item.verdict is Verdict.MISSING]
     if missing:
         labels = _labels(missing)
         names = ", ".join(str(item.permission) for item in missing)
