@@ -68,7 +68,10 @@ class ExitCode(IntEnum):
                 "workspace to write"
             ),
             "demo": "the demo did not go as designed (please report it)",
-            "fleet": "an install lacks a declared permission or may not read GET /me (reauthorize), or its region mismatches",
+            "fleet": (
+                "an install lacks a declared permission or may not read GET /me (reauthorize), or its region "
+                "mismatches"
+            ),
         },
     )
     USAGE = (
