@@ -7,6 +7,7 @@ header value, no customer data from response bodies; only statuses, error codes 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from validator.errors import ExitCode, most_severe
 from validator.model import (
@@ -22,6 +23,9 @@ from validator.model import (
     Verdict,
     WorkspaceStatus,
 )
+
+if TYPE_CHECKING:
+    from validator.spec import SpecProblem
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,8 @@ class ConnectorResult:
     permissions: tuple[PermissionResult, ...] = ()
     error: str | None = None  # a connector.yaml or usage error that stopped the check
     error_position: Position | None = None
+    # Every problem of an invalid connector.yaml, as `lint` reports them (`error` is the first one).
+    problems: tuple[SpecProblem, ...] = ()
     auth_position: Position | None = None
     api_version: str | None = None
     where_to_fix: str | None = None  # where permissions are changed (Developer Hub → …)

@@ -22,7 +22,7 @@ from validator.intercom import DEFAULT_IN_FLIGHT, IntercomClient, host_of
 from validator.model import ConnectorSpec, Position, TokenStatus
 from validator.pacing import HostBreaker, RateGate, RetryPolicy, Timeouts
 from validator.report import ConnectorResult, Report, TokenCheck
-from validator.spec import SpecError, SpecFileError, load_spec
+from validator.spec import SpecError, SpecFileError, SpecProblem, load_spec
 from validator.tokens import token_problem
 
 DEFAULT_CONCURRENCY = DEFAULT_IN_FLIGHT
@@ -65,7 +65,7 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
         return Stopped(_stopped(str(path), str(error)))
     except SpecError as error:
         first = error.problems[0]
-        return Stopped(_stopped(str(path), first.format(), first.position))
+        return Stopped(_stopped(str(path), first.format(), first.position, error.problems))
     if stdin_token is not None:
         token: str | None = stdin_token
         source = "standard input"
@@ -96,7 +96,9 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
     return Ready(spec, token, source)
 
 
-def _stopped(path: str, message: str, position: Position | None = None) -> ConnectorResult:
+def _stopped(
+    path: str, message: str, position: Position | None = None, problems: tuple[SpecProblem, ...] = ()
+) -> ConnectorResult:
     return ConnectorResult(
         path=path,
         name=None,
@@ -105,6 +107,7 @@ def _stopped(path: str, message: str, position: Position | None = None) -> Conne
         workspace=None,
         error=message,
         error_position=position,
+        problems=problems,
     )
 
 

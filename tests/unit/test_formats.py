@@ -188,9 +188,60 @@ CONNECTOR_ERROR = ConnectorResult(
     workspace=None,
     error="connectors/broken.yaml:3:10: 'read' is not one of ['oauth', 'access_token'] ($.auth.mode)",
     error_position=Position(3, 10),
+    problems=(
+        SpecProblem(
+            "connectors/broken.yaml", 3, 10, "'read' is not one of ['oauth', 'access_token']", "$.auth.mode"
+        ),
+    ),
 )
 
-REPORT = Report("9.9.9", (EVERY_VERDICT, TOKEN_REJECTED, WORKSPACE_MISMATCH, TOKEN_MISSING, CONNECTOR_ERROR))
+CONNECTOR_UNREADABLE = ConnectorResult(
+    path="connectors/gone.yaml",
+    name=None,
+    auth_mode=None,
+    token=TokenCheck(TokenStatus.UNKNOWN),
+    workspace=None,
+    error="connectors/gone.yaml: cannot read: no such file",
+)
+INVALID_PROBLEMS = (
+    SpecProblem(
+        "connectors/invalid.yaml",
+        4,
+        11,
+        "'EU' is not a valid workspace.region; did you mean 'eu'?",
+        "$.workspace.region",
+    ),
+    SpecProblem(
+        "connectors/invalid.yaml",
+        9,
+        3,
+        "unknown data type 'tag' in permissions; did you mean 'tags'?",
+        "$.permissions.tag",
+    ),
+)
+CONNECTOR_INVALID = ConnectorResult(
+    path="connectors/invalid.yaml",
+    name=None,
+    auth_mode=None,
+    token=TokenCheck(TokenStatus.UNKNOWN),
+    workspace=None,
+    error=INVALID_PROBLEMS[0].format(),
+    error_position=INVALID_PROBLEMS[0].position,
+    problems=INVALID_PROBLEMS,
+)
+
+REPORT = Report(
+    "9.9.9",
+    (
+        EVERY_VERDICT,
+        TOKEN_REJECTED,
+        WORKSPACE_MISMATCH,
+        TOKEN_MISSING,
+        CONNECTOR_ERROR,
+        CONNECTOR_INVALID,
+        CONNECTOR_UNREADABLE,
+    ),
+)
 
 
 def report_of(*connectors: ConnectorResult) -> Report:
@@ -242,7 +293,7 @@ def test_junit_has_a_suite_per_connector_file_named_by_its_path() -> None:
     root = ET.fromstring(junit_of(REPORT))
     assert root.tag == "testsuites"
     assert [suite.get("name") for suite in root] == [connector.path for connector in REPORT.connectors]
-    assert [suite.get("id") for suite in root] == ["0", "1", "2", "3", "4"]
+    assert [suite.get("id") for suite in root] == ["0", "1", "2", "3", "4", "5", "6"]
 
 
 def test_junit_has_token_workspace_and_one_testcase_per_declared_permission() -> None:
@@ -326,7 +377,8 @@ def test_junit_workspace_mismatch_is_a_failure_naming_both_workspaces() -> None:
     ("path", "name", "error_type", "classname"),
     [
         ("connectors/no-token.yaml", "token", "token-missing", "no-token"),
-        ("connectors/broken.yaml", "connector.yaml", "connector-invalid", "connectors/broken.yaml"),
+        ("connectors/gone.yaml", "connector.yaml", "connector-invalid", "connectors/gone.yaml"),
+        ("connectors/broken.yaml", "$.auth.mode", "connector-invalid", "connectors/broken.yaml"),
     ],
 )
 def test_junit_stopped_connector_is_one_error_testcase(
@@ -337,6 +389,21 @@ def test_junit_stopped_connector_is_one_error_testcase(
     assert (case.get("name"), case.get("classname"), outcome_of(case)) == (name, classname, "error")
     assert case[0].get("type") == error_type
     assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("1", "1", "0")
+
+
+def test_junit_invalid_connector_has_an_error_testcase_per_problem_named_by_its_json_path() -> None:
+    suite = suites_of(junit_of(REPORT))["connectors/invalid.yaml"]
+    cases = list(suite.iter("testcase"))
+    assert [(case.get("name"), outcome_of(case)) for case in cases] == [
+        ("$.workspace.region", "error"),
+        ("$.permissions.tag", "error"),
+    ]
+    # The message is the problem's, without `path:line:col:` in front: the suite names the file.
+    assert (
+        cases[1][0].get("message")
+        == "unknown data type 'tag' in permissions; did you mean 'tags'? ($.permissions.tag)"
+    )
+    assert (suite.get("tests"), suite.get("errors")) == ("2", "2")
 
 
 def test_junit_timestamp_hostname_and_time_attributes() -> None:
@@ -401,6 +468,7 @@ def test_sarif_header_and_tool() -> None:
     [run] = log["runs"]
     driver = run["tool"]["driver"]
     assert (driver["name"], driver["version"]) == ("connector-validator", "9.9.9")
+    assert driver["fullName"] == "connector-validator 9.9.9"
     assert driver["informationUri"].startswith("https://")
     rule_ids = [rule["id"] for rule in driver["rules"]]
     for expected in (
@@ -430,6 +498,9 @@ def test_sarif_has_one_result_per_check_that_did_not_pass_with_its_level() -> No
         ("workspace-mismatch", "error"),
         ("token-missing", "error"),
         ("connector-invalid", "error"),
+        ("connector-invalid", "error"),  # one result per problem of connectors/invalid.yaml
+        ("connector-invalid", "error"),
+        ("connector-invalid", "error"),  # connectors/gone.yaml, unreadable
     ]
 
 
@@ -444,6 +515,9 @@ def test_sarif_results_point_at_the_declaring_line_and_column() -> None:
         ("workspace-mismatch", Position(9, 7)),
         ("token-missing", TOKEN_MISSING.auth_position),
         ("connector-invalid", CONNECTOR_ERROR.error_position),
+        ("connector-invalid", INVALID_PROBLEMS[0].position),
+        ("connector-invalid", INVALID_PROBLEMS[1].position),
+        ("connector-invalid", Position(1, 1)),  # an unreadable file still has a region: its start
     ]
 
 
@@ -454,6 +528,35 @@ def test_sarif_artifact_is_relative_to_the_source_root_with_forward_slashes() ->
         "uri": "connectors/help%20desk.yaml",
         "uriBaseId": "%SRCROOT%",
     }
+
+
+def test_sarif_relative_uri_is_percent_encoded_so_a_colon_is_no_drive_or_scheme() -> None:
+    colon = replace(EVERY_VERDICT, path="a:b.yaml")
+    [location] = sarif_results(report_of(colon))[0]["locations"]
+    assert location["physicalLocation"]["artifactLocation"] == {"uri": "a%3Ab.yaml", "uriBaseId": "%SRCROOT%"}
+    drive = replace(EVERY_VERDICT, path="C:\\work\\connector.yaml")
+    [location] = sarif_results(report_of(drive))[0]["locations"]
+    assert location["physicalLocation"]["artifactLocation"] == {"uri": "file:///C:/work/connector.yaml"}
+
+
+def test_sarif_automation_id_is_stable_per_connector_set_and_distinct_between_sets() -> None:
+    def automation(report: Report) -> str:
+        found: str = json.loads(sarif.render(report))["runs"][0]["automationDetails"]["id"]
+        return found
+
+    one = automation(report_of(EVERY_VERDICT, TOKEN_MISSING))
+    assert one.startswith("connector-validator/validate/") and one.endswith("/")
+    # The same files, in another order and spelt with ./: the same category, so a rerun replaces the last.
+    assert (
+        automation(report_of(TOKEN_MISSING, replace(EVERY_VERDICT, path="./connectors/helpdesk.yaml"))) == one
+    )
+    assert automation(report_of(EVERY_VERDICT)) != one
+    assert automation(report_of(TOKEN_MISSING)) != automation(report_of(EVERY_VERDICT))
+    # Stable across processes: the stored expected output has the same id.
+    stored = json.loads((EXPECTED / "every-finding.sarif").read_text(encoding="utf-8"))
+    assert stored["runs"][0]["automationDetails"]["id"] == automation(REPORT)
+    lint_id = json.loads(sarif.render_lint(LINTED))["runs"][0]["automationDetails"]["id"]
+    assert lint_id.startswith("connector-validator/lint/")
 
 
 def test_sarif_message_names_the_developer_hub_permission() -> None:
@@ -555,7 +658,12 @@ def test_github_no_annotation_and_no_closing_line_when_everything_passed() -> No
 def test_github_escaping_of_messages_and_properties() -> None:
     assert github.escape_data("100% done\r\nnext: a,b") == "100%25 done%0D%0Anext: a,b"
     assert github.escape_property("a:b,c%d\ne") == "a%3Ab%2Cc%25d%0Ae"
-    odd = replace(CONNECTOR_ERROR, path="dir,x/a:b.yaml", error="50% wrong\nsee line 3")
+    odd = replace(
+        CONNECTOR_UNREADABLE,
+        path="dir,x/a:b.yaml",
+        error="50% wrong\nsee line 3",
+        error_position=Position(3, 10),
+    )
     assert github.render(report_of(odd)) == (
         "::error file=dir%2Cx/a%3Ab.yaml,line=3,col=10,title=connector.yaml invalid"
         "::50%25 wrong%0Asee line 3\n"

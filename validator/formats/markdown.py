@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from validator.findings import WORKSPACE_MISMATCH, describe_evidence, describe_identity, identity_request
 from validator.model import TokenStatus, Verdict, WorkspaceStatus
 from validator.report import ConnectorResult, PermissionResult, Report
+
+if TYPE_CHECKING:
+    from validator.spec import SpecProblem
 
 _VERDICT_SHOWN = {
     Verdict.GRANTED: "granted",
@@ -39,6 +43,10 @@ def render(report: Report) -> str:
 def _connector(connector: ConnectorResult) -> list[str]:
     name = f" ({_inline(connector.name)})" if connector.name else ""
     lines = [f"### {_code(connector.path)}{name}: {str(connector.outcome).upper()}", ""]
+    if connector.problems:
+        count = len(connector.problems)
+        lines.append(f"**connector.yaml is invalid:** {count} problem{'' if count == 1 else 's'}")
+        return [*lines, "", *(_problem(problem) for problem in connector.problems)]
     if connector.error is not None:
         return [*lines, f"**connector.yaml error:** {_inline(connector.error)}"]
     lines.append(f"**Token:** {_token(connector)}  ")
@@ -51,6 +59,10 @@ def _connector(connector: ConnectorResult) -> list[str]:
     if connector.workspace is not None and connector.workspace.status is WorkspaceStatus.MISMATCH:
         lines += ["", f"{WORKSPACE_MISMATCH.description} {WORKSPACE_MISMATCH.help}"]
     return lines
+
+
+def _problem(problem: SpecProblem) -> str:
+    return f"- line {problem.line}, column {problem.col}: {_inline(problem.message)} ({_code(problem.json_path)})"
 
 
 def _token(connector: ConnectorResult) -> str:

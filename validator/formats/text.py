@@ -53,7 +53,10 @@ def _connector(connector: ConnectorResult) -> str:
     title = connector.path + (f" ({connector.name})" if connector.name else "")
     lines = [title, "=" * len(title)]
     if connector.error is not None:
-        lines.append(f"error: {connector.error}")
+        # Every problem, one `path:line:col: message (json.path)` line each, as `lint` prints them.
+        lines += [f"error: {problem.format()}" for problem in connector.problems] or [
+            f"error: {connector.error}"
+        ]
         return "\n".join(lines)
     lines.append(_token_line(connector))
     if connector.workspace is not None:
