@@ -62,7 +62,8 @@ def _connector(connector: ConnectorResult) -> list[str]:
 
 
 def _problem(problem: SpecProblem) -> str:
-    return f"- line {problem.line}, column {problem.col}: {_inline(problem.message)} ({_code(problem.json_path)})"
+    where = f"line {problem.line}, column {problem.col}"
+    return f"- {where}: {_inline(problem.message)} ({_code(problem.json_path)})"
 
 
 def _token(connector: ConnectorResult) -> str:
