@@ -14,8 +14,8 @@ from validator.findings import (
     CONNECTOR_INVALID,
     FINGERPRINT_KEY,
     RULES,
+    AnyRule,
     Finding,
-    Rule,
     findings,
     lint_text,
     normalized_path,
@@ -43,9 +43,13 @@ def render(report: Report) -> str:
 
 
 def to_document(report: Report) -> dict[str, Any]:
-    results = [_result(finding) for finding in findings(report)]
+    found = findings(report)
+    # Every kind of finding is described, and each kind of notice the report holds, in order of appearance.
+    rules: list[AnyRule] = list(RULES)
+    rules += dict.fromkeys(finding.rule for finding in found if finding.rule not in RULES)
+    results = [_result(finding, rules.index(finding.rule)) for finding in found]
     paths = [connector.path for connector in report.connectors]
-    return _log(report.tool_version, list(RULES), results, automation_id("validate", paths))
+    return _log(report.tool_version, rules, results, automation_id("validate", paths))
 
 
 def automation_id(command: str, paths: Sequence[str]) -> str:
@@ -61,7 +65,7 @@ def automation_id(command: str, paths: Sequence[str]) -> str:
 
 
 def _log(
-    tool_version: str, rules: list[Rule], results: list[dict[str, Any]], automation: str
+    tool_version: str, rules: list[AnyRule], results: list[dict[str, Any]], automation: str
 ) -> dict[str, Any]:
     driver: dict[str, Any] = {
         "name": TOOL_NAME,
@@ -84,7 +88,7 @@ def _log(
     }
 
 
-def _rule(rule: Rule) -> dict[str, Any]:
+def _rule(rule: AnyRule) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": rule.name,
@@ -95,10 +99,10 @@ def _rule(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding) -> dict[str, Any]:
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     return {
         "ruleId": finding.rule.id,
-        "ruleIndex": RULES.index(finding.rule),
+        "ruleIndex": rule_index,
         "level": finding.rule.level,
         "message": {"text": finding.text},
         "locations": [_location(finding.path, finding.position)],
