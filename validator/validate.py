@@ -8,8 +8,9 @@ API host share its circuit breaker: once the host stops answering, nothing more 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -45,6 +46,7 @@ class Ready:
     spec: ConnectorSpec
     token: str
     token_source: str
+    load_seconds: float = 0.0  # how long reading and checking connector.yaml took
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,16 @@ Prepared = Ready | Stopped
 
 def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> Prepared:
     """Load one connector.yaml and find its token; problems become a result instead of an exception."""
+    started = time.perf_counter()
     try:
         spec = load_spec(path)
     except SpecFileError as error:
-        return Stopped(_stopped(str(path), str(error)))
+        return Stopped(replace(_stopped(str(path), str(error)), elapsed=time.perf_counter() - started))
     except SpecError as error:
         first = error.problems[0]
-        return Stopped(_stopped(str(path), first.format(), first.position, error.problems))
+        stopped = _stopped(str(path), first.format(), first.position, error.problems)
+        return Stopped(replace(stopped, elapsed=time.perf_counter() - started))
+    load_seconds = time.perf_counter() - started
     if stdin_token is not None:
         token: str | None = stdin_token
         source = "standard input"
@@ -90,10 +95,12 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
             token=TokenCheck(status, env=source, message=message),
             workspace=None,
             auth_position=spec.position_of("$.auth.token_env") or spec.position_of("$.auth"),
+            not_checked=spec.permissions,
+            elapsed=load_seconds,
         )
         return Stopped(result)
     assert token is not None
-    return Ready(spec, token, source)
+    return Ready(spec, token, source, load_seconds)
 
 
 def _stopped(
@@ -143,9 +150,11 @@ async def run_checks(
                 host_of(base_url), HostBreaker.for_timeouts(host_of(base_url), options.timeouts)
             ),
         )
+        started = time.perf_counter()
         async with client:
             checked = await checker.check(spec, client, item.token_source)
-        return advise(checked, catalog, spec)
+        elapsed = item.load_seconds + time.perf_counter() - started
+        return replace(advise(checked, catalog, spec), elapsed=elapsed)
 
     results = await asyncio.gather(*(one(item) for item in prepared))
     return Report(tool_version=__version__, connectors=tuple(results))

@@ -66,13 +66,16 @@ def permission(
     *,
     labels: tuple[str, ...] = (),
     evidence: tuple[Evidence, ...] = (),
+    elapsed: float | None = None,
 ) -> PermissionResult:
     remediation = None
     if verdict is Verdict.MISSING:
         remediation = TICK.format(labels=", ".join(f'"{label}"' for label in labels))
     elif verdict is not Verdict.GRANTED:
         remediation = f"what to do when {verdict}"
-    return PermissionResult(Permission(data_type, access), verdict, evidence, labels, remediation, position)
+    return PermissionResult(
+        Permission(data_type, access), verdict, evidence, labels, remediation, position, elapsed=elapsed
+    )
 
 
 def checked(
@@ -86,12 +89,13 @@ def checked(
         path=path,
         name=name,
         auth_mode=AuthMode.OAUTH,
-        token=TokenCheck(TokenStatus.VALID, env=TOKEN_ENV, evidence=(ME_OK,)),
+        token=TokenCheck(TokenStatus.VALID, env=TOKEN_ENV, evidence=(ME_OK,), elapsed=0.0214),
         workspace=workspace
         or WorkspaceCheck(WorkspaceStatus.MATCH, WORKSPACE, WORKSPACE, position=Position(8, 1)),
         permissions=permissions,
         auth_position=Position(12, 3),
         api_version="2.15",
+        elapsed=0.2505,  # measured: reading the file to the last answer (JUnit's suite time)
     )
 
 
@@ -102,6 +106,7 @@ GRANTED = permission(
     Position(18, 12),
     labels=("Read and list users and companies",),
     evidence=(Evidence("GET", "/contacts", 200, request_id="req-1", strength=Strength.PROOF),),
+    elapsed=0.0412,
 )
 MISSING = permission(
     DataType.TAGS,
@@ -120,6 +125,7 @@ MISSING = permission(
             "Intercom: not authorized to access resource (permission not granted)",
         ),
     ),
+    elapsed=0.0387,
 )
 PLAN_RESTRICTED = permission(
     DataType.CONVERSATIONS,
@@ -130,6 +136,7 @@ PLAN_RESTRICTED = permission(
     evidence=(
         Evidence("POST", "/conversations/x/reply", 403, "api_plan_restricted", strength=Strength.PROOF),
     ),
+    elapsed=0.0004,  # shown as 0.001: measured, so never 0
 )
 INCONCLUSIVE = permission(
     DataType.COMPANIES,
@@ -138,6 +145,7 @@ INCONCLUSIVE = permission(
     Position(19, 16),
     labels=("Read and list users and companies",),
     evidence=(Evidence("POST", "/companies/list", None, note="timed out after 3 attempts"),),
+    elapsed=45.0,
 )
 UNVERIFIABLE = permission(
     DataType.DATA_ATTRIBUTES,
@@ -159,9 +167,12 @@ TOKEN_REJECTED = ConnectorResult(
         "unauthorized",
         TOKEN_ENV,
         (Evidence("GET", "/me", 401, "unauthorized", "req-9"),),
+        elapsed=0.0153,
     ),
     workspace=None,
     auth_position=Position(11, 3),
+    not_checked=(Permission(DataType.PEOPLE, Access.READ), Permission(DataType.TAGS, Access.WRITE)),
+    elapsed=0.0301,
 )
 WORKSPACE_MISMATCH = checked(
     "connectors/other-workspace.yaml",
@@ -179,6 +190,8 @@ TOKEN_MISSING = ConnectorResult(
     ),
     workspace=None,
     auth_position=Position(14, 14),
+    not_checked=(Permission(DataType.CONVERSATIONS, Access.READ),),
+    elapsed=0.0021,
 )
 CONNECTOR_ERROR = ConnectorResult(
     path="connectors/broken.yaml",
@@ -228,6 +241,7 @@ CONNECTOR_INVALID = ConnectorResult(
     error=INVALID_PROBLEMS[0].format(),
     error_position=INVALID_PROBLEMS[0].position,
     problems=INVALID_PROBLEMS,
+    elapsed=0.0042,
 )
 
 REPORT = Report(
@@ -354,12 +368,17 @@ def test_junit_counts_match_the_testcases() -> None:
     )
 
 
-def test_junit_rejected_token_fails_and_the_workspace_is_skipped() -> None:
-    cases = cases_of(suites_of(junit_of(REPORT))["connectors/rejected.yaml"])
+def test_junit_rejected_token_fails_and_the_workspace_and_declared_permissions_are_skipped() -> None:
+    suite = suites_of(junit_of(REPORT))["connectors/rejected.yaml"]
+    cases = cases_of(suite)
     assert {name: outcome_of(case) for name, case in cases.items()} == {
         "token": "failure",
         "workspace": "skipped",
+        "people:read": "skipped",
+        "tags:write": "skipped",
     }
+    assert cases["tags:write"][0].get("message") == "not checked: Intercom rejected the token"
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("4", "1", "3")
     failure = cases["token"][0]
     assert failure.get("type") == "token-rejected"
     assert "GET /me → 401 unauthorized" in (failure.text or "")
@@ -385,10 +404,10 @@ def test_junit_stopped_connector_is_one_error_testcase(
     path: str, name: str, error_type: str, classname: str
 ) -> None:
     suite = suites_of(junit_of(REPORT))[path]
-    [case] = suite.iter("testcase")
+    [case] = [case for case in suite.iter("testcase") if outcome_of(case) != "skipped"]
     assert (case.get("name"), case.get("classname"), outcome_of(case)) == (name, classname, "error")
     assert case[0].get("type") == error_type
-    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("1", "1", "0")
+    assert (suite.get("errors"), suite.get("failures")) == ("1", "0")
 
 
 def test_junit_invalid_connector_has_an_error_testcase_per_problem_named_by_its_json_path() -> None:
@@ -410,8 +429,25 @@ def test_junit_timestamp_hostname_and_time_attributes() -> None:
     suite = ET.fromstring(junit.render(REPORT, timestamp=PINNED, hostname="ci-runner-7"))[0]
     assert suite.get("timestamp") == "2026-03-01T12:30:45"
     assert suite.get("hostname") == "ci-runner-7"
-    assert suite.get("time") == "0"
-    assert all(case.get("time") == "0" for case in suite.iter("testcase"))
+    # Measured durations: the suite's is the connector's, each permission's its probes', to the millisecond.
+    assert suite.get("time") == "0.251"
+    assert {case.get("name"): case.get("time") for case in suite.iter("testcase")} == {
+        "token": "0.021",
+        "workspace": "0",  # read from the answer to /me: nothing sent of its own
+        "people:read": "0.041",
+        "tags:write": "0.039",
+        "conversations:write": "0.001",  # 0.4 ms: measured, so never shown as 0
+        "companies:read": "45.000",
+        "data_attributes:write": "0",  # unverifiable: no request was sent
+    }
+
+
+def test_junit_missing_token_lists_the_declared_permissions_as_skipped() -> None:
+    suite = suites_of(junit_of(REPORT))["connectors/no-token.yaml"]
+    assert [(case.get("name"), outcome_of(case), case.get("time")) for case in suite.iter("testcase")] == [
+        ("token", "error", "0.002"),
+        ("conversations:read", "skipped", "0"),
+    ]
 
 
 def test_junit_timestamp_is_written_in_utc() -> None:
