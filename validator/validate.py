@@ -59,16 +59,21 @@ class Stopped:
 Prepared = Ready | Stopped
 
 
-def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> Prepared:
-    """Load one connector.yaml and find its token; problems become a result instead of an exception."""
+def prepare(
+    path: Path, environ: Mapping[str, str], stdin_token: str | None, name: str | None = None
+) -> Prepared:
+    """Load one connector.yaml and find its token; problems become a result instead of an exception.
+
+    `name` is what reports call the file (default: `path` as given)."""
     started = time.perf_counter()
     try:
-        spec = load_spec(path)
+        spec = load_spec(path, name)
     except SpecFileError as error:
-        return Stopped(replace(_stopped(str(path), str(error)), elapsed=time.perf_counter() - started))
+        shown = f"{name}: cannot read: {error.reason}" if name else str(error)
+        return Stopped(replace(_stopped(name or str(path), shown), elapsed=time.perf_counter() - started))
     except SpecError as error:
         first = error.problems[0]
-        stopped = _stopped(str(path), first.format(), first.position, error.problems)
+        stopped = _stopped(name or str(path), first.format(), first.position, error.problems)
         return Stopped(replace(stopped, elapsed=time.perf_counter() - started))
     load_seconds = time.perf_counter() - started
     if stdin_token is not None:
@@ -160,8 +165,13 @@ async def run_checks(
     return Report(tool_version=__version__, connectors=tuple(results))
 
 
-def prepare_all(paths: Sequence[Path], environ: Mapping[str, str], stdin_token: str | None) -> list[Prepared]:
-    return [prepare(path, environ, stdin_token) for path in paths]
+def prepare_all(
+    paths: Sequence[Path],
+    environ: Mapping[str, str],
+    stdin_token: str | None,
+    names: Mapping[Path, str] | None = None,
+) -> list[Prepared]:
+    return [prepare(path, environ, stdin_token, (names or {}).get(path)) for path in paths]
 
 
 def validate(prepared: Sequence[Prepared], options: RunOptions) -> Report:
