@@ -60,12 +60,14 @@ def lint_path(path: Path) -> FileResult:
     return FileResult(str(path))
 
 
-def lint_stdin(stdin: BinaryIO, name: str) -> FileResult:
+def lint_stdin(stdin: BinaryIO | None, name: str) -> FileResult:
     """connector.yaml read from standard input, its problems reported under `name`."""
+    if stdin is None:
+        return FileResult(name, error="standard input is closed")
     try:
         raw = stdin.read(MAX_SPEC_BYTES + 1)  # one byte more than allowed tells an oversized file
-    except OSError as error:
-        return FileResult(name, error=error.strerror or str(error))
+    except (OSError, ValueError) as error:  # ValueError: a closed stream
+        return FileResult(name, error=getattr(error, "strerror", None) or "standard input cannot be read")
     try:
         parse_spec(raw, name)
     except SpecError as error:
@@ -79,9 +81,7 @@ def lint_paths(
     """Lint each file in order; one bad file never stops the others from being checked. The path `-` is
     standard input (read once: a second `-` finds it empty), reported as `stdin_name`."""
     results = [
-        lint_stdin(stdin, stdin_name or STDIN_NAME)
-        if str(path) == STDIN and stdin is not None
-        else lint_path(path)
+        lint_stdin(stdin, stdin_name or STDIN_NAME) if str(path) == STDIN else lint_path(path)
         for path in paths
     ]
     return LintResult(tuple(results))

@@ -135,3 +135,18 @@ def test_validate_help_names_the_report_option_format_equals_file() -> None:
     for option in ("--output FILE", "--api-url URL", "--format FORMAT", "--timeout SECONDS"):
         assert option in text
     assert "--token-env NAME" in help_of("init")
+
+
+def test_lint_dash_with_standard_input_closed_is_one_line_and_exit_2() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        ["sh", "-c", 'exec "$0" -m validator lint - <&-', sys.executable],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stdout == "<stdin>: cannot read: standard input is closed\n"
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr

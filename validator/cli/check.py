@@ -55,7 +55,8 @@ def lint(
         raise UsageError("--stdin-filename names standard input: give - as the path too")
     # `-` is standard input, never a glob or a file of that name (`./-` is the file).
     ordered = [found for path in given for found in ([Path(STDIN)] if path == STDIN else expand([path]))]
-    result = lint_paths(ordered, stdin=sys.stdin.buffer, stdin_name=stdin_filename)
+    stdin = sys.stdin.buffer if sys.stdin is not None else None  # None: descriptor 0 was closed
+    result = lint_paths(ordered, stdin=stdin, stdin_name=stdin_filename)
     text = renderer(output_format, Subject.LINT)(result)
     if output_format not in (Format.TEXT, Format.JSON):  # CI formats annotate lines; an unread file has none
         for file in result.files:
