@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,9 +140,6 @@ def test_validate_help_names_the_report_option_format_equals_file() -> None:
 
 
 def test_lint_dash_with_standard_input_closed_is_one_line_and_exit_2() -> None:
-    import subprocess
-    import sys
-
     done = subprocess.run(
         ["sh", "-c", 'exec "$0" -m validator lint - <&-', sys.executable],
         capture_output=True,

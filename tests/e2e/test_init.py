@@ -23,7 +23,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import jsonschema
 import pytest
+import yaml
 
 from validator.errors import ExitCode
 from validator.init.command import run_init
@@ -410,9 +412,6 @@ def test_init_writes_the_schema_its_first_line_names_beside_the_file(api_url: st
     assert schema_file.read_text(encoding="utf-8") == cli("schema").stdout  # what `schema` prints, exactly
     assert f"Wrote {schema_file}" in written.stdout
     # The file validates against the schema so found, as an editor would check it.
-    import jsonschema
-    import yaml
-
     schema = json.loads(schema_file.read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(output.read_text(encoding="utf-8")))
 
