@@ -970,6 +970,9 @@ def test_quiet_text_is_the_connectors_that_could_not_be_checked_and_the_result_l
         [TOKEN_REJECTED.path, "token REJECTED by Intercom (GET /me → 401)"],
         [TOKEN_MISSING.path, "token MISSING"],
         ["error", "connectors/broken.yaml:3:10"],
+        ["error", "connectors/invalid.yaml:4:11"],  # every problem of an invalid file, as lint lists them
+        ["error", "connectors/invalid.yaml:9:3"],
+        ["error", "connectors/gone.yaml"],
     ]
     assert SGR.sub("", text.render(REPORT, color=True, quiet=True)) == text.render(REPORT, quiet=True)
 

@@ -91,7 +91,11 @@ def _quiet(report: Report, color: bool) -> str:
     lines: list[str] = []
     for connector in report.connectors:
         token = connector.token
-        if connector.error is not None:  # it names the file already (`path:line:col: message`)
+        if connector.problems:  # every problem of the file, each naming it (`path:line:col: message`)
+            lines += [
+                f"{_paint('error', _PROBLEM, color)}: {problem.format()}" for problem in connector.problems
+            ]
+        elif connector.error is not None:  # it names the file already (`path:line:col: message`)
             where = "" if connector.error.startswith(connector.path) else f"{connector.path}: "
             lines.append(f"{_paint('error', _PROBLEM, color)}: {where}{connector.error}")
         elif token.status is TokenStatus.REJECTED:
