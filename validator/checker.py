@@ -49,6 +49,12 @@ def classify(probe: Probe, answer: Answer, common: Sequence[AnswerRule]) -> Clas
         )
     for rule in (*probe.answers, *common):
         if _matches(rule, answer):
+            if rule.route_miss_like and rule.verdict is Verdict.GRANTED:
+                note = (
+                    "this route's answer for a missing object is also Intercom's answer to a route it does not "
+                    "serve, so it does not show that the permission was checked"
+                )
+                return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, note))
             return Classified(rule.verdict, _evidence(answer, rule.strength, rule.note))
     if probe.method != "GET" and 200 <= answer.status < 300 and not _is_read(probe):
         note = (
@@ -258,7 +264,7 @@ class Checker:
     async def _check_permission(
         self, spec: ConnectorSpec, client: IntercomClient, permission: Permission
     ) -> PermissionResult:
-        entry = self._catalog.probes_for(permission)
+        entry = self._catalog.probes_for(permission, self._catalog.api_version_for(spec))
         if entry is None or not entry.probes:
             return self._result(spec, permission, Verdict.UNVERIFIABLE, ())
         answers = await asyncio.gather(*(self._send(client, probe) for probe in entry.probes))

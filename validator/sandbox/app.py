@@ -8,7 +8,7 @@ The order in which a request is judged (each step is [INF] unless noted; Interco
 4. the rate limit of the token's workspace: 429 `rate_limit_exceeded` (§6); from here on every answer
    carries `X-RateLimit-*` headers, because the credentials were valid;
 5. `Accept` (406) and `Intercom-Version` (400 `intercom_version_invalid`, §1);
-6. the route: unknown → 404;
+6. the route: unknown → 404; one the requested version does not have → 400 `intercom_version_invalid`;
 7. the permission (§4): missing → 401 `token_unauthorized` or 403 `forbidden`, as configured (§3). It is
    checked before the body or the id, as Intercom's per-route scope mapping suggests (§5);
 8. the plan: 403 `api_plan_restricted` (§3);
@@ -230,6 +230,11 @@ class Sandbox:
         if matched is None:
             return error(404, "not_found", "Resource Not Found")
         route, record_id = matched
+        if version in route.absent_in:
+            # API-NOTES §1 [EX][OBS]: an endpoint the requested version does not have.
+            return error(
+                400, "intercom_version_invalid", "Requested resource is not available in current API version."
+            )
         refused = refusal(route, token, workspace)
         if refused is not None:
             return refused
