@@ -331,7 +331,9 @@ def _link_conversation(call: Call) -> Answer:
         return error(400, "parameter_not_found", "conversation_id not specified")  # [EX]
     if conversation_id not in fixtures.CONVERSATION_IDS:
         return error(404, "conversation_not_found", "Conversation not found")  # [EX]
-    return Answer(200, fixtures.conversation(call.workspace, str(conversation_id), call.version), mutation=True)
+    return Answer(
+        200, fixtures.conversation(call.workspace, str(conversation_id), call.version), mutation=True
+    )
 
 
 def _list_articles(call: Call) -> Answer:
