@@ -51,8 +51,8 @@ def classify(probe: Probe, answer: Answer, common: Sequence[AnswerRule]) -> Clas
         if _matches(rule, answer):
             if rule.route_miss_like and rule.verdict is Verdict.GRANTED:
                 note = (
-                    "this route's answer for a missing object is also Intercom's answer to a route it does not "
-                    "serve, so it does not show that the permission was checked"
+                    "this route's answer for a missing object is also Intercom's answer to a route it does "
+                    "not serve, so it does not show that the permission was checked"
                 )
                 return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, note))
             return Classified(rule.verdict, _evidence(answer, rule.strength, rule.note))

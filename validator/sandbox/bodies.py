@@ -262,7 +262,8 @@ UPDATE_TICKET = BodyRule(
 )
 
 # POST /tickets/{id}/linked_conversations (2.16): `conversation_id` is required; its absence has a
-# documented answer of its own (400 parameter_not_found "conversation_id not specified"), given by the handler.
+# documented answer of its own (400 parameter_not_found "conversation_id not specified"), given by the
+# handler.
 LINK_CONVERSATION = BodyRule({"conversation_id": Field(STRING)})
 
 # PUT /articles/{id}: update_article_request (2.16 adds fields; the shared ones are checked).
