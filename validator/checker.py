@@ -17,10 +17,21 @@ from dataclasses import dataclass, replace
 
 from validator.catalog import AnswerRule, Catalog, PermissionProbes, Probe
 from validator.intercom import Answer, IntercomClient
-from validator.model import ConnectorSpec, Permission, Region, Strength, TokenStatus, Verdict, WorkspaceStatus
+from validator.model import (
+    Access,
+    ConnectorSpec,
+    DataType,
+    Permission,
+    Region,
+    Strength,
+    TokenStatus,
+    Verdict,
+    WorkspaceStatus,
+)
 from validator.report import (
     ConnectorResult,
     Evidence,
+    Notice,
     PermissionResult,
     TokenCheck,
     WorkspaceCheck,
@@ -32,6 +43,13 @@ from validator.report import (
 _PRECEDENCE = (Verdict.MISSING, Verdict.PLAN_RESTRICTED, Verdict.INCONCLUSIVE, Verdict.UNVERIFIABLE)
 
 ProgressHook = Callable[[str, Permission, Verdict], None]
+
+CONVERSATIONS_READ = Permission(DataType.CONVERSATIONS, Access.READ)
+TICKETS_READ = Permission(DataType.TICKETS, Access.READ)
+# API-NOTES §3, §8 [DOC]: without Read tickets, conversation lists and searches silently leave out every
+# conversation that is a ticket; a 200 to GET /conversations says nothing about it.
+TICKETS_HIDDEN = "tickets_hidden_from_conversations"
+API_VERSION_UNCHECKED = "api_version_unchecked"
 
 
 @dataclass(frozen=True)
@@ -180,7 +198,9 @@ class Checker:
             workspace=None,
             api_version=api_version,
             auth_position=spec.position_of("$.auth"),
+            warnings=self._version_warnings(spec, api_version),
         )
+        watch_tickets = CONVERSATIONS_READ in spec.permissions and TICKETS_READ not in spec.permissions
         if token.status is TokenStatus.REJECTED:
             return base  # a rejected token proves nothing more; no probe is sent
         if identity is None:
@@ -191,14 +211,64 @@ class Checker:
             results = tuple(
                 self._result(spec, permission, Verdict.INCONCLUSIVE, ()) for permission in spec.permissions
             )
-            return replace(base, workspace=workspace, permissions=results)
+            warnings = base.warnings + ((self._tickets_warning(spec, None),) if watch_tickets else ())
+            return replace(base, workspace=workspace, permissions=results, warnings=warnings)
         workspace = self._compare_workspace(spec, expected, identity)
         # The probes run even when the workspace mismatches: they are harmless, and one run then tells the
-        # user everything that is wrong with the token.
-        probed = await asyncio.gather(
-            *(self._check_permission(spec, client, permission) for permission in spec.permissions)
+        # user everything that is wrong with the token. Read tickets, when conversations are read without
+        # it, is probed in the same round; its result is kept out of `permissions` (it is not declared).
+        checks = [self._check_permission(spec, client, permission) for permission in spec.permissions]
+        if watch_tickets:
+            checks.append(self._check_permission(spec, client, TICKETS_READ, declared=False))
+        probed = await asyncio.gather(*checks)
+        declared = tuple(probed[: len(spec.permissions)])
+        warnings = base.warnings
+        if watch_tickets:
+            hidden = self._tickets_warning(spec, probed[-1])
+            warnings += (hidden,) if hidden is not None else ()
+        return replace(base, workspace=workspace, permissions=declared, warnings=warnings)
+
+    def _version_warnings(self, spec: ConnectorSpec, api_version: str) -> tuple[Notice, ...]:
+        """A version the probes were not checked against is used with the default version's probes."""
+        if self._catalog.is_checked(api_version):
+            return ()
+        checked = self._catalog.checked_api_versions
+        span = " and ".join((", ".join(checked[:-1]), checked[-1])) if len(checked) > 1 else checked[0]
+        message = (
+            f"Intercom-Version {api_version} is not one the probes were checked against (only {span}): the "
+            f"probes of {self._catalog.default_api_version} were sent with it, and a route that changed in "
+            f"{api_version} could make a verdict wrong"
         )
-        return replace(base, workspace=workspace, permissions=tuple(probed))
+        return (Notice(API_VERSION_UNCHECKED, message, position=spec.position_of("$.api_version")),)
+
+    def _tickets_warning(self, spec: ConnectorSpec, probed: PermissionResult | None) -> Notice | None:
+        """The warning for conversations read without Read tickets, from that permission's probe (None:
+        not probed); nothing when the token has it."""
+        entry = self._catalog.probes_for(TICKETS_READ)
+        labels = entry.labels if entry is not None else ()
+        named = " or ".join(f'"{label}"' for label in labels)
+        if probed is not None and probed.verdict is Verdict.GRANTED:
+            return None
+        if probed is not None and probed.verdict is Verdict.MISSING:
+            message = (
+                f"conversations: [read] is declared without tickets: [read], and the token lacks {named}: "
+                "conversation lists and searches will leave out every conversation that is a ticket. Tick "
+                f"{named} (and declare tickets: [read]) if the connector must see them"
+            )
+        else:
+            why = f"its check was {probed.verdict}" if probed is not None else "it was not checked"
+            message = (
+                "conversations: [read] is declared without tickets: [read], and whether the token has "
+                f"{named} could not be ruled out ({why}): without it, conversation lists and searches leave "
+                "out every conversation that is a ticket"
+            )
+        return Notice(
+            TICKETS_HIDDEN,
+            message,
+            labels=labels,
+            permission=CONVERSATIONS_READ,
+            position=spec.position_of_permission(CONVERSATIONS_READ),
+        )
 
     def _read_identity(self, me: Answer, token_source: str) -> tuple[TokenCheck, WorkspaceIdentity | None]:
         code, _ = me.error
@@ -262,7 +332,7 @@ class Checker:
         )
 
     async def _check_permission(
-        self, spec: ConnectorSpec, client: IntercomClient, permission: Permission
+        self, spec: ConnectorSpec, client: IntercomClient, permission: Permission, *, declared: bool = True
     ) -> PermissionResult:
         entry = self._catalog.probes_for(permission, self._catalog.api_version_for(spec))
         if entry is None or not entry.probes:
@@ -275,7 +345,7 @@ class Checker:
         verdict = combine([item.verdict for item in classified])
         labels = _labels(entry, classified, verdict)
         result = self._result(spec, permission, verdict, tuple(item.evidence for item in classified), labels)
-        if self._progress is not None:
+        if self._progress is not None and declared:
             self._progress(spec.path, permission, verdict)
         return result
 
