@@ -14,7 +14,7 @@ from typing import Any
 
 from validator.catalog import AnswerRule, Catalog, IdentityCheck, Probe
 from validator.errors import ExitCode, ValidatorError
-from validator.model import ConnectorSpec, Permission, Strength, Verdict
+from validator.model import Access, ConnectorSpec, DataType, Permission, Strength, Verdict
 
 
 def identity_answers(identity: IdentityCheck) -> tuple[str, ...]:
@@ -64,7 +64,9 @@ class PlannedRequest:
     def strength(self) -> Strength | None:
         """The strength of a `granted` read from this probe: proof for a served read, inference for writes."""
         strengths = [
-            rule.strength for rule in self.answers if rule.verdict is Verdict.GRANTED and rule.strength
+            rule.strength
+            for rule in self.answers
+            if rule.verdict is Verdict.GRANTED and rule.strength and not rule.route_miss_like
         ]
         if Strength.INFERENCE in strengths:
             return Strength.INFERENCE
@@ -76,6 +78,9 @@ class PlannedPermission:
     permission: Permission
     labels: tuple[str, ...]
     requests: tuple[PlannedRequest, ...]  # empty: no safe probe, the verdict would be `unverifiable`
+    proves: str = ""  # what answer proves it and how strong that proof is, in the catalog's words
+    labels_inferred: bool = False  # which label gates it is inference: `labels` are the candidates
+    unverifiable_because: str | None = None  # why no safe probe exists
 
 
 @dataclass(frozen=True)
@@ -88,17 +93,28 @@ class Plan:
     identity: IdentityCheck
     permissions: tuple[PlannedPermission, ...]
     common_answers: tuple[AnswerRule, ...]
+    notes: tuple[str, ...] = ()  # what validate would also do or warn about (extra probes, versions)
 
 
 def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
     """The requests `validate` would send for `spec`, in the order of the file."""
+    api_version = catalog.api_version_for(spec)
     planned: list[PlannedPermission] = []
     for permission in spec.permissions:
-        entry = catalog.probes_for(permission)
+        entry = catalog.probes_for(permission, api_version)
         labels = entry.labels if entry else ()
         probes = entry.probes if entry else ()
         planned.append(
-            PlannedPermission(permission, labels, tuple(_request(probe, labels) for probe in probes))
+            PlannedPermission(
+                permission,
+                labels,
+                tuple(_request(probe, labels) for probe in probes),
+                proves=entry.proves if entry else "",
+                labels_inferred=bool(
+                    entry and (entry.labels_inferred or any(p.labels_inferred for p in probes))
+                ),
+                unverifiable_because=entry.unverifiable_because if entry else None,
+            )
         )
     return Plan(
         path=spec.path,
@@ -109,7 +125,32 @@ def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
         identity=catalog.identity,
         permissions=tuple(planned),
         common_answers=catalog.common_answers,
+        notes=_notes(spec, catalog, api_version),
     )
+
+
+def _notes(spec: ConnectorSpec, catalog: Catalog, api_version: str) -> tuple[str, ...]:
+    """What `validate` would also do for `spec`: the Read tickets probe, the unchecked-version warning."""
+    notes: list[str] = []
+    conversations = Permission(DataType.CONVERSATIONS, Access.READ)
+    tickets = Permission(DataType.TICKETS, Access.READ)
+    if conversations in spec.permissions and tickets not in spec.permissions:
+        entry = catalog.probes_for(tickets, api_version)
+        requests = ", ".join(f"{p.method} {p.target}" for p in (entry.probes if entry else ()))
+        notes.append(
+            "conversations: [read] is declared without tickets: [read]: validate also probes Read tickets "
+            f"({requests}) in the same round, and warns (tickets_hidden_from_conversations, exit code "
+            "unchanged) unless it is granted, since conversation lists and searches leave out every "
+            "conversation that is a ticket without it"
+        )
+    if not catalog.is_checked(api_version):
+        checked = " and ".join(catalog.checked_api_versions)
+        notes.append(
+            f"Intercom-Version {api_version} is not one the probes were checked against ({checked}): the "
+            f"probes of {catalog.default_api_version} are sent with it, and validate warns "
+            "(api_version_unchecked)"
+        )
+    return tuple(notes)
 
 
 def _request(probe: Probe, labels: tuple[str, ...]) -> PlannedRequest:
@@ -137,5 +178,11 @@ def describe_rule(rule: AnswerRule) -> str:
         condition += f" with a body of type {rule.body_type}"
     if rule.shape is not None:
         condition += f" in the documented shape {rule.shape.name}"
+    if rule.route_miss_like and rule.verdict is Verdict.GRANTED:
+        # The checker never grants on it: a route miss answers the same (API-NOTES §3).
+        return (
+            f"{condition} → inconclusive: {rule.note or 'the object does not exist'}, or a route Intercom "
+            "does not serve, which answers the same; so it proves nothing by itself"
+        )
     outcome = str(rule.verdict) + (f" ({rule.strength})" if rule.strength else "")
     return f"{condition} → {outcome}" + (f": {rule.note}" if rule.note else "")

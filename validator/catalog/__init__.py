@@ -162,6 +162,7 @@ class PermissionProbes:
     probes: tuple[Probe, ...]
     labels_inferred: bool = False  # which label gates it is inference (API-NOTES §8): these are candidates
     unverifiable_because: str | None = None  # why no safe probe exists (then `probes` is empty)
+    proves: str = ""  # what answer proves it, and how strong that proof is, in words (plan, README)
 
 
 class FindingKind(StrEnum):
@@ -383,6 +384,7 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
                 ),
                 labels_inferred=entry.get("labels_inferred", False),
                 unverifiable_because=entry.get("unverifiable_because"),
+                proves=" ".join(entry["proves"].split()),
             )
             for index, probe in enumerate(permissions[permission].probes):
                 if not set(probe.versions) <= set(checked):

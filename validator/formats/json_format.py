@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from validator.model import Position
+from validator.model import Position, Verdict
 from validator.plan import describe_rule, identity_answers
 from validator.report import (
     ConnectorResult,
@@ -176,10 +176,14 @@ def render_plan(plan: Plan) -> str:
                 "data_type": str(planned.permission.data_type),
                 "access": str(planned.permission.access),
                 "labels": list(planned.labels),
+                "labels_inferred": planned.labels_inferred,
+                "proves": planned.proves,
+                "unverifiable_because": planned.unverifiable_because,
                 "requests": [_request_json(request) for request in planned.requests],
             }
             for planned in plan.permissions
         ],
+        "notes": list(plan.notes),
         "common_answers": [_rule_json(rule) for rule in plan.common_answers],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -198,13 +202,16 @@ def _request_json(request: PlannedRequest) -> dict[str, Any]:
 
 
 def _rule_json(rule: AnswerRule) -> dict[str, Any]:
+    # A rule on the bare 404 a route miss also gives never grants (the checker reads it as inconclusive).
+    never_grants = rule.route_miss_like and rule.verdict is Verdict.GRANTED
     return {
         "status": rule.status,
         "codes": list(rule.codes),
         "message_contains": rule.message_contains,
         "body_type": rule.body_type,
-        "verdict": str(rule.verdict),
-        "strength": str(rule.strength) if rule.strength else None,
+        "verdict": str(Verdict.INCONCLUSIVE if never_grants else rule.verdict),
+        "strength": str(rule.strength) if rule.strength and not never_grants else None,
         "note": rule.note,
+        "route_miss_like": rule.route_miss_like,
         "description": describe_rule(rule),
     }

@@ -197,9 +197,14 @@ def render_plan(plan: Plan) -> str:
     ]
     for number, planned in enumerate(plan.permissions, start=2):
         labels = ", ".join(f'"{label}"' for label in planned.labels) or "no Developer Hub permission known"
-        lines += ["", f"{number}. {planned.permission} (Developer Hub: {labels})"]
+        inferred = "; which one gates it is inference" if planned.labels_inferred else ""
+        lines += ["", f"{number}. {planned.permission} (Developer Hub: {labels}{inferred})"]
+        if planned.proves:
+            lines += _wrapped(f"what proves it: {planned.proves}", "   ")
         if not planned.requests:
             lines.append("     no safe request proves it: the verdict would be unverifiable")
+            if planned.unverifiable_because:
+                lines += _wrapped(f"why: {planned.unverifiable_because}", "     ")
         for request in planned.requests:
             lines.append(f"   {request.method} {request.target}")
             if request.body is not None:
@@ -208,6 +213,8 @@ def render_plan(plan: Plan) -> str:
             lines.append(f"     evidence when granted: {request.strength or 'none'}")
             lines += [f"     {describe_rule(rule)}" for rule in request.answers]
             lines.append("     otherwise the common answers below; anything unexplained → inconclusive")
+    for note in plan.notes:
+        lines += ["", *_wrapped(f"Also: {note}", "")]
     lines += ["", "Common answers (any probe, after its own rules):"]
     lines += [f"  {describe_rule(rule)}" for rule in plan.common_answers]
     lines += [
