@@ -206,3 +206,22 @@ def test_a_bare_not_found_on_a_route_miss_like_rule_never_grants() -> None:
     [only] = result.permissions
     assert only.verdict is Verdict.INCONCLUSIVE
     assert "route it does not serve" in (only.evidence[0].note or "")
+
+
+def test_the_schemas_name_every_data_type() -> None:
+    """connector.yaml, the JSON report and the catalog know the same data types."""
+    import json
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    report = json.loads((repo / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+    connector = json.loads((repo / "schemas" / "connector.schema.json").read_text(encoding="utf-8"))
+    connector_result = report["$defs"][report["properties"]["connectors"]["items"]["$ref"].split("/")[-1]]
+    permission = connector_result["properties"]["permissions"]["items"]
+    assert permission["properties"]["data_type"]["enum"] == [member.value for member in DataType]
+    assert list(connector["properties"]["permissions"]["properties"]) == [member.value for member in DataType]
+    assert {p.data_type for p in CATALOG.permissions} == set(DataType)
+    for read_only in ("workspace_counts", "segments", "admin_activity_logs"):
+        levels = connector["properties"]["permissions"]["properties"][read_only]["items"]["enum"]
+        assert levels == ["read"], read_only
+        assert Permission(DataType(read_only), Access.WRITE) not in CATALOG.permissions
