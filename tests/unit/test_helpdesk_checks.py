@@ -225,3 +225,14 @@ def test_the_schemas_name_every_data_type() -> None:
         levels = connector["properties"]["permissions"]["properties"][read_only]["items"]["enum"]
         assert levels == ["read"], read_only
         assert Permission(DataType(read_only), Access.WRITE) not in CATALOG.permissions
+
+
+def test_the_readme_says_what_proves_every_permission() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### What proves each permission", 1)[1].split("\n\n**", 1)[0]
+    for permission in CATALOG.permissions:
+        row = f"| `{permission.data_type}` | {permission.access} |"
+        assert row in section, row
+    assert section.count("\n| `") == len(CATALOG.permissions)
