@@ -211,7 +211,8 @@ class Checker:
             results = tuple(
                 self._result(spec, permission, Verdict.INCONCLUSIVE, ()) for permission in spec.permissions
             )
-            warnings = base.warnings + ((self._tickets_warning(spec, None),) if watch_tickets else ())
+            unknown = self._tickets_warning(spec, None) if watch_tickets else None
+            warnings = base.warnings + ((unknown,) if unknown is not None else ())
             return replace(base, workspace=workspace, permissions=results, warnings=warnings)
         workspace = self._compare_workspace(spec, expected, identity)
         # The probes run even when the workspace mismatches: they are harmless, and one run then tells the

@@ -236,3 +236,21 @@ def test_the_readme_says_what_proves_every_permission() -> None:
         row = f"| `{permission.data_type}` | {permission.access} |"
         assert row in section, row
     assert section.count("\n| `") == len(CATALOG.permissions)
+
+
+def test_the_sandbox_filters_ticket_searches_and_activity_logs_as_asked() -> None:
+    box = sandbox(*ALL_LABELS)
+    headers = {"Authorization": f"Bearer {TOKEN}", "Intercom-Version": "2.16"}
+    with httpx.Client(
+        transport=SandboxTransport(box), base_url="https://api.intercom.io", headers=headers
+    ) as c:
+        search = {"query": {"field": "id", "operator": "=", "value": "0"}, "pagination": {"per_page": 1}}
+        assert c.post("/tickets/search", json=search).json()["tickets"] == []
+        search["query"]["value"] = "633"  # type: ignore[index]
+        assert [t["id"] for t in c.post("/tickets/search", json=search).json()["tickets"]] == ["633"]
+        window = {"created_at_after": "1677253093", "created_at_before": "1677253094"}
+        assert c.get("/admins/activity_logs", params=window).json()["activity_logs"] == []
+        assert (
+            len(c.get("/admins/activity_logs", params={"created_at_after": "0"}).json()["activity_logs"]) == 1
+        )
+    assert box.log.mutations == []

@@ -488,17 +488,18 @@ def segments() -> JsonObject:
 
 def activity_logs(person: AdminConfig, after: int, before: int | None) -> JsonObject:
     """The entries of `GET /admins/activity_logs` whose created_at falls in [after, before]."""
-    entries = [
+    created_at = CREATED_AT + 10
+    entries: list[JsonObject] = [
         {
             "id": "fca05814-4b72-4dce-ad4f-77a786a2c136",
             "performed_by": {"type": "admin", "id": person.id, "email": person.email, "ip": "127.0.0.1"},
             "metadata": {"away_mode": True, "reassign_conversations": False},  # not the example's strings
-            "created_at": CREATED_AT + 10,
+            "created_at": created_at,
             "activity_type": "admin_away_mode_change",
             "activity_description": f"{person.name} changed their away mode.",
         }
     ]
-    kept = [e for e in entries if e["created_at"] >= after and (before is None or e["created_at"] <= before)]
+    kept = entries if created_at >= after and (before is None or created_at <= before) else []
     return {
         "type": "activity_log.list",
         "pages": {"type": "pages", "next": None, "page": 1, "per_page": 20, "total_pages": 1},
