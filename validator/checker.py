@@ -346,6 +346,9 @@ class Checker:
         verdict = combine([item.verdict for item in classified])
         labels = _labels(entry, classified, verdict)
         result = self._result(spec, permission, verdict, tuple(item.evidence for item in classified), labels)
+        deciding = [p for p, item in zip(entry.probes, classified, strict=True) if item.verdict is verdict]
+        if entry.labels_inferred or any(probe.labels_inferred for probe in deciding):
+            result = replace(result, labels_inferred=True)
         if self._progress is not None and declared:
             self._progress(spec.path, permission, verdict)
         return result

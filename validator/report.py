@@ -54,6 +54,7 @@ class PermissionResult:
     evidence: tuple[Evidence, ...] = ()
     labels: tuple[str, ...] = ()  # the Developer Hub permission(s) that grant it
     remediation: str | None = None
+    labels_inferred: bool = False  # which of `labels` gates it is inference (API-NOTES §8): candidates
     position: Position | None = None  # where connector.yaml declares it
 
     @property

@@ -254,3 +254,17 @@ def test_the_sandbox_filters_ticket_searches_and_activity_logs_as_asked() -> Non
             len(c.get("/admins/activity_logs", params={"created_at_after": "0"}).json()["activity_logs"]) == 1
         )
     assert box.log.mutations == []
+
+
+def test_a_missing_verdict_on_an_inferred_label_says_so() -> None:
+    from validator.advice import advise
+
+    box = sandbox(*(ALL_LABELS - {Label.READ_ARTICLES}))
+    declared = spec(Permission(DataType.HELP_CENTER, Access.READ), Permission(DataType.ARTICLES, Access.READ))
+    result = advise(check(box, declared), CATALOG, declared)
+    by_type = {p.data_type: p for p in result.permissions}
+    inferred, documented = by_type[DataType.HELP_CENTER], by_type[DataType.ARTICLES]
+    assert inferred.verdict is documented.verdict is Verdict.MISSING
+    assert inferred.labels == documented.labels == ("Read and List articles",)
+    assert inferred.labels_inferred and not documented.labels_inferred
+    assert "inferred" in (inferred.remediation or "") and "inferred" not in (documented.remediation or "")
