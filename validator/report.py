@@ -54,8 +54,8 @@ class PermissionResult:
     evidence: tuple[Evidence, ...] = ()
     labels: tuple[str, ...] = ()  # the Developer Hub permission(s) that grant it
     remediation: str | None = None
-    labels_inferred: bool = False  # which of `labels` gates it is inference (API-NOTES §8): candidates
     position: Position | None = None  # where connector.yaml declares it
+    labels_inferred: bool = False  # which of `labels` gates it is inference (API-NOTES §8): candidates
 
     @property
     def data_type(self) -> DataType:

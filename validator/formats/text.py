@@ -135,7 +135,7 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
         if not found:
             continue
         lines += ["", heading]
-        if all(not result.evidence for result in found):
+        if verdict is not Verdict.UNVERIFIABLE and all(not result.evidence for result in found):
             why = f"since {identity_request()} gave no trustworthy answer"
             lines.append(f"  {len(found)} permission(s) not probed, {why}")
         else:
@@ -167,6 +167,8 @@ def _wrapped(text: str, indent: str = "  ") -> list[str]:
 
 def _why(result: PermissionResult) -> str:
     notes = [evidence.note for evidence in result.evidence if evidence.note]
+    if not notes and not result.evidence and result.verdict is Verdict.UNVERIFIABLE:
+        return "no safe request exists, so none was sent"
     return notes[0] if notes else "no request answered"
 
 
