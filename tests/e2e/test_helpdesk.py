@@ -132,7 +132,7 @@ def test_events_write_is_unverifiable_and_never_sent(tmp_path: Path) -> None:
     assert "Write events" in run.stdout
 
 
-def test_help_center_write_on_a_route_miss_like_answer_is_inconclusive(tmp_path: Path) -> None:
+def test_help_center_write_on_a_route_miss_answer_is_inconclusive(tmp_path: Path) -> None:
     with served(world("all")) as served_world:
         code, report, _ = validate(tmp_path, served_world.base_url, {"help_center": ["write"]})
     [result] = report["connectors"][0]["permissions"]

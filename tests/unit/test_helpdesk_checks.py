@@ -199,13 +199,19 @@ def test_events_write_is_unverifiable_and_nothing_is_sent_for_it() -> None:
     assert CATALOG.permissions[Permission(DataType.EVENTS, Access.WRITE)].unverifiable_because
 
 
-def test_a_bare_not_found_on_a_route_miss_like_rule_never_grants() -> None:
-    """help_center write (and 2.15 articles write) rest on the bare 404 a route miss also gives."""
-    box = sandbox(*ALL_LABELS)
-    result = check(box, spec(Permission(DataType.HELP_CENTER, Access.WRITE)))
-    [only] = result.permissions
-    assert only.verdict is Verdict.INCONCLUSIVE
-    assert "route it does not serve" in (only.evidence[0].note or "")
+def test_a_bare_not_found_like_the_route_miss_control_never_grants() -> None:
+    """help_center write (and 2.15 articles write) rest on the bare 404 a route miss also gives: the
+    sandbox's route miss answers the same, so the control shows nothing and the verdict is inconclusive."""
+    for version, permission in (
+        ("2.16", Permission(DataType.HELP_CENTER, Access.WRITE)),
+        ("2.15", Permission(DataType.ARTICLES, Access.WRITE)),
+    ):
+        box = sandbox(*ALL_LABELS)
+        result = check(box, spec(permission, api_version=version))
+        [only] = result.permissions
+        assert only.verdict is Verdict.INCONCLUSIVE, version
+        assert "route it does not serve" in (only.evidence[0].note or "")
+        assert any("/connector_validator_route_check/" in line for line in sent(box))
 
 
 def test_the_schemas_name_every_data_type() -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from validator.model import Position, Verdict
-from validator.plan import describe_rule, identity_answers
+from validator.model import Position
+from validator.plan import describe_rule, identity_answers, route_miss_rule
 from validator.report import (
     ConnectorResult,
     Evidence,
@@ -96,6 +96,8 @@ def _workspace(check: WorkspaceCheck | None) -> dict[str, Any] | None:
         "actual": _identity(check.actual),
         "mismatches": list(check.mismatches),
         "position": _position(check.position),
+        "labels": list(check.labels),
+        "remediation": check.remediation,
     }
 
 
@@ -179,11 +181,24 @@ def render_plan(plan: Plan) -> str:
                 "labels_inferred": planned.labels_inferred,
                 "proves": planned.proves,
                 "unverifiable_because": planned.unverifiable_because,
+                "alternatives": planned.alternatives,
                 "requests": [_request_json(request) for request in planned.requests],
             }
             for planned in plan.permissions
         ],
         "notes": list(plan.notes),
+        "route_miss": {
+            "rule": route_miss_rule(plan.route_miss),
+            "controls": [
+                {
+                    "method": control.method,
+                    "path": control.path,
+                    "body": control.body,
+                    "why_safe": control.why_safe,
+                }
+                for control in plan.controls
+            ],
+        },
         "common_answers": [_rule_json(rule) for rule in plan.common_answers],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -202,16 +217,14 @@ def _request_json(request: PlannedRequest) -> dict[str, Any]:
 
 
 def _rule_json(rule: AnswerRule) -> dict[str, Any]:
-    # A rule on the bare 404 a route miss also gives never grants (the checker reads it as inconclusive).
-    never_grants = rule.route_miss_like and rule.verdict is Verdict.GRANTED
     return {
         "status": rule.status,
         "codes": list(rule.codes),
         "message_contains": rule.message_contains,
         "body_type": rule.body_type,
-        "verdict": str(Verdict.INCONCLUSIVE if never_grants else rule.verdict),
-        "strength": str(rule.strength) if rule.strength and not never_grants else None,
+        "verdict": str(rule.verdict),
+        "strength": str(rule.strength) if rule.strength else None,
+        "route_miss_possible": rule.route_miss_possible,
         "note": rule.note,
-        "route_miss_like": rule.route_miss_like,
         "description": describe_rule(rule),
     }
