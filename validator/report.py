@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from validator.errors import ExitCode, most_severe
 from validator.model import (
@@ -23,6 +24,9 @@ from validator.model import (
     Verdict,
     WorkspaceStatus,
 )
+
+if TYPE_CHECKING:
+    from validator.spec import SpecProblem
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class PermissionResult:
     remediation: str | None = None
     position: Position | None = None  # where connector.yaml declares it
     labels_inferred: bool = False  # which of `labels` gates it is inference (API-NOTES §8): candidates
+    elapsed: float | None = None  # seconds its probes took, first sent to last answered; None: none sent
 
     @property
     def data_type(self) -> DataType:
@@ -73,6 +78,7 @@ class TokenCheck:
     env: str | None = None  # the variable the token was read from (its name, never its value)
     evidence: tuple[Evidence, ...] = ()
     message: str | None = None
+    elapsed: float | None = None  # seconds `GET /me` took; None: not sent
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,11 @@ class ConnectorResult:
     permissions: tuple[PermissionResult, ...] = ()
     error: str | None = None  # a connector.yaml or usage error that stopped the check
     error_position: Position | None = None
+    # Every problem of an invalid connector.yaml, as `lint` reports them (`error` is the first one).
+    problems: tuple[SpecProblem, ...] = ()
+    # Declared permissions no request was sent for: the token was rejected, or missing or malformed.
+    not_checked: tuple[Permission, ...] = ()
+    elapsed: float | None = None  # seconds from reading connector.yaml to the last answer
     auth_position: Position | None = None
     api_version: str | None = None
     where_to_fix: str | None = None  # where permissions are changed (Developer Hub → …)
