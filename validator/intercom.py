@@ -12,23 +12,18 @@ sending again and again to a host that has stopped answering) is `validator.paci
 from __future__ import annotations
 
 import asyncio
-import functools
 import ipaddress
 import json
 import random
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-if TYPE_CHECKING:
-    import ssl
-
-from validator import __version__
+from validator.connections import http_client
 from validator.errors import ExitCode, ValidatorError
 from validator.pacing import HostBreaker, RateGate, RetryPolicy, Timeouts, hinted_wait
 from validator.sharing import SharedRequests, identity_of, request_key
@@ -80,47 +75,6 @@ def uses_environment_proxies(base_url: str) -> bool:
     host, whatever the environment says.
     """
     return urlsplit(base_url).scheme == "https"
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """One TLS context for every client of the process: loading the CA bundle takes tens of milliseconds,
-    which 200 clients would otherwise spend 200 times. It reads SSL_CERT_FILE / SSL_CERT_DIR as httpx does."""
-    return httpx.create_ssl_context()
-
-
-def http_client(
-    *, transport: httpx.AsyncBaseTransport | None = None, max_connections: int = DEFAULT_IN_FLIGHT
-) -> httpx.AsyncClient:
-    """The httpx client of a run, for every token and host: one TLS context, one pool of connections.
-
-    Headers that name a token or a version are not set here but on each request (`IntercomClient`). A run's
-    requests in flight are bounded before they reach the pool, so the pool keeps as many connections open
-    as may be in use at once, to reuse them rather than close and reopen them. Redirects are never
-    followed; proxies from the environment serve https only, and plain http (loopback only) is mounted on a
-    transport of its own that never uses one. Cookies are never kept: a cookie set in the answer to one
-    token's request must not travel with another token's.
-    """
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    mounts: dict[str, httpx.AsyncBaseTransport | None] | None = None
-    if transport is None:  # with a transport given, httpx uses no proxy from the environment at all
-        direct = httpx.AsyncHTTPTransport(verify=tls_context(), limits=limits, trust_env=False)
-        mounts = {"http://": direct}
-    return httpx.AsyncClient(
-        headers={
-            "Accept": "application/json",
-            # Uncompressed answers only: a compressed body can inflate far past the size cap in one read.
-            "Accept-Encoding": "identity",
-            "User-Agent": f"connector-validator/{__version__}",
-        },
-        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-        follow_redirects=False,  # a redirect must never carry the token anywhere
-        transport=transport,
-        mounts=mounts,
-        trust_env=True,  # for https proxies (a CONNECT tunnel) and SSL_CERT_FILE; never for http, see above
-        verify=tls_context(),
-        limits=limits,
-    )
 
 
 def host_of(base_url: str) -> str:
@@ -244,6 +198,10 @@ class IntercomClient:
             self._shared = None
         if self._owns_http:
             await self._http.aclose()
+
+    @property
+    def gate(self) -> RateGate:
+        return self._gate
 
     def use_gate(self, gate: RateGate) -> None:
         """Pace the requests from now on by `gate` (the workspace `/me` named, once it answered)."""

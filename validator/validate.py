@@ -22,7 +22,8 @@ from validator import __version__
 from validator.advice import advise
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker, ProgressHook
-from validator.intercom import Answer, IntercomClient, host_of, http_client
+from validator.connections import http_client
+from validator.intercom import Answer, IntercomClient, host_of
 from validator.model import ConnectorSpec, Position, TokenStatus
 from validator.pacing import HostBreaker, RateGates, RetryPolicy, Timeouts, in_flight_bound
 from validator.report import ConnectorResult, Report, TokenCheck

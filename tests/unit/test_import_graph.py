@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "validator.pacing",
         "validator.sharing",
+        "validator.connections",
         "validator.intercom",
         "validator.checker",
         "validator.lint",
