@@ -17,10 +17,9 @@ import pytest
 from validator.catalog import load_catalog
 from validator.checker import Checker
 from validator.connections import ShardedTransport, http_client
-from validator.formats import Format
+from validator.formats import Format, render
 from validator.intercom import IntercomClient
 from validator.pacing import MAX_IN_FLIGHT, RateGates, in_flight_bound
-from validator.run import render
 from validator.sandbox import Sandbox, SandboxConfig, SandboxTransport
 from validator.sandbox.server import SandboxHTTPServer
 from validator.sharing import SharedRequests, identity_of, request_key
@@ -277,7 +276,7 @@ def test_a_cookie_set_for_one_token_never_travels_with_another_tokens_request() 
 def test_a_transport_goes_to_the_shared_client_not_beside_it() -> None:
     async def go() -> None:
         async with http_client() as http:
-            IntercomClient(API, FULL, "2.15", http=http, transport=httpx.MockTransport(lambda r: None))  # type: ignore[arg-type, return-value]
+            IntercomClient(API, FULL, "2.15", http=http, transport=httpx.MockTransport(lambda r: None))  # type: ignore[arg-type]
 
     with pytest.raises(TypeError):
         asyncio.run(go())
