@@ -154,10 +154,14 @@ async def run_checks(
         # connector done early does not let go of answers another one with the same token will ask for.
         clients = {id(item): client_for(item) for item in ready}
 
+        # As many connectors in progress at once as requests may be in flight: enough to keep the bound
+        # busy, and what waits for its turn is a connector not yet begun, not fifteen requests queued.
+        started = asyncio.Semaphore(bound)
+
         async def one(item: Prepared) -> ConnectorResult:
             if isinstance(item, Stopped):
                 return item.result
-            async with clients[id(item)] as client:
+            async with started, clients[id(item)] as client:
                 checked = await check_one(checker, item.spec, client, item.token_source, gates)
             return advise(checked, catalog, item.spec)
 
