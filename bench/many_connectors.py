@@ -14,7 +14,7 @@ interleaved; every run must pass.
     python bench/many_connectors.py              # N = 10 and 50, 3 runs each (about a minute today)
     python bench/many_connectors.py --full       # N = 100 and 1,000: the sizes the scale work is judged at
     python bench/many_connectors.py --sizes 200 --runs 5 --concurrency 64
-    python bench/many_connectors.py --full --cli old=OLD_CLI --cli "this checkout=."   # OLD_CLI: another build
+    python bench/many_connectors.py --full --cli old=OLD_CLI --cli "this checkout=."  # OLD_CLI: another
 
 Targets (issue 12): 100 files <= 3 s and <= 100 MiB; 1,000 files <= 20 s and <= 200 MiB.
 """
