@@ -23,9 +23,9 @@ from validator.advice import advise
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker, ProgressHook
 from validator.connections import http_client
-from validator.intercom import Answer, IntercomClient, host_of
+from validator.intercom import Answer, Exchange, IntercomClient, host_of
 from validator.model import ConnectorSpec, Position, TokenStatus
-from validator.pacing import HostBreaker, RateGates, RetryPolicy, Timeouts, in_flight_bound
+from validator.pacing import HostBreaker, RateGates, RetryPolicy, SlowHostNotice, Timeouts, in_flight_bound
 from validator.report import ConnectorResult, Report, TokenCheck
 from validator.sharing import SharedRequests
 from validator.spec import SpecError, SpecFileError, load_spec
@@ -40,6 +40,10 @@ class RunOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None  # tests: in-process sandbox
     progress: ProgressHook | None = None
+    # Called with the connector's path and how each attempt of a request ended (`--verbose`).
+    on_exchange: Callable[[str, Exchange], None] | None = None
+    # Called once per API host with the seconds an attempt to it has gone without an answer.
+    on_slow_host: Callable[[str, float], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,18 @@ async def run_checks(
     breakers: dict[str, HostBreaker] = {}
     shared: SharedRequests[Answer] = SharedRequests()
     transport = options.transport_factory() if options.transport_factory else None
+    notices: dict[str, SlowHostNotice] = {}
+
+    def slow_notice(host: str) -> SlowHostNotice | None:
+        if options.on_slow_host is None:
+            return None
+        return notices.setdefault(host, SlowHostNotice(host, options.on_slow_host))
+
+    def observer(path: str) -> Callable[[Exchange], None] | None:
+        on_exchange = options.on_exchange
+        if on_exchange is None:
+            return None
+        return lambda exchange: on_exchange(path, exchange)
 
     async with http_client(transport=transport, max_connections=bound) as http:
 
@@ -146,6 +162,8 @@ async def run_checks(
                 gate=gates.for_workspace(base_url, item.spec.workspace.id),
                 limit=limit,
                 breaker=breakers.setdefault(host, HostBreaker.for_timeouts(host, options.timeouts)),
+                slow_notice=slow_notice(host),
+                on_exchange=observer(item.spec.path),
                 http=http,
                 shared=shared,
             )

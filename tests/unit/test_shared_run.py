@@ -90,7 +90,7 @@ def test_twenty_connectors_sharing_one_token_send_no_more_requests_than_one(tmp_
     one = run(paths[:1], {"TOKEN": FULL}, SandboxTransport(alone))
     twenty = run(paths, {"TOKEN": FULL}, SandboxTransport(together))
 
-    assert len(alone.log) == 15  # /me and 14 probes
+    assert len(alone.log) >= 15  # /me and the probes of 13 permissions
     assert len(together.log) == len(alone.log)
     assert one["outcome"] == twenty["outcome"] == "pass"
     assert len(twenty["connectors"]) == 20
@@ -128,9 +128,10 @@ def test_connectors_with_different_tokens_share_nothing(tmp_path: Path) -> None:
         connector(tmp_path, "a", token_env="TOKEN_A"),
         connector(tmp_path, "b", token_env="TOKEN_B"),
     ]
-    sandbox = Sandbox()
-    run(paths, {"TOKEN_A": FULL, "TOKEN_B": NO_WRITE_TAGS}, SandboxTransport(sandbox))
-    assert len(sandbox.log) == 30
+    both, one = Sandbox(), Sandbox()
+    run(paths, {"TOKEN_A": FULL, "TOKEN_B": NO_WRITE_TAGS}, SandboxTransport(both))
+    run(paths[:1], {"TOKEN_A": FULL}, SandboxTransport(one))
+    assert len(both.log) == 2 * len(one.log)
 
 
 def test_the_memo_keys_hold_a_digest_of_the_token_never_the_token() -> None:
@@ -226,14 +227,14 @@ def counting_server() -> Iterator[CountingServer]:
 def test_all_connectors_of_a_run_reuse_one_pool_of_connections(
     tmp_path: Path, counting_server: CountingServer
 ) -> None:
-    """Four tokens, 60 requests, at most 3 in flight: three connections for the whole run (a client per
-    connector opened at least one each, and up to 14)."""
+    """Four tokens, 4 x 15 requests or more, at most 3 in flight: three connections for the whole run (a
+    client per connector opened at least one each, and up to 14)."""
     tokens = {"T1": FULL, "T2": NO_WRITE_TAGS, "T3": EU_FULL, "T4": AU_FULL}
     paths = [connector(tmp_path, f"c{i}", token_env=f"T{i}") for i in range(1, 5)]
     prepared = prepare_all(paths, tokens, None)
     api_url = f"http://127.0.0.1:{counting_server.server_address[1]}"
     asyncio.run(run_checks(prepared, RunOptions(api_url=api_url, concurrency=3)))
-    assert len(counting_server.sandbox.log) == 60
+    assert len(counting_server.sandbox.log) >= 60  # four tokens, each /me and the probes of 13 permissions
     assert counting_server.connections <= 3
 
 

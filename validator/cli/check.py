@@ -12,9 +12,10 @@ from typing import Annotated
 
 import typer
 
-from validator.cli.options import DEFAULT_SPEC, SpecPath, expand, finite
+from validator.cli.options import DEFAULT_SPEC, Quiet, SpecPath, Verbose, expand, finite, verbosity
 from validator.errors import VERDICTS
 from validator.formats import Format
+from validator.terminal import ColorChoice
 
 # The order `validator.errors.most_severe` combines verdicts in.
 VALIDATE_NOTE = (
@@ -102,10 +103,20 @@ def validate(
             help="Longest total wait, in seconds, for retries of 429, 5xx and network errors.",
         ),
     ] = 30.0,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+    color: Annotated[
+        ColorChoice,
+        typer.Option(
+            "--color",
+            help="Colour the text report: auto (on a terminal, unless NO_COLOR; FORCE_COLOR forces it).",
+        ),
+    ] = ColorChoice.AUTO,
 ) -> None:
     """Check the token of each connector against Intercom: workspace, then every declared permission."""
     from validator.run import ValidateRequest, run_validate
 
+    chattiness = verbosity(quiet, verbose)
     code = run_validate(
         ValidateRequest(
             paths=expand(paths or [DEFAULT_SPEC]),
@@ -117,6 +128,8 @@ def validate(
             concurrency=concurrency,
             timeout=timeout,
             retry_budget=retry_budget,
+            verbosity=chattiness,
+            color=color,
         )
     )
     raise typer.Exit(code)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import re
 
-from validator.findings import WORKSPACE_MISMATCH, describe_evidence, describe_identity, identity_request
+from validator.findings import (
+    WORKSPACE_MISMATCH,
+    WORKSPACE_UNVERIFIED,
+    describe_evidence,
+    describe_identity,
+    identity_request,
+)
 from validator.model import TokenStatus, Verdict, WorkspaceStatus
 from validator.report import ConnectorResult, PermissionResult, Report
 
@@ -50,6 +56,9 @@ def _connector(connector: ConnectorResult) -> list[str]:
     lines += _other_findings(connector)
     if connector.workspace is not None and connector.workspace.status is WorkspaceStatus.MISMATCH:
         lines += ["", f"{WORKSPACE_MISMATCH.description} {WORKSPACE_MISMATCH.help}"]
+    if connector.workspace is not None and connector.workspace.status is WorkspaceStatus.UNVERIFIED:
+        fix = _inline(connector.workspace.remediation) if connector.workspace.remediation else None
+        lines += ["", f"{WORKSPACE_UNVERIFIED.description} **To fix:** {fix or WORKSPACE_UNVERIFIED.help}"]
     lines += _notices(connector)
     return lines
 
@@ -73,7 +82,8 @@ def _token(connector: ConnectorResult) -> str:
         return f"valid{source}"
     if token.status is TokenStatus.REJECTED:
         code = f" ({_code(token.error_code)})" if token.error_code else ""
-        return f"**rejected** by Intercom{code}{source}; no permission was checked"
+        why = f": {_inline(token.message)}" if token.message else ""
+        return f"**rejected** by Intercom{code}{source}{why}; no permission was checked"
     if token.status.stops_the_check:
         return f"**{token.status}**: {_inline(token.message or 'no token found')}"
     reason = token.message or f"{identity_request()} gave no trustworthy answer"
@@ -88,6 +98,9 @@ def _workspace(connector: ConnectorResult) -> str:
         return f"{_inline(describe_identity(check.actual))}, as declared"
     if check.status is WorkspaceStatus.UNKNOWN:
         return f"not checked (declared {_inline(describe_identity(check.expected))})"
+    if check.status is WorkspaceStatus.UNVERIFIED:
+        declared = _inline(describe_identity(check.expected))
+        return f"**not verified**: the token may not read {_code(identity_request())} (declared {declared})"
     declared = _inline(describe_identity(check.expected))
     actual = _inline(describe_identity(check.actual))
     return f"**mismatch** in {', '.join(check.mismatches)}: declared {declared}, the token is for {actual}"

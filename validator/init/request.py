@@ -27,3 +27,4 @@ class InitRequest:
     name: str | None = None
     force: bool = False
     timeout: float = 15.0
+    verbose: bool = False  # every attempt's outcome on stderr
