@@ -25,7 +25,15 @@ from validator.checker import Checker, ProgressHook
 from validator.connections import http_client
 from validator.intercom import Answer, Exchange, IntercomClient, host_of
 from validator.model import ConnectorSpec, Position, TokenStatus
-from validator.pacing import HostBreaker, RateGates, RetryPolicy, SlowHostNotice, Timeouts, in_flight_bound
+from validator.pacing import (
+    PER_WORKSPACE_IN_FLIGHT,
+    HostBreaker,
+    RateGates,
+    RetryPolicy,
+    SlowHostNotice,
+    Timeouts,
+    in_flight_bound,
+)
 from validator.report import ConnectorResult, Report, TokenCheck
 from validator.sharing import SharedRequests
 from validator.spec import SpecError, SpecFileError, load_spec
@@ -172,9 +180,11 @@ async def run_checks(
         # connector done early does not let go of answers another one with the same token will ask for.
         clients = {id(item): client_for(item) for item in ready}
 
-        # As many connectors in progress at once as requests may be in flight: enough to keep the bound
-        # busy, and what waits for its turn is a connector not yet begun, not fifteen requests queued.
-        started = asyncio.Semaphore(bound)
+        # A quarter of the bound in connectors in progress at once: once its /me answered a connector has a
+        # dozen probes or more in flight, so that keeps the bound busy, and what waits for its turn is a
+        # connector not yet begun (a few KiB), not its fifteen requests queued (memory stays flat in the
+        # number of files: bench/RESULTS.md).
+        started = asyncio.Semaphore(max(PER_WORKSPACE_IN_FLIGHT, bound // 4))
 
         async def one(item: Prepared) -> ConnectorResult:
             if isinstance(item, Stopped):
