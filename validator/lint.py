@@ -9,9 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from validator.errors import ExitCode
-from validator.spec import SpecError, SpecFileError, SpecProblem, load_spec
+from validator.spec import SpecError, SpecFileError, SpecProblem, load_spec, parse_spec
+from validator.spec.reading import MAX_SPEC_BYTES
+
+STDIN = "-"  # the path that means standard input
+STDIN_NAME = "<stdin>"  # what problems in standard input are reported under, unless named
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,28 @@ def lint_path(path: Path) -> FileResult:
     return FileResult(str(path))
 
 
-def lint_paths(paths: Sequence[Path]) -> LintResult:
-    """Lint each file in order; one bad file never stops the others from being checked."""
-    return LintResult(tuple(lint_path(path) for path in paths))
+def lint_stdin(stdin: BinaryIO | None, name: str) -> FileResult:
+    """connector.yaml read from standard input, its problems reported under `name`."""
+    if stdin is None:
+        return FileResult(name, error="standard input is closed")
+    try:
+        raw = stdin.read(MAX_SPEC_BYTES + 1)  # one byte more than allowed tells an oversized file
+    except (OSError, ValueError) as error:  # ValueError: a closed stream
+        return FileResult(name, error=getattr(error, "strerror", None) or "standard input cannot be read")
+    try:
+        parse_spec(raw, name)
+    except SpecError as error:
+        return FileResult(name, problems=error.problems)
+    return FileResult(name)
+
+
+def lint_paths(
+    paths: Sequence[Path], *, stdin: BinaryIO | None = None, stdin_name: str | None = None
+) -> LintResult:
+    """Lint each file in order; one bad file never stops the others from being checked. The path `-` is
+    standard input (read once: a second `-` finds it empty), reported as `stdin_name`."""
+    results = [
+        lint_stdin(stdin, stdin_name or STDIN_NAME) if str(path) == STDIN else lint_path(path)
+        for path in paths
+    ]
+    return LintResult(tuple(results))

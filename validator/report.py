@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from validator.errors import ExitCode, most_severe
 from validator.model import (
@@ -23,6 +24,9 @@ from validator.model import (
     Verdict,
     WorkspaceStatus,
 )
+
+if TYPE_CHECKING:
+    from validator.spec import SpecProblem
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class PermissionResult:
     labels: tuple[str, ...] = ()  # the Developer Hub permission(s) that grant it
     remediation: str | None = None
     position: Position | None = None  # where connector.yaml declares it
+    elapsed: float | None = None  # seconds its probes took, first sent to last answered; None: none sent
 
     @property
     def data_type(self) -> DataType:
@@ -72,6 +77,7 @@ class TokenCheck:
     env: str | None = None  # the variable the token was read from (its name, never its value)
     evidence: tuple[Evidence, ...] = ()
     message: str | None = None
+    elapsed: float | None = None  # seconds `GET /me` took; None: not sent
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,11 @@ class ConnectorResult:
     permissions: tuple[PermissionResult, ...] = ()
     error: str | None = None  # a connector.yaml or usage error that stopped the check
     error_position: Position | None = None
+    # Every problem of an invalid connector.yaml, as `lint` reports them (`error` is the first one).
+    problems: tuple[SpecProblem, ...] = ()
+    # Declared permissions no request was sent for: the token was rejected, or missing or malformed.
+    not_checked: tuple[Permission, ...] = ()
+    elapsed: float | None = None  # seconds from reading connector.yaml to the last answer
     auth_position: Position | None = None
     api_version: str | None = None
     where_to_fix: str | None = None  # where permissions are changed (Developer Hub → …)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -45,6 +45,7 @@ class ValidateRequest:
     concurrency: int | None = None  # None: 16 per distinct workspace, at most 256
     timeout: float = 15.0
     retry_budget: float = 30.0
+    names: Mapping[Path, str] = field(default_factory=dict)  # what reports call a file, if not its path
     verbosity: Verbosity = Verbosity.NORMAL
     color: ColorChoice = ColorChoice.AUTO
 
@@ -125,7 +126,7 @@ def run_validate(
     summary = _summary_target(main_format, extra, environ)
     check_targets([path for _, path in extra] + ([request.output] if request.output else []), summary)
 
-    prepared = prepare_all(request.paths, environ, token)
+    prepared = prepare_all(request.paths, environ, token, request.names)
     scrub = Scrubber([item.token for item in prepared if isinstance(item, Ready)])
     status = StatusLines(stderr, scrub, progress=shows_progress(request.verbosity, stderr, environ))
     quiet, verbose = request.verbosity is Verbosity.QUIET, request.verbosity is Verbosity.VERBOSE

@@ -12,8 +12,9 @@ to it in this run.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -36,7 +37,7 @@ from validator.pacing import (
 )
 from validator.report import ConnectorResult, Report, TokenCheck
 from validator.sharing import SharedRequests
-from validator.spec import SpecError, SpecFileError, load_spec
+from validator.spec import SpecError, SpecFileError, SpecProblem, load_spec
 from validator.tokens import token_problem
 
 
@@ -61,6 +62,7 @@ class Ready:
     spec: ConnectorSpec
     token: str
     token_source: str
+    load_seconds: float = 0.0  # how long reading and checking connector.yaml took
 
 
 @dataclass(frozen=True)
@@ -73,15 +75,23 @@ class Stopped:
 Prepared = Ready | Stopped
 
 
-def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> Prepared:
-    """Load one connector.yaml and find its token; problems become a result instead of an exception."""
+def prepare(
+    path: Path, environ: Mapping[str, str], stdin_token: str | None, name: str | None = None
+) -> Prepared:
+    """Load one connector.yaml and find its token; problems become a result instead of an exception.
+
+    `name` is what reports call the file (default: `path` as given)."""
+    started = time.perf_counter()
     try:
-        spec = load_spec(path)
+        spec = load_spec(path, name)
     except SpecFileError as error:
-        return Stopped(_stopped(str(path), str(error)))
+        shown = f"{name}: cannot read: {error.reason}" if name else str(error)
+        return Stopped(replace(_stopped(name or str(path), shown), elapsed=time.perf_counter() - started))
     except SpecError as error:
         first = error.problems[0]
-        return Stopped(_stopped(str(path), first.format(), first.position))
+        stopped = _stopped(name or str(path), first.format(), first.position, error.problems)
+        return Stopped(replace(stopped, elapsed=time.perf_counter() - started))
+    load_seconds = time.perf_counter() - started
     if stdin_token is not None:
         token: str | None = stdin_token
         source = "standard input"
@@ -106,13 +116,17 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
             token=TokenCheck(status, env=source, message=message),
             workspace=None,
             auth_position=spec.position_of("$.auth.token_env") or spec.position_of("$.auth"),
+            not_checked=spec.permissions,
+            elapsed=load_seconds,
         )
         return Stopped(result)
     assert token is not None
-    return Ready(spec, token, source)
+    return Ready(spec, token, source, load_seconds)
 
 
-def _stopped(path: str, message: str, position: Position | None = None) -> ConnectorResult:
+def _stopped(
+    path: str, message: str, position: Position | None = None, problems: tuple[SpecProblem, ...] = ()
+) -> ConnectorResult:
     return ConnectorResult(
         path=path,
         name=None,
@@ -121,6 +135,7 @@ def _stopped(path: str, message: str, position: Position | None = None) -> Conne
         workspace=None,
         error=message,
         error_position=position,
+        problems=problems,
     )
 
 
@@ -184,14 +199,16 @@ async def run_checks(
         # dozen probes or more in flight, so that keeps the bound busy, and what waits for its turn is a
         # connector not yet begun (a few KiB), not its fifteen requests queued (memory stays flat in the
         # number of files: bench/RESULTS.md).
-        started = asyncio.Semaphore(max(PER_WORKSPACE_IN_FLIGHT, bound // 4))
+        in_progress = asyncio.Semaphore(max(PER_WORKSPACE_IN_FLIGHT, bound // 4))
 
         async def one(item: Prepared) -> ConnectorResult:
             if isinstance(item, Stopped):
                 return item.result
-            async with started, clients[id(item)] as client:
+            async with in_progress, clients[id(item)] as client:
+                started = time.perf_counter()  # its own time, not its wait for a turn
                 checked = await check_one(checker, item.spec, client, item.token_source, gates)
-            return advise(checked, catalog, item.spec)
+                elapsed = item.load_seconds + time.perf_counter() - started
+            return replace(advise(checked, catalog, item.spec), elapsed=elapsed)
 
         results = await asyncio.gather(*(one(item) for item in prepared))
     return Report(tool_version=__version__, connectors=tuple(results))
@@ -208,8 +225,13 @@ async def check_one(
     return await checker.probe(spec, client, identified)
 
 
-def prepare_all(paths: Sequence[Path], environ: Mapping[str, str], stdin_token: str | None) -> list[Prepared]:
-    return [prepare(path, environ, stdin_token) for path in paths]
+def prepare_all(
+    paths: Sequence[Path],
+    environ: Mapping[str, str],
+    stdin_token: str | None,
+    names: Mapping[Path, str] | None = None,
+) -> list[Prepared]:
+    return [prepare(path, environ, stdin_token, (names or {}).get(path)) for path in paths]
 
 
 def validate(prepared: Sequence[Prepared], options: RunOptions) -> Report:
