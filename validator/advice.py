@@ -54,23 +54,36 @@ def workspace_remediation(catalog: Catalog, auth: Auth) -> str:
 
 
 def _advised(result: PermissionResult, catalog: Catalog, auth: Auth, api_version: str) -> PermissionResult:
-    return replace(result, remediation=remediation(catalog, result.verdict, result.labels, auth, api_version))
+    advice = remediation(
+        catalog, result.verdict, result.labels, auth, api_version, inferred=result.labels_inferred
+    )
+    return replace(result, remediation=advice)
 
 
 def remediation(
-    catalog: Catalog, verdict: Verdict, labels: Sequence[str], auth: Auth, api_version: str
+    catalog: Catalog,
+    verdict: Verdict,
+    labels: Sequence[str],
+    auth: Auth,
+    api_version: str,
+    *,
+    inferred: bool = False,
 ) -> str | None:
     """What the user should do about one verdict (None for `granted`), for the connector's auth mode.
 
-    It is the help of the verdict's kind of finding, filled with this result's values, as plain text.
+    It is the help of the verdict's kind of finding, filled with this result's values, as plain text. When
+    which label gates the route is inference (API-NOTES §8), the labels are named as candidates.
     """
     kind = PERMISSION_FINDINGS.get(verdict)
     if kind is None:
         return None
+    named = quote_labels(labels)
+    if inferred and labels:
+        named += " (inferred: Intercom does not document which label gates this)"
     return _fill(
         catalog,
         plain(catalog.remediation.findings[kind].help),
-        labels=quote_labels(labels),
+        labels=named,
         after_change=after_change(catalog, auth),
         token_env=auth.token_env,
         api_version=api_version,

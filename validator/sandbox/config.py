@@ -151,7 +151,7 @@ class SandboxConfig:
     oauth_clients: tuple[OAuthClientConfig, ...] = ()
     faults: tuple[FaultConfig, ...] = ()
     rate_limit: RateLimitConfig = RateLimitConfig()
-    default_api_version: str = "2.15"
+    default_api_version: str = "2.16"
     # Versions the sandbox answers for: the ones its contract tests cover. Others get 400.
     api_versions: tuple[str, ...] = ("2.15", "2.16")
     # GET /me needs "Read admins", as the old references say (API-NOTES §2); off: it needs nothing.
@@ -247,7 +247,7 @@ class _Builder:
             limit=limits.get("limit", 1000), window_seconds=limits.get("window_seconds", 10)
         )
         versions = tuple(_text(v) for v in _items(root.get("api_versions", ["2.15", "2.16"])))
-        default_version = _text(root.get("default_api_version", "2.15"))
+        default_version = _text(root.get("default_api_version", "2.16"))
         if default_version not in versions:
             self.fail(["default_api_version"], f"{default_version!r} is not in api_versions")
         return SandboxConfig(
