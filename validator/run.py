@@ -31,7 +31,7 @@ from validator.pacing import RetryPolicy, Timeouts
 from validator.report import Report
 from validator.terminal import ColorChoice, Verbosity, one_line, shows_progress, still_waiting, wants_color
 from validator.tokens import Scrubber, read_stdin_token
-from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate
+from validator.validate import Ready, RunOptions, prepare_all, validate
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class ValidateRequest:
     reports: Sequence[str] = ()
     api_url: str | None = None
     token_stdin: bool = False
-    concurrency: int = DEFAULT_CONCURRENCY
+    concurrency: int | None = None  # None: 16 per distinct workspace, at most 256
     timeout: float = 15.0
     retry_budget: float = 30.0
     names: Mapping[Path, str] = field(default_factory=dict)  # what reports call a file, if not its path
