@@ -18,8 +18,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import AsyncIterator, Callable
-from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.request import getproxies
 
 import httpx
@@ -66,14 +65,13 @@ def http_client(
             transport = ShardedTransport(max_connections)
         # else: httpx's own transport and the proxy mounts it makes from the environment carry https
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    return httpx.AsyncClient(
+    return _RunClient(
         headers={
             "Accept": "application/json",
             # Uncompressed answers only: a compressed body can inflate far past the size cap in one read.
             "Accept-Encoding": "identity",
             "User-Agent": f"connector-validator/{__version__}",
         },
-        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         follow_redirects=False,  # a redirect must never carry the token anywhere
         transport=transport,
         mounts=mounts,
@@ -81,6 +79,33 @@ def http_client(
         verify=tls_context(),
         limits=limits,
     )
+
+
+class _NoCookies(httpx.Cookies):
+    """A cookie store that keeps nothing. httpx hands every answer to its client's store, which parses its
+    `Set-Cookie` headers through `http.cookiejar` (about a tenth of the client's CPU per request, measured
+    in `bench/RESULTS.md`, session 16) only for a policy to refuse them all; here nothing is read."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None  # a cookie set for one token must never travel with another token's request
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        raise TypeError("the run's client keeps no cookies")
+
+
+class _RunClient(httpx.AsyncClient):
+    """httpx's client whose cookie store is always an empty `_NoCookies`."""
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        raise TypeError("the run's client keeps no cookies")
+
+
+_NO_COOKIES = _NoCookies()  # nothing ever enters it: `set` refuses and answers are never read
 
 
 class ShardedTransport(httpx.AsyncBaseTransport):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import json
 import random
@@ -215,6 +216,12 @@ class IntercomClient:
         self._headers = {"Authorization": f"Bearer {token}", "Intercom-Version": api_version}
         self._owns_http = http is None
         self._http = http if http is not None else http_client(transport=transport)
+        # What httpx's `build_request` would merge into every request, merged once: the run's client's own
+        # headers and this token's, and the timeouts. The run's client has no base URL, query parameters
+        # or cookies of its own (`http_client`), so nothing else is merged.
+        self._request_headers = httpx.Headers(self._http.headers)
+        self._request_headers.update(self._headers)
+        self._timeout_extension = self._timeout.as_dict()
         self._shared = shared
         self._identity = identity_of(token, base_url, api_version)
         if shared is not None:
@@ -325,8 +332,13 @@ class IntercomClient:
         started: list[float],
     ) -> tuple[httpx.Response, bytes]:
         """One attempt: the request and its whole body, within one deadline and the body size cap."""
-        request = self._http.build_request(
-            method, self._prefix + path, params=query, json=body, headers=self._headers, timeout=self._timeout
+        request = httpx.Request(
+            method,
+            _url(self._prefix + path),
+            params=query,
+            json=body,
+            headers=self._request_headers,
+            extensions={"timeout": self._timeout_extension},
         )
         async with self._limit:
             if self._breaker.reason is not None:
@@ -435,6 +447,12 @@ class HostDown(Exception):
 
 class CompressedAnswer(Exception):
     """The body came compressed although `Accept-Encoding: identity` was sent; it is not decompressed."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _url(text: str) -> httpx.URL:
+    """The parsed URL (immutable), once per distinct URL of the run: every connector probes the same paths."""
+    return httpx.URL(text)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
