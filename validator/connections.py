@@ -92,6 +92,10 @@ class _NoCookies(httpx.Cookies):
     def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
         raise TypeError("the run's client keeps no cookies")
 
+    def update(self, cookies: Any = None) -> None:  # type: ignore[override]
+        if cookies:
+            raise TypeError("the run's client keeps no cookies")
+
 
 class _RunClient(httpx.AsyncClient):
     """httpx's client whose cookie store is always an empty `_NoCookies`."""

@@ -464,7 +464,13 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _scrubbed(value: Any, scrub: Scrubber) -> Any:
     """Parsed JSON with `scrub` applied to every string in it, keys included; in place, without recursion (the
-    parser allows deeper nesting than a recursive walk would). ValueError when two keys become one."""
+    parser allows deeper nesting than a recursive walk would). ValueError when two keys become one.
+
+    Almost every answer holds no secret: its strings are first searched as one text, joined by newlines
+    (which no token holds, and which no encoded character a scrubber looks through can span), and the
+    value is rebuilt string by string only when something is found there."""
+    if not _holds_secret(value, scrub):
+        return value
     root = [value]
     pending: list[list[Any] | dict[str, Any]] = [root]
     while pending:
@@ -488,6 +494,23 @@ def _scrubbed(value: Any, scrub: Scrubber) -> Any:
                 pending.append(item)
             container[clean_key] = item
     return root[0]
+
+
+def _holds_secret(value: Any, scrub: Scrubber) -> bool:
+    """Whether `scrub` would change any string in parsed JSON `value`, keys included (see `_scrubbed`)."""
+    texts: list[str] = []
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, dict):
+            texts.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    joined = "\n".join(texts)
+    return scrub(joined) != joined
 
 
 def _answer(

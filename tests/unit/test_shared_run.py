@@ -274,6 +274,23 @@ def test_a_cookie_set_for_one_token_never_travels_with_another_tokens_request() 
     assert cookies == [None, None]
 
 
+def test_the_run_client_keeps_no_cookie_and_refuses_one_given() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Set-Cookie": "session=abc; Path=/"}, json={"type": "list"})
+
+    async def go() -> httpx.AsyncClient:
+        async with http_client(transport=httpx.MockTransport(answer)) as http:
+            await http.get(f"{API}/tags")
+            return http
+
+    http = asyncio.run(go())
+    assert list(http.cookies.jar) == []
+    with pytest.raises(TypeError):
+        http.cookies.set("session", "abc")
+    with pytest.raises(TypeError):
+        http.cookies = {"session": "abc"}
+
+
 def test_a_transport_goes_to_the_shared_client_not_beside_it() -> None:
     async def go() -> None:
         async with http_client() as http:
