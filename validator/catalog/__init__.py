@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from validator.catalog.fastshape import compile_shapes
 from validator.model import Access, AuthMode, ConnectorSpec, DataType, Permission, Region, Strength, Verdict
 
 _HERE = Path(__file__).parent
@@ -33,6 +34,8 @@ class BodyShape:
     name: str
     schema: Mapping[str, Any] = field(compare=False, repr=False)
     _validator: Any = field(compare=False, repr=False)
+    # The shape compiled to a plain check (`fastshape`), or None; trusted only when it says yes.
+    _quick: Callable[[Any], bool] | None = field(default=None, compare=False, repr=False)
 
     def mismatch(self, body: Any) -> str | None:
         """None when `body` has the shape; otherwise where and how it differs.
@@ -40,6 +43,8 @@ class BodyShape:
         The text is built from the shape's own words (property names it declares, expected types, array
         indexes), never from the body: a hostile server's text, which could echo the token, stays out.
         """
+        if self._quick is not None and self._quick(body):
+            return None
         from jsonschema.exceptions import best_match
 
         error = best_match(self._validator.iter_errors(body))
@@ -329,6 +334,7 @@ def _shapes(raw: Mapping[str, Any]) -> dict[str, BodyShape]:
     import jsonschema
 
     shapes: dict[str, BodyShape] = {}
+    quick = compile_shapes(raw)
     for name, schema in raw.items():
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
@@ -340,7 +346,7 @@ def _shapes(raw: Mapping[str, Any]) -> dict[str, BodyShape]:
             if ref.removeprefix("#/shapes/") not in raw or not ref.startswith("#/shapes/"):
                 raise CatalogError(f"probe catalog shape {name!r} is not a usable JSON Schema: $ref {ref!r}")
         validator = jsonschema.Draft202012Validator({"shapes": raw, "$ref": f"#/shapes/{name}"})
-        shapes[name] = BodyShape(name, schema, validator)
+        shapes[name] = BodyShape(name, schema, validator, quick[name])
     return shapes
 
 
