@@ -1,7 +1,7 @@
 """Client CPU per request: httpx's own pool against the validator's client, with and without sniffio.
 
     python bench/client_cpu.py [--requests 3000] [--in-flight 256] [--runs 3] [--latency-ms 50]
-        [--python LABEL=PATH ...]
+        [--python LABEL=PATH ...] [--source LABEL=DIR ...] [--modes MODE,...]
 
 Serves the sandbox in this process (every answer delayed by LATENCY) and runs each client in a child
 process of its own, so that the CPU time measured (`time.process_time()` around REQUESTS requests of
@@ -17,7 +17,8 @@ alone. Clients:
 
 `--python LABEL=PATH` (repeatable) runs the children with other interpreters, for instance one whose
 environment lacks sniffio, which httpcore imports on every lock it sets up (encode/httpcore#1103); each
-imports the validator of this checkout. Everything runs interleaved; medians with spread.
+imports the validator of this checkout, or of each `--source LABEL=DIR` given beside it (another checkout,
+`git archive COMMIT | tar -x -C DIR`). Everything runs interleaved; medians with spread.
 """
 
 from __future__ import annotations
@@ -80,7 +81,23 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--python", action="append", metavar="LABEL=PATH", help="interpreters (repeatable)")
+    parser.add_argument(
+        "--source",
+        action="append",
+        metavar="LABEL=DIR",
+        help="another checkout's validator to import (repeatable; default: this checkout's)",
+    )
+    parser.add_argument("--modes", default=",".join(MODES), help=f"comma-separated, of: {', '.join(MODES)}")
     args = parser.parse_args()
+    modes = [mode.strip() for mode in args.modes.split(",")]
+    if not set(modes) <= set(MODES):
+        raise SystemExit(f"bench: --modes expects some of {', '.join(MODES)}")
+    sources = {"this checkout": c.REPO}
+    for choice in args.source or ():
+        label, sep, path = choice.partition("=")
+        if not sep or not (Path(path) / "validator" / "__init__.py").is_file():
+            raise SystemExit(f"bench: --source expects LABEL=DIR of a checkout, got {choice!r}")
+        sources[label] = Path(path)
     pythons = {"this interpreter": Path(sys.executable)}
     for choice in args.python or ():
         label, sep, path = choice.partition("=")
@@ -89,13 +106,15 @@ def main() -> int:
         pythons[label] = Path(path)
     print(c.machine_line())
     world, installs = c.generated_world(1)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(c.REPO), os.environ.get("PYTHONPATH", "")]))
     with c.latency_sandbox(world, args.latency_ms) as served:
 
-        def run(python: Path, mode: str) -> dict[str, float]:
+        def run(python: Path, source: Path, mode: str) -> dict[str, float]:
+            path = os.pathsep.join([str(source), os.environ.get("PYTHONPATH", "")])
             command = [str(python), __file__, "--child", mode, served.base_url, installs[0].token]
             command += [str(args.requests), str(args.in_flight)]
-            done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+            done = subprocess.run(
+                command, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=path), timeout=900
+            )
             if done.returncode != 0:
                 why = (done.stderr.strip().splitlines() or ["no output"])[-1]
                 raise SystemExit(f"bench: the {mode} child of {python} failed: {why[-300:]}")
@@ -105,20 +124,22 @@ def main() -> int:
             return result
 
         plan = {
-            (label, mode): (lambda python=python, mode=mode: run(python, mode))
+            (label, where, mode): (lambda python=python, source=source, mode=mode: run(python, source, mode))
             for label, python in pythons.items()
-            for mode in MODES
+            for where, source in sources.items()
+            for mode in modes
         }
         samples = c.interleaved(plan, args.runs, warmup=0)
     print(
         f"{args.requests} requests per run, {args.in_flight} in flight, {args.latency_ms} ms per answer; "
         "client CPU per request; interleaved"
     )
-    for (label, mode), runs in samples.items():
+    for (label, where, mode), runs in samples.items():
         cpu = c.summarize([run["cpu_per_request"] for run in runs])
         wall = c.summarize([run["wall"] for run in runs])
         shown = c.quote_command([str(pythons[label])])
-        print(f"{label} ({shown}), {mode:14}  CPU {cpu.format('µs', 0, 1e6)}; wall {wall.format('s', 2)}")
+        named = f"{label} ({shown})" + (f", {where} ({sources[where]})" if len(sources) > 1 else "")
+        print(f"{named}, {mode:14}  CPU {cpu.format('µs', 0, 1e6)}; wall {wall.format('s', 2)}")
     return 0
 
 
