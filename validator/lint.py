@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from validator.errors import ExitCode
+from validator.model import ConnectorSpec
 from validator.spec import SpecError, SpecFileError, SpecProblem, load_spec
 
 
@@ -21,6 +23,7 @@ class FileResult:
     path: str
     problems: tuple[SpecProblem, ...] = ()
     error: str | None = None
+    warnings: tuple[SpecProblem, ...] = ()  # well formed, but `validate` will fail it (an expired waiver)
 
     @property
     def valid(self) -> bool:
@@ -37,6 +40,11 @@ class LintResult:
         return tuple(problem for file in self.files for problem in file.problems)
 
     @property
+    def warnings(self) -> tuple[SpecProblem, ...]:
+        """Every warning of every file; warnings never change the exit code."""
+        return tuple(warning for file in self.files for warning in file.warnings)
+
+    @property
     def exit_code(self) -> ExitCode:
         """OK when every file is valid, FAILED when any is invalid, USAGE when one is unreadable or none was
         given (the command line needs fixing)."""
@@ -45,16 +53,39 @@ class LintResult:
         return ExitCode.OK if all(file.valid for file in self.files) else ExitCode.FAILED
 
 
-def lint_path(path: Path) -> FileResult:
+def lint_path(path: Path, today: dt.date | None = None) -> FileResult:
     try:
-        load_spec(path)
+        spec = load_spec(path)
     except SpecFileError as error:
         return FileResult(str(path), error=error.reason)
     except SpecError as error:
         return FileResult(str(path), problems=error.problems)
-    return FileResult(str(path))
+    return FileResult(str(path), warnings=spec_warnings(spec, today or utc_today()))
 
 
-def lint_paths(paths: Sequence[Path]) -> LintResult:
-    """Lint each file in order; one bad file never stops the others from being checked."""
-    return LintResult(tuple(lint_path(path) for path in paths))
+def lint_paths(paths: Sequence[Path], today: dt.date | None = None) -> LintResult:
+    """Lint each file in order; one bad file never stops the others from being checked.
+
+    `today` is the date waivers are judged on (tests pin it); by default today's date in UTC.
+    """
+    return LintResult(tuple(lint_path(path, today) for path in paths))
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def spec_warnings(spec: ConnectorSpec, today: dt.date) -> tuple[SpecProblem, ...]:
+    """What is well formed but will fail `validate`: each waiver that has expired."""
+    found: list[SpecProblem] = []
+    for index, waiver in enumerate(spec.policy.waivers):
+        if waiver.expired(today):
+            json_path = f"$.policy.waivers[{index}].expires"
+            position = spec.positions.get(json_path) or waiver.position
+            line, col = (position.line, position.col) if position else (1, 1)
+            message = (
+                f"the waiver for {waiver.permission} expired on {waiver.expires.isoformat()}: `validate` fails "
+                "until it is renewed (a later `expires`) or removed"
+            )
+            found.append(SpecProblem(spec.path, line, col, message, json_path))
+    return tuple(found)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from validator.cli.options import DEFAULT_SPEC, SpecPath, expand, finite
+from validator.cli.options import DEFAULT_SPEC, SpecPath, expand, finite, policy_today
 from validator.errors import VERDICTS
 from validator.formats import Format
 
@@ -35,7 +35,7 @@ def lint(
     from validator.formats import Subject, renderer
     from validator.lint import lint_paths
 
-    result = lint_paths(expand(paths or [DEFAULT_SPEC]))
+    result = lint_paths(expand(paths or [DEFAULT_SPEC]), policy_today())
     text = renderer(output_format, Subject.LINT)(result)
     if output_format not in (Format.TEXT, Format.JSON):  # CI formats annotate lines; an unread file has none
         for file in result.files:

@@ -116,7 +116,8 @@ def render_lint(result: LintResult) -> str:
     """The documented machine-readable shape (README, "lint --format json").
 
     {"format_version": 1, "files": [{"path", "valid", "error", "problems": [{"line", "col", "message",
-    "json_path"}]}]}; `error` is null unless the file could not be read.
+    "json_path"}], "warnings": [same shape]}]}; `error` is null unless the file could not be read; warnings
+    (an expired waiver) never make a file invalid.
     """
     document = {
         "format_version": LINT_FORMAT_VERSION,
@@ -128,6 +129,10 @@ def render_lint(result: LintResult) -> str:
                 "problems": [
                     {"line": p.line, "col": p.col, "message": p.message, "json_path": p.json_path}
                     for p in file.problems
+                ],
+                "warnings": [
+                    {"line": w.line, "col": w.col, "message": w.message, "json_path": w.json_path}
+                    for w in file.warnings
                 ],
             }
             for file in result.files

@@ -102,16 +102,17 @@ def _artifact(path: str) -> dict[str, Any]:
 def render_lint(result: LintResult, tool_version: str = __version__) -> str:
     """SARIF for `lint`: one `connector-invalid` result per problem, at its line and column."""
     results = [_lint_result(problem) for problem in result.problems]
+    results += [_lint_result(warning, "warning") for warning in result.warnings]
     return json.dumps(_log(tool_version, [CONNECTOR_INVALID], results), indent=2, ensure_ascii=False) + "\n"
 
 
-def _lint_result(problem: SpecProblem) -> dict[str, Any]:
+def _lint_result(problem: SpecProblem, level: str | None = None) -> dict[str, Any]:
     # The JSON path says which value is wrong, and unlike the line it survives edits elsewhere in the file.
     where = "\0".join((normalized_path(problem.file), problem.json_path, problem.message))
     return {
         "ruleId": CONNECTOR_INVALID.id,
         "ruleIndex": 0,
-        "level": CONNECTOR_INVALID.level,
+        "level": level or CONNECTOR_INVALID.level,
         "message": {"text": lint_text(problem)},
         "locations": [_location(problem.file, Position(problem.line, problem.col))],
         "partialFingerprints": {FINGERPRINT_KEY: hashlib.sha256(where.encode("utf-8")).hexdigest()[:32]},

@@ -22,6 +22,7 @@ from validator.report import ConnectorResult, PermissionResult, Report
 if TYPE_CHECKING:
     from validator.lint import LintResult
     from validator.plan import Plan
+    from validator.spec import SpecProblem
 
 WIDTH = 100  # prose is wrapped; table rows are not, so that each stays one greppable line
 
@@ -165,7 +166,12 @@ def render_lint(result: LintResult) -> str:
         if file.error is not None:
             lines.append(f"{file.path}: cannot read: {file.error}")
         lines.extend(problem.format() for problem in file.problems)
+        lines.extend(_lint_warning(warning) for warning in file.warnings)
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _lint_warning(warning: SpecProblem) -> str:
+    return f"{warning.file}:{warning.line}:{warning.col}: warning: {warning.message} ({warning.json_path})"
 
 
 # --- plan -------------------------------------------------------------------------------------------------
