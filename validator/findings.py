@@ -20,7 +20,15 @@ from validator import advice
 from validator.advice import PERMISSION_FINDINGS, plain, quote_labels
 from validator.catalog import FindingKind, FindingText, load_catalog
 from validator.model import Position, TokenStatus, Verdict, WorkspaceStatus
-from validator.report import ConnectorResult, Evidence, PermissionResult, Report, WorkspaceIdentity
+from validator.report import (
+    ConnectorResult,
+    Evidence,
+    Notice,
+    NoticeLevel,
+    PermissionResult,
+    Report,
+    WorkspaceIdentity,
+)
 
 if TYPE_CHECKING:
     from validator.spec import SpecProblem
@@ -35,6 +43,7 @@ class Severity(StrEnum):
     FAILED = "failed"  # exit 1 or 3: the token lacks something the connector needs
     STOPPED = "stopped"  # exit 2: the check could not start (connector.yaml error, token variable unset)
     UNDECIDED = "undecided"  # exit 4: no verdict could be reached
+    ADVISORY = "advisory"  # a warning or note (`Notice`): the exit code does not change
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,52 @@ RULES: tuple[Rule, ...] = (
     CONNECTOR_INVALID,
 )
 
+
+@dataclass(frozen=True)
+class NoticeRule:
+    """The kind of a `Notice` as CI formats show it: one per notice code, named after the code.
+
+    Unlike `Rule`, its words do not come from the catalog: a notice carries its own message, and the code
+    says what kind it is (`tickets_hidden_from_conversations` → "Tickets hidden from conversations").
+    """
+
+    code: str
+    notice_level: NoticeLevel = NoticeLevel.WARNING
+    severity: Severity = Severity.ADVISORY
+
+    @property
+    def id(self) -> str:
+        return self.code.replace("_", "-")
+
+    @property
+    def name(self) -> str:
+        return "".join(part.capitalize() for part in self.code.split("_"))
+
+    @property
+    def title(self) -> str:
+        return self.code.replace("_", " ").capitalize()
+
+    @property
+    def description(self) -> str:
+        kind = "A warning" if self.notice_level is NoticeLevel.WARNING else "A note"
+        return f"{kind} of connector-validator (`{self.code}`); it does not change the exit code."
+
+    @property
+    def help(self) -> str:
+        return "The message says what was found and what to do about it."
+
+    @property
+    def help_text(self) -> str:
+        return plain(self.help)
+
+    @property
+    def level(self) -> str:
+        """SARIF's level: `warning` or `note`."""
+        return str(self.notice_level)
+
+
+AnyRule = Rule | NoticeRule
+
 _RULE_OF_KIND = {rule.kind: rule for rule in RULES}
 _PERMISSION_RULES = {verdict: _RULE_OF_KIND[kind] for verdict, kind in PERMISSION_FINDINGS.items()}
 
@@ -138,7 +193,7 @@ CONNECTOR_SUBJECT = "connector.yaml"
 class Finding:
     """One check that did not pass, with everything a CI format shows about it."""
 
-    rule: Rule
+    rule: AnyRule
     path: str  # the connector file, as the report names it
     subject: str  # which check: `people:write`, `workspace`, `token` or `connector.yaml`
     position: Position | None
@@ -150,6 +205,9 @@ class Finding:
         """The rule's title, and for a permission which one (the other subjects repeat the title)."""
         if self.subject in (TOKEN_SUBJECT, WORKSPACE_SUBJECT, CONNECTOR_SUBJECT):
             return self.rule.title
+        if isinstance(self.rule, NoticeRule):
+            _, _, about = self.subject.partition(":")
+            return self.rule.title if about == CONNECTOR_SUBJECT else f"{self.rule.title}: {about}"
         return f"{self.rule.title}: {self.subject}"
 
     @property
@@ -164,7 +222,32 @@ class Finding:
 
 
 def findings(report: Report) -> list[Finding]:
-    return [finding for connector in report.connectors for finding in connector_findings(connector)]
+    """Every check that did not pass, then every notice, connector by connector."""
+    return [
+        finding
+        for connector in report.connectors
+        for finding in (*connector_findings(connector), *notice_findings(connector))
+    ]
+
+
+def notice_findings(connector: ConnectorResult) -> list[Finding]:
+    """The connector's warnings and notes, as findings that do not change the exit code."""
+    return [notice_finding(connector, notice) for notice in connector.warnings]
+
+
+def notice_finding(connector: ConnectorResult, notice: Notice) -> Finding:
+    details = []
+    if notice.labels:
+        details.append(f"Developer Hub permission: {quote_labels(notice.labels)}")
+    subject = str(notice.permission) if notice.permission is not None else CONNECTOR_SUBJECT
+    return Finding(
+        NoticeRule(notice.code, notice.level),
+        connector.path,
+        f"{notice.code}:{subject}",
+        notice.position or (connector.auth_position if notice.permission is None else None),
+        notice.message,
+        tuple(details),
+    )
 
 
 def connector_findings(connector: ConnectorResult) -> list[Finding]:

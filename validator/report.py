@@ -7,6 +7,7 @@ header value, no customer data from response bodies; only statuses, error codes 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from validator.errors import ExitCode, most_severe
 from validator.model import (
@@ -99,6 +100,29 @@ class WorkspaceCheck:
     position: Position | None = None
 
 
+class NoticeLevel(StrEnum):
+    """How loud a notice is; neither level changes the exit code."""
+
+    WARNING = "warning"  # something the user should act on (data a connector will silently miss, ...)
+    NOTE = "note"  # something worth knowing (a waiver that is no longer needed, ...)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something a run found that is worth telling but does not fail the check: never changes the exit code.
+
+    `code` is stable (snake_case, e.g. `tickets_hidden_from_conversations`): tools filter on it, and reports
+    name it as the kind of the warning (a SARIF rule id, a GitHub annotation title).
+    """
+
+    code: str
+    message: str
+    labels: tuple[str, ...] = ()  # the Developer Hub permission(s) concerned
+    level: NoticeLevel = NoticeLevel.WARNING
+    permission: Permission | None = None  # the permission it is about, when it is about one
+    position: Position | None = None  # where connector.yaml says what it is about
+
+
 @dataclass(frozen=True)
 class ConnectorResult:
     """Everything found for one connector file."""
@@ -115,6 +139,7 @@ class ConnectorResult:
     api_version: str | None = None
     where_to_fix: str | None = None  # where permissions are changed (Developer Hub → …)
     after_change: str | None = None  # what must happen after changing them, for this auth mode
+    warnings: tuple[Notice, ...] = ()  # never change the exit code
 
     @property
     def exit_code(self) -> ExitCode:

@@ -24,12 +24,13 @@ if TYPE_CHECKING:
     from validator.lint import LintResult
 
 ANNOTATION_LIMIT = 10  # per kind and step, GitHub's own limit
+_COMMAND_OF_LEVEL = {"error": "error", "warning": "warning", "note": "notice"}  # SARIF's levels → commands
 _PREFIX = "connector-validator"
 
 
 @dataclass(frozen=True)
 class Annotation:
-    level: str  # "error" or "warning", the workflow command's name
+    level: str  # "error", "warning" or "notice", the workflow command's name
     file: str
     position: Position | None
     title: str
@@ -74,7 +75,7 @@ def render_lint(result: LintResult) -> str:
 
 def _annotation(finding: Finding) -> Annotation:
     return Annotation(
-        level=finding.rule.level,
+        level=_COMMAND_OF_LEVEL[finding.rule.level],
         file=finding.path,
         position=finding.position,
         title=finding.title,
@@ -84,8 +85,8 @@ def _annotation(finding: Finding) -> Annotation:
 
 def _commands(annotations: Sequence[Annotation]) -> str:
     lines: list[str] = []
-    shown = {"error": 0, "warning": 0}
-    left_out = {"error": 0, "warning": 0}
+    shown = {"error": 0, "warning": 0, "notice": 0}
+    left_out = {"error": 0, "warning": 0, "notice": 0}
     for annotation in annotations:
         if shown[annotation.level] < ANNOTATION_LIMIT:
             shown[annotation.level] += 1

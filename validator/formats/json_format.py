@@ -11,6 +11,7 @@ from validator.plan import describe_rule, identity_answers
 from validator.report import (
     ConnectorResult,
     Evidence,
+    Notice,
     PermissionResult,
     Report,
     WorkspaceCheck,
@@ -59,6 +60,23 @@ def _connector(connector: ConnectorResult) -> dict[str, Any]:
         },
         "workspace": _workspace(connector.workspace),
         "permissions": [_permission(result) for result in connector.permissions],
+        "warnings": [_notice(notice) for notice in connector.warnings],
+    }
+
+
+def _notice(notice: Notice) -> dict[str, Any]:
+    permission = notice.permission
+    return {
+        "code": notice.code,
+        "level": str(notice.level),
+        "message": notice.message,
+        "labels": list(notice.labels),
+        "permission": (
+            None
+            if permission is None
+            else {"data_type": str(permission.data_type), "access": str(permission.access)}
+        ),
+        "position": _position(notice.position),
     }
 
 

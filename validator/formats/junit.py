@@ -28,6 +28,7 @@ from validator.findings import (
     Severity,
     connector_findings,
     lint_text,
+    notice_findings,
 )
 from validator.model import TokenStatus
 from validator.report import ConnectorResult, Report
@@ -70,6 +71,7 @@ def render(report: Report, *, timestamp: datetime | None = None, hostname: str |
             connector.name or connector.path,
             _testcases(connector),
             _properties(report, connector),
+            _notices(connector),
         )
         for connector in report.connectors
     ]
@@ -123,6 +125,14 @@ def _from_finding(finding: Finding) -> Case:
     return Case(finding.subject, result, finding.rule.id, finding.summary, finding.text)
 
 
+def _notices(connector: ConnectorResult) -> str:
+    """One block per warning or note: `level [code]: message`, then its Developer Hub labels."""
+    return "".join(
+        f"{notice.level} [{notice.code}]: {finding.text}\n"
+        for notice, finding in zip(connector.warnings, notice_findings(connector), strict=True)
+    )
+
+
 def _properties(report: Report, connector: ConnectorResult) -> dict[str, str]:
     values = {
         "connector-validator.version": report.tool_version,
@@ -140,6 +150,7 @@ class _Suite:
     classname: str  # the connector's name, or its file when it has none
     cases: Sequence[Case]
     properties: dict[str, str]
+    output: str = ""  # <system-out>: the connector's warnings and notes, which pass or fail no testcase
 
 
 def _document(suites: Sequence[_Suite], timestamp: datetime | None, hostname: str | None) -> str:
@@ -179,7 +190,7 @@ def _suite_element(index: int, suite: _Suite, when: str, host: str) -> ET.Elemen
         ET.SubElement(properties, "property", {"name": name, "value": value})
     for case in suite.cases:
         element.append(_case_element(case, suite.classname))
-    ET.SubElement(element, "system-out").text = ""
+    ET.SubElement(element, "system-out").text = suite.output
     ET.SubElement(element, "system-err").text = ""
     return element
 

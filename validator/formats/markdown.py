@@ -50,6 +50,19 @@ def _connector(connector: ConnectorResult) -> list[str]:
     lines += _other_findings(connector)
     if connector.workspace is not None and connector.workspace.status is WorkspaceStatus.MISMATCH:
         lines += ["", f"{WORKSPACE_MISMATCH.description} {WORKSPACE_MISMATCH.help}"]
+    lines += _notices(connector)
+    return lines
+
+
+def _notices(connector: ConnectorResult) -> list[str]:
+    if not connector.warnings:
+        return []
+    lines = ["", "**Warnings** (the result does not change):", ""]
+    for notice in connector.warnings:
+        about = f" {_code(str(notice.permission))}" if notice.permission is not None else ""
+        labels = ", ".join(f'"{_inline(label)}"' for label in notice.labels)
+        tick = f" Developer Hub: {labels}." if labels else ""
+        lines.append(f"- {notice.level} {_code(notice.code)}{about}: {_inline(notice.message)}{tick}")
     return lines
 
 

@@ -13,8 +13,8 @@ from validator.findings import (
     CONNECTOR_INVALID,
     FINGERPRINT_KEY,
     RULES,
+    AnyRule,
     Finding,
-    Rule,
     findings,
     lint_text,
     normalized_path,
@@ -41,11 +41,15 @@ def render(report: Report) -> str:
 
 
 def to_document(report: Report) -> dict[str, Any]:
-    results = [_result(finding) for finding in findings(report)]
-    return _log(report.tool_version, list(RULES), results)
+    found = findings(report)
+    # Every kind of finding is described, and each kind of notice the report holds, in order of appearance.
+    rules: list[AnyRule] = list(RULES)
+    rules += dict.fromkeys(finding.rule for finding in found if finding.rule not in RULES)
+    results = [_result(finding, rules.index(finding.rule)) for finding in found]
+    return _log(report.tool_version, rules, results)
 
 
-def _log(tool_version: str, rules: list[Rule], results: list[dict[str, Any]]) -> dict[str, Any]:
+def _log(tool_version: str, rules: list[AnyRule], results: list[dict[str, Any]]) -> dict[str, Any]:
     driver: dict[str, Any] = {
         "name": TOOL_NAME,
         "version": tool_version,
@@ -59,7 +63,7 @@ def _log(tool_version: str, rules: list[Rule], results: list[dict[str, Any]]) ->
     }
 
 
-def _rule(rule: Rule) -> dict[str, Any]:
+def _rule(rule: AnyRule) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": rule.name,
@@ -70,10 +74,10 @@ def _rule(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _result(finding: Finding) -> dict[str, Any]:
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     return {
         "ruleId": finding.rule.id,
-        "ruleIndex": RULES.index(finding.rule),
+        "ruleIndex": rule_index,
         "level": finding.rule.level,
         "message": {"text": finding.text},
         "locations": [_location(finding.path, finding.position)],

@@ -63,6 +63,7 @@ def _connector(connector: ConnectorResult) -> str:
         lines.append("")
         lines.extend(_table(connector.permissions))
     lines.extend(_next_steps(connector))
+    lines.extend(_notices(connector))
     return "\n".join(lines)
 
 
@@ -144,6 +145,20 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
     workspace = connector.workspace
     if workspace is not None and workspace.status is WorkspaceStatus.MISMATCH:
         lines += ["", *_wrapped(f"{WORKSPACE_MISMATCH.description} {WORKSPACE_MISMATCH.help_text}", "")]
+    return lines
+
+
+def _notices(connector: ConnectorResult) -> list[str]:
+    """Warnings and notes, after what to fix: they never change the result."""
+    if not connector.warnings:
+        return []
+    lines = ["", "Warnings (the result does not change):"]
+    for notice in connector.warnings:
+        about = f" {notice.permission}" if notice.permission is not None else ""
+        lines.append(f"  {notice.level} [{notice.code}]{about}:")
+        lines += _wrapped(notice.message, indent="    ")
+        if notice.labels:
+            lines += _wrapped("Developer Hub: " + ", ".join(f'"{label}"' for label in notice.labels), "    ")
     return lines
 
 
