@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from validator.catalog import Catalog, FindingKind, FindingText
-from validator.model import Auth, AuthMode, ConnectorSpec, Verdict
+from validator.model import Auth, AuthMode, ConnectorSpec, Declared, PermissionOutcome, Verdict
 from validator.report import ConnectorResult, PermissionResult
 
 # The kind of finding a permission's verdict makes; `granted` makes none.
@@ -23,6 +23,23 @@ PERMISSION_FINDINGS = {
     Verdict.INCONCLUSIVE: FindingKind.PERMISSION_INCONCLUSIVE,
     Verdict.UNVERIFIABLE: FindingKind.PERMISSION_UNVERIFIABLE,
 }
+
+
+def finding_kind(result: PermissionResult) -> FindingKind | None:
+    """The kind of finding a permission result makes, for how it is declared; None when there is nothing
+    to fix (a needed permission granted, a forbidden one proven absent, an undeclared one not in excess)."""
+    if result.declared is Declared.REQUIRED:
+        return PERMISSION_FINDINGS.get(result.verdict)
+    granted = result.verdict is Verdict.GRANTED or any(e.verdict is Verdict.GRANTED for e in result.evidence)
+    failing = (PermissionOutcome.FAIL, PermissionOutcome.WARN, PermissionOutcome.WAIVED)
+    if granted and result.outcome in failing:
+        forbidden = result.declared is Declared.FORBIDDEN
+        return FindingKind.FORBIDDEN_GRANTED if forbidden else FindingKind.EXCESS_GRANTED
+    if result.outcome in (PermissionOutcome.INCONCLUSIVE, PermissionOutcome.WARN):
+        if result.verdict is Verdict.UNVERIFIABLE:
+            return FindingKind.PERMISSION_UNVERIFIABLE
+        return FindingKind.PERMISSION_INCONCLUSIVE
+    return None
 
 
 def advise(result: ConnectorResult, catalog: Catalog, spec: ConnectorSpec) -> ConnectorResult:
@@ -39,17 +56,28 @@ def advise(result: ConnectorResult, catalog: Catalog, spec: ConnectorSpec) -> Co
 
 
 def _advised(result: PermissionResult, catalog: Catalog, auth: Auth, api_version: str) -> PermissionResult:
-    return replace(result, remediation=remediation(catalog, result.verdict, result.labels, auth, api_version))
+    kind = finding_kind(result)
+    if kind is None and result.declared is not Declared.REQUIRED:
+        return replace(result, remediation=None)  # forbidden and absent, or undeclared and not excess
+    return replace(
+        result, remediation=remediation(catalog, result.verdict, result.labels, auth, api_version, kind)
+    )
 
 
 def remediation(
-    catalog: Catalog, verdict: Verdict, labels: Sequence[str], auth: Auth, api_version: str
+    catalog: Catalog,
+    verdict: Verdict,
+    labels: Sequence[str],
+    auth: Auth,
+    api_version: str,
+    kind: FindingKind | None = None,
 ) -> str | None:
     """What the user should do about one verdict (None for `granted`), for the connector's auth mode.
 
-    It is the help of the verdict's kind of finding, filled with this result's values, as plain text.
+    It is the help of the verdict's kind of finding (or of `kind`, for a forbidden or undeclared
+    permission: `finding_kind`), filled with this result's values, as plain text.
     """
-    kind = PERMISSION_FINDINGS.get(verdict)
+    kind = kind or PERMISSION_FINDINGS.get(verdict)
     if kind is None:
         return None
     return _fill(

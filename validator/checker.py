@@ -17,7 +17,17 @@ from dataclasses import dataclass, replace
 
 from validator.catalog import AnswerRule, Catalog, PermissionProbes, Probe
 from validator.intercom import Answer, IntercomClient
-from validator.model import ConnectorSpec, Permission, Region, Strength, TokenStatus, Verdict, WorkspaceStatus
+from validator.model import (
+    ConnectorSpec,
+    Declared,
+    ExcessMode,
+    Permission,
+    Region,
+    Strength,
+    TokenStatus,
+    Verdict,
+    WorkspaceStatus,
+)
 from validator.report import (
     ConnectorResult,
     Evidence,
@@ -140,9 +150,28 @@ class Checker:
         self,
         catalog: Catalog,
         progress: ProgressHook | None = None,
+        *,
+        survey: bool = False,
     ) -> None:
+        """`survey`: probe every permission the catalog can check, whatever `policy.excess` says (so that a
+        later run can compare: `validate --baseline`)."""
         self._catalog = catalog
         self._progress = progress
+        self._survey = survey
+
+    def targets(self, spec: ConnectorSpec) -> list[tuple[Permission, Declared]]:
+        """What to probe, in report order: the needed permissions as declared, the forbidden ones, then
+        (under `policy.excess` warn or fail, or a survey) every other permission the catalog can probe."""
+        found = [(permission, Declared.REQUIRED) for permission in spec.permissions]
+        found += [(permission, Declared.FORBIDDEN) for permission in spec.policy.forbidden]
+        if spec.policy.excess is not ExcessMode.OFF or self._survey:
+            known = {permission for permission, _ in found}
+            found += [
+                (permission, Declared.UNDECLARED)
+                for permission, entry in self._catalog.permissions.items()
+                if entry.probes and permission not in known
+            ]
+        return found
 
     async def check(self, spec: ConnectorSpec, client: IntercomClient, token_source: str) -> ConnectorResult:
         """`/me`, then every declared permission: `identify` followed by `probe`."""
@@ -182,15 +211,22 @@ class Checker:
             workspace = WorkspaceCheck(
                 WorkspaceStatus.UNKNOWN, expected, position=spec.position_of("$.workspace")
             )
+            # Nothing is known of the undeclared ones either; they are not listed (the run is inconclusive).
             results = tuple(
-                self._result(spec, permission, Verdict.INCONCLUSIVE, ()) for permission in spec.permissions
+                self._result(spec, permission, Verdict.INCONCLUSIVE, (), declared=declared)
+                for permission, declared in self.targets(spec)
+                if declared is not Declared.UNDECLARED
             )
             return replace(base, workspace=workspace, permissions=results)
         workspace = self._compare_workspace(spec, expected, identity)
         # The probes run even when the workspace mismatches: they are harmless, and one run then tells the
-        # user everything that is wrong with the token.
+        # user everything that is wrong with the token. Needed, forbidden and undeclared permissions are
+        # all probed in this one concurrent round.
         probed = await asyncio.gather(
-            *(self._check_permission(spec, client, permission) for permission in spec.permissions)
+            *(
+                self._check_permission(spec, client, permission, declared)
+                for permission, declared in self.targets(spec)
+            )
         )
         return replace(base, workspace=workspace, permissions=tuple(probed))
 
@@ -256,11 +292,15 @@ class Checker:
         )
 
     async def _check_permission(
-        self, spec: ConnectorSpec, client: IntercomClient, permission: Permission
+        self,
+        spec: ConnectorSpec,
+        client: IntercomClient,
+        permission: Permission,
+        declared: Declared = Declared.REQUIRED,
     ) -> PermissionResult:
         entry = self._catalog.probes_for(permission)
         if entry is None or not entry.probes:
-            return self._result(spec, permission, Verdict.UNVERIFIABLE, ())
+            return self._result(spec, permission, Verdict.UNVERIFIABLE, (), declared=declared)
         answers = await asyncio.gather(*(self._send(client, probe) for probe in entry.probes))
         classified = [
             classify(probe, answer, self._catalog.common_answers)
@@ -268,7 +308,10 @@ class Checker:
         ]
         verdict = combine([item.verdict for item in classified])
         labels = _labels(entry, classified, verdict)
-        result = self._result(spec, permission, verdict, tuple(item.evidence for item in classified), labels)
+        # Each piece of evidence keeps the verdict of its own probe: a forbidden permission is absent only
+        # when no probe of it was granted (`validator.policy`).
+        evidence = tuple(replace(item.evidence, verdict=item.verdict) for item in classified)
+        result = self._result(spec, permission, verdict, evidence, labels, declared=declared)
         if self._progress is not None:
             self._progress(spec.path, permission, verdict)
         return result
@@ -283,16 +326,28 @@ class Checker:
         verdict: Verdict,
         evidence: tuple[Evidence, ...],
         labels: tuple[str, ...] | None = None,
+        *,
+        declared: Declared = Declared.REQUIRED,
     ) -> PermissionResult:
-        """A verdict with its evidence and Developer Hub labels; no advice (`validator.advice` adds it)."""
+        """A verdict with its evidence and Developer Hub labels; no advice (`validator.advice` adds it), and
+        no judgement of what it means for the policy (`validator.policy` adds it)."""
         entry = self._catalog.probes_for(permission)
         chosen = labels if labels is not None else (entry.labels if entry else ())
+        if declared is Declared.FORBIDDEN:
+            position = spec.policy.forbidden_positions.get(permission) or spec.position_of(
+                "$.policy.forbidden"
+            )
+        elif declared is Declared.UNDECLARED:
+            position = spec.position_of("$.permissions")  # excess has no line of its own: the key
+        else:
+            position = spec.position_of_permission(permission)
         return PermissionResult(
             permission=permission,
             verdict=verdict,
             evidence=evidence,
             labels=chosen,
-            position=spec.position_of_permission(permission),
+            position=position,
+            declared=declared,
         )
 
 

@@ -15,7 +15,8 @@ from types import MappingProxyType
 from typing import Self
 
 _PERMISSION_OR_WORKSPACE = (
-    "a declared permission is missing or plan-restricted, or the workspace id/region/name mismatches"
+    "a declared permission is missing or plan-restricted, or the workspace id/region/name mismatches, or "
+    "the policy fails (a forbidden or excess permission granted, a waiver expired)"
 )
 
 
@@ -94,6 +95,13 @@ class ExitCode(IntEnum):
         6,
         "standard output is closed or could not be written (e.g. a full disk)",
     )
+    BASELINE_UNUSABLE = (
+        7,
+        (
+            "the --baseline file could not be read or is not a JSON report of connector-validator, and "
+            "nothing was sent"
+        ),
+    )
     LOGIN_TIMEOUT = (
         10,
         (
@@ -140,6 +148,7 @@ _SEVERITY = {
     ExitCode.BROKEN_PIPE: 7,
     ExitCode.STDOUT_FAILED: 6,
     ExitCode.REPORT_NOT_WRITTEN: 5,
+    ExitCode.BASELINE_UNUSABLE: 5,
     ExitCode.USAGE: 4,
     ExitCode.TOKEN_REJECTED: 3,
     ExitCode.FAILED: 2,
@@ -168,7 +177,7 @@ _LOGIN = (
 # checks that every command of the CLI is here and every member of ExitCode is somewhere.
 EXIT_CODES: Mapping[str, tuple[ExitCode, ...]] = MappingProxyType(
     {
-        "validate": (*VERDICTS, ExitCode.REPORT_NOT_WRITTEN),
+        "validate": (*VERDICTS, ExitCode.REPORT_NOT_WRITTEN, ExitCode.BASELINE_UNUSABLE),
         "lint": (ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE),
         "schema": (ExitCode.OK,),
         "demo": (ExitCode.OK, ExitCode.FAILED),

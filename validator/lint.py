@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from validator.errors import ExitCode
-from validator.model import ConnectorSpec
+from validator.model import ConnectorSpec, utc_today
 from validator.spec import SpecError, SpecFileError, SpecProblem, load_spec
 
 
@@ -71,10 +71,6 @@ def lint_paths(paths: Sequence[Path], today: dt.date | None = None) -> LintResul
     return LintResult(tuple(lint_path(path, today) for path in paths))
 
 
-def utc_today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
-
-
 def spec_warnings(spec: ConnectorSpec, today: dt.date) -> tuple[SpecProblem, ...]:
     """What is well formed but will fail `validate`: each waiver that has expired."""
     found: list[SpecProblem] = []
@@ -84,8 +80,8 @@ def spec_warnings(spec: ConnectorSpec, today: dt.date) -> tuple[SpecProblem, ...
             position = spec.positions.get(json_path) or waiver.position
             line, col = (position.line, position.col) if position else (1, 1)
             message = (
-                f"the waiver for {waiver.permission} expired on {waiver.expires.isoformat()}: `validate` fails "
-                "until it is renewed (a later `expires`) or removed"
+                f"the waiver for {waiver.permission} expired on {waiver.expires.isoformat()}: `validate` "
+                "fails until it is renewed (a later `expires`) or removed"
             )
             found.append(SpecProblem(spec.path, line, col, message, json_path))
     return tuple(found)

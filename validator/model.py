@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 
@@ -108,6 +108,11 @@ class WorkspaceStatus(StrEnum):
 
 
 DEFAULT_TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"
+
+
+def utc_today() -> date:
+    """The date waivers are judged on by default: today, in UTC (the same for every CI runner)."""
+    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True, order=True)

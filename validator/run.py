@@ -5,6 +5,7 @@ Every byte written here passes through `Scrubber`, so that even a bug elsewhere 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -14,6 +15,7 @@ from typing import TextIO
 
 import httpx
 
+from validator.baseline import load_baseline
 from validator.checker import ProgressHook
 from validator.errors import ExitCode, SeveralErrors, UsageError, ValidatorError
 from validator.files import (
@@ -27,8 +29,9 @@ from validator.files import (
 )
 from validator.formats import Format, render, step_summary
 from validator.intercom import check_api_url
-from validator.model import Permission, Verdict
+from validator.model import ExcessMode, Permission, Verdict, utc_today
 from validator.pacing import RetryPolicy, Timeouts
+from validator.policy import DEFAULT_EXPIRY_WARNING_DAYS, PolicySettings
 from validator.report import Report
 from validator.tokens import Scrubber, read_stdin_token
 from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate
@@ -45,6 +48,10 @@ class ValidateRequest:
     concurrency: int = DEFAULT_CONCURRENCY
     timeout: float = 15.0
     retry_budget: float = 30.0
+    excess: ExcessMode | None = None  # `--excess`: replaces policy.excess of every file
+    expiry_warning_days: int = DEFAULT_EXPIRY_WARNING_DAYS
+    baseline: Path | None = None
+    today: dt.date | None = None  # the date waivers are judged on; None: today in UTC
 
 
 def parse_format(name: str) -> Format:
@@ -122,6 +129,7 @@ def run_validate(
     token = read_stdin_token(stdin or sys.stdin) if request.token_stdin else None
     summary = _summary_target(main_format, extra, environ)
     check_targets([path for _, path in extra] + ([request.output] if request.output else []), summary)
+    baseline = load_baseline(request.baseline) if request.baseline is not None else None
 
     prepared = prepare_all(request.paths, environ, token)
     scrub = Scrubber([item.token for item in prepared if isinstance(item, Ready)])
@@ -134,6 +142,12 @@ def run_validate(
         ),
         transport_factory=transport_factory,
         progress=_progress(stderr) if stderr.isatty() else None,
+        policy=PolicySettings(
+            today=request.today or utc_today(),
+            excess=request.excess,
+            expiry_warning_days=request.expiry_warning_days,
+            baseline=baseline,
+        ),
     )
     report = validate(prepared, options)
     if options.progress is not None:

@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 
 from validator import __version__
-from validator.advice import advise
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker, ProgressHook
 from validator.intercom import DEFAULT_IN_FLIGHT, IntercomClient, host_of
-from validator.model import ConnectorSpec, Position, TokenStatus
+from validator.model import ConnectorSpec, Position, TokenStatus, utc_today
 from validator.pacing import HostBreaker, RateGate, RetryPolicy, Timeouts
+from validator.policy import PolicySettings, effective_spec, judge
 from validator.report import ConnectorResult, Report, TokenCheck
 from validator.spec import SpecError, SpecFileError, load_spec
 from validator.tokens import token_problem
@@ -36,6 +36,7 @@ class RunOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None  # tests: in-process sandbox
     progress: ProgressHook | None = None
+    policy: PolicySettings | None = None  # None: connector.yaml's policy alone, judged on today's UTC date
 
 
 @dataclass(frozen=True)
@@ -117,14 +118,15 @@ async def run_checks(
 ) -> Report:
     catalog = catalog or load_catalog()
     limit = asyncio.Semaphore(max(1, options.concurrency))
-    checker = Checker(catalog, options.progress)
+    settings = options.policy or PolicySettings(today=utc_today())
+    checker = Checker(catalog, options.progress, survey=settings.survey)
     gates: dict[tuple[str, str], RateGate] = {}
     breakers: dict[str, HostBreaker] = {}
 
     async def one(item: Prepared) -> ConnectorResult:
         if isinstance(item, Stopped):
             return item.result
-        spec = item.spec
+        spec = effective_spec(item.spec, settings)
         base_url = base_url_for(spec, catalog, options.api_url)
         client = IntercomClient(
             base_url,
@@ -142,7 +144,7 @@ async def run_checks(
         )
         async with client:
             checked = await checker.check(spec, client, item.token_source)
-        return advise(checked, catalog, spec)
+        return judge(checked, spec, catalog, settings)  # the policy, then advice
 
     results = await asyncio.gather(*(one(item) for item in prepared))
     return Report(tool_version=__version__, connectors=tuple(results))

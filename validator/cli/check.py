@@ -15,6 +15,7 @@ import typer
 from validator.cli.options import DEFAULT_SPEC, SpecPath, expand, finite, policy_today
 from validator.errors import VERDICTS
 from validator.formats import Format
+from validator.model import ExcessMode
 
 # The order `validator.errors.most_severe` combines verdicts in.
 VALIDATE_NOTE = (
@@ -95,6 +96,30 @@ def validate(
             help="Longest total wait, in seconds, for retries of 429, 5xx and network errors.",
         ),
     ] = 30.0,
+    excess: Annotated[
+        ExcessMode | None,
+        typer.Option(
+            "--excess",
+            help="Replace policy.excess of every file: off, warn or fail on granted undeclared permissions.",
+        ),
+    ] = None,
+    expiry_warning: Annotated[
+        int,
+        typer.Option(
+            "--expiry-warning",
+            metavar="DAYS",
+            min=0,
+            help="Warn about a waiver in force that expires within DAYS days.",
+        ),
+    ] = 14,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            metavar="PATH",
+            help="An earlier JSON report: list permissions gained and lost since (probes every permission).",
+        ),
+    ] = None,
 ) -> None:
     """Check the token of each connector against Intercom: workspace, then every declared permission."""
     from validator.run import ValidateRequest, run_validate
@@ -110,6 +135,10 @@ def validate(
             concurrency=concurrency,
             timeout=timeout,
             retry_budget=retry_budget,
+            excess=excess,
+            expiry_warning_days=expiry_warning,
+            baseline=baseline,
+            today=policy_today(),
         )
     )
     raise typer.Exit(code)

@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from validator.model import Position
+from validator.model import Permission, Position
 from validator.plan import describe_rule, identity_answers
 from validator.report import (
     ConnectorResult,
+    Drift,
     Evidence,
     Notice,
     PermissionResult,
     Report,
+    WaiverUse,
     WorkspaceCheck,
     WorkspaceIdentity,
 )
@@ -61,6 +63,47 @@ def _connector(connector: ConnectorResult) -> dict[str, Any]:
         "workspace": _workspace(connector.workspace),
         "permissions": [_permission(result) for result in connector.permissions],
         "warnings": [_notice(notice) for notice in connector.warnings],
+        "excess": str(connector.excess),
+        "policy_failures": [
+            {
+                "code": failure.code,
+                "message": failure.message,
+                "permission": _permission_ref(failure.permission),
+                "position": _position(failure.position),
+            }
+            for failure in connector.policy_failures
+        ],
+        "drift": _drift(connector.drift),
+    }
+
+
+def _permission_ref(permission: Permission | None) -> dict[str, str] | None:
+    if permission is None:
+        return None
+    return {"data_type": str(permission.data_type), "access": str(permission.access)}
+
+
+def _drift(drift: Drift | None) -> dict[str, Any] | None:
+    if drift is None:
+        return None
+    return {
+        "baseline": drift.baseline,
+        "found": drift.found,
+        "gained": [_permission_ref(permission) for permission in drift.gained],
+        "lost": [_permission_ref(permission) for permission in drift.lost],
+        "unknown": drift.unknown,
+    }
+
+
+def _waiver(waiver: WaiverUse | None) -> dict[str, Any] | None:
+    if waiver is None:
+        return None
+    return {
+        "reason": waiver.reason,
+        "expires": waiver.expires.isoformat(),
+        "applied": waiver.applied,
+        "expired": waiver.expired,
+        "position": _position(waiver.position),
     }
 
 
@@ -108,6 +151,10 @@ def _permission(result: PermissionResult) -> dict[str, Any]:
         "labels": list(result.labels),
         "remediation": result.remediation,
         "position": _position(result.position),
+        "declared": str(result.declared),
+        "outcome": str(result.outcome),
+        "note": result.note,
+        "waiver": _waiver(result.waiver),
     }
 
 

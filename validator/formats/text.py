@@ -11,11 +11,16 @@ from validator.errors import ExitCode
 from validator.findings import (
     TOKEN_REJECTED,
     WORKSPACE_MISMATCH,
+    Severity,
+    describe_drift,
     describe_identity,
+    has_policy,
     identity_rejected,
     identity_request,
+    labels_to_untick,
+    policy_findings,
 )
-from validator.model import TokenStatus, Verdict, WorkspaceStatus
+from validator.model import Declared, PermissionOutcome, TokenStatus, Verdict, WorkspaceStatus
 from validator.plan import describe_rule, identity_answers
 from validator.report import ConnectorResult, PermissionResult, Report
 
@@ -36,7 +41,9 @@ _VERDICT_SHOWN = {
 
 _EXIT_MEANING = {
     ExitCode.OK: "every declared permission is granted",
-    ExitCode.FAILED: "a permission is missing or plan-restricted, or the workspace does not match",
+    ExitCode.FAILED: (
+        "a permission is missing or plan-restricted, the workspace does not match, or the policy fails"
+    ),
     ExitCode.USAGE: "a usage or connector.yaml error",
     ExitCode.TOKEN_REJECTED: "Intercom rejected the token",
     ExitCode.INCONCLUSIVE: "some checks could not be decided",
@@ -61,8 +68,9 @@ def _connector(connector: ConnectorResult) -> str:
         lines.extend(_workspace_lines(connector))
     if connector.permissions:
         lines.append("")
-        lines.extend(_table(connector.permissions))
+        lines.extend(_table(connector.permissions, has_policy(connector)))
     lines.extend(_next_steps(connector))
+    lines.extend(_policy_lines(connector))
     lines.extend(_notices(connector))
     return "\n".join(lines)
 
@@ -95,30 +103,63 @@ def _workspace_lines(connector: ConnectorResult) -> list[str]:
     ]
 
 
-def _table(results: tuple[PermissionResult, ...]) -> list[str]:
-    header = ("DATA TYPE", "ACCESS", "VERDICT", "EVIDENCE")
-    rows = [
-        (
-            str(result.data_type),
-            str(result.access),
-            _VERDICT_SHOWN[result.verdict],
-            "; ".join(evidence.describe() for evidence in result.evidence) or "-",
-        )
-        for result in results
-    ]
-    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(3)]
+def _table(results: tuple[PermissionResult, ...], policy: bool = False) -> list[str]:
+    """One row per permission; with a policy, how each is declared and its outcome too."""
+    header: tuple[str, ...] = ("DATA TYPE", "ACCESS", "VERDICT", "EVIDENCE")
+    if policy:
+        header = ("DATA TYPE", "ACCESS", "DECLARED", "VERDICT", "OUTCOME", "EVIDENCE")
+    rows: list[tuple[str, ...]] = []
+    for result in results:
+        evidence = "; ".join(evidence.describe() for evidence in result.evidence) or "-"
+        verdict = _VERDICT_SHOWN[result.verdict]
+        if policy:
+            outcome = (
+                str(result.outcome).upper()
+                if result.outcome is PermissionOutcome.FAIL
+                else str(result.outcome)
+            )
+            rows.append(
+                (str(result.data_type), str(result.access), str(result.declared), verdict, outcome, evidence)
+            )
+        else:
+            rows.append((str(result.data_type), str(result.access), verdict, evidence))
+    fixed = len(header) - 1
+    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(fixed)]
 
-    def line(row: tuple[str, str, str, str]) -> str:
-        return (
-            "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
-        )
+    def line(row: tuple[str, ...]) -> str:
+        cells = "  ".join(cell.ljust(width) for cell, width in zip(row[:fixed], widths, strict=True))
+        return cells + "  " + row[fixed]
 
     return [line(header), *(line(row) for row in rows)]
 
 
+def _policy_lines(connector: ConnectorResult) -> list[str]:
+    """The policy's findings (forbidden, excess, waived, expired waivers), the labels to untick, drift."""
+    lines: list[str] = []
+    found = policy_findings(connector)
+    if found:
+        lines += ["", f"Policy (excess: {connector.excess}):"]
+        for finding in found:
+            shown = "waived" if finding.rule.severity is Severity.WAIVED else str(finding.rule.level).upper()
+            lines += _wrapped(f"{shown} {finding.subject}: {finding.summary}", indent="  ")
+    untick = labels_to_untick(connector)
+    if untick:
+        lines += ["", f"To fix: in {connector.where_to_fix or 'Developer Hub'}, untick:"]
+        lines += [f'  [ ] "{label}"' for label in untick]
+        if connector.after_change:
+            lines += _wrapped(f"then {connector.after_change}.", indent="")
+    if connector.drift is not None:
+        lines += ["", *_wrapped(f"Drift {describe_drift(connector.drift)}", indent="")]
+    return lines
+
+
 def _next_steps(connector: ConnectorResult) -> list[str]:
     lines: list[str] = []
-    missing = [result for result in connector.permissions if result.verdict is Verdict.MISSING]
+    missing = [
+        result
+        for result in connector.permissions
+        if result.verdict is Verdict.MISSING and result.declared is Declared.REQUIRED
+    ]
     if missing:
         labels: list[str] = []
         for result in missing:
@@ -132,7 +173,11 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
         (Verdict.INCONCLUSIVE, "Could not be decided:"),
         (Verdict.UNVERIFIABLE, "Cannot be verified by a safe request:"),
     ):
-        found = [result for result in connector.permissions if result.verdict is verdict]
+        found = [
+            result
+            for result in connector.permissions
+            if result.verdict is verdict and result.declared is Declared.REQUIRED
+        ]
         if not found:
             continue
         lines += ["", heading]

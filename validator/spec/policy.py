@@ -91,21 +91,21 @@ def policy_problems(document: Document) -> Iterator[Found]:
     for index, waiver in enumerate(cast(list[dict[str, Any]], policy.get("waivers", []))):
         base = f"{POLICY}.waivers[{index}]"
         text = str(waiver["permission"])
-        permission = parse_permission(text)
+        waived = parse_permission(text)
         path = f"{base}.permission"
         at = value_position(document.values.get(path))
-        if permission is None:
+        if waived is None:
             yield Found(at, f"'{text}' is not a permission connector.yaml can declare", path)
-        elif permission in seen:
-            yield Found(at, f"{text} is waived twice (also policy.waivers[{seen[permission]}])", path)
-        elif permission not in required | forbidden and not probes_all:
+        elif waived in seen:
+            yield Found(at, f"{text} is waived twice (also policy.waivers[{seen[waived]}])", path)
+        elif waived not in required | forbidden and not probes_all:
             message = (
-                f"the waiver for {text} can never apply: {permission} is neither needed (permissions) nor "
+                f"the waiver for {text} can never apply: {waived} is neither needed (permissions) nor "
                 "forbidden (policy.forbidden), and policy.excess is off so it is not probed"
             )
             yield Found(at, message, path)
-        if permission is not None:
-            seen.setdefault(permission, index)
+        if waived is not None:
+            seen.setdefault(waived, index)
         expires_path = f"{base}.expires"
         if _date(str(waiver["expires"])) is None:
             message = (
@@ -135,11 +135,11 @@ def build_policy(data: Mapping[str, Any], positions: Mapping[str, Position]) -> 
             forbidden_positions[permission] = positions[f"{POLICY}.forbidden.{data_type}[{index}]"]
     waivers: list[Waiver] = []
     for index, waiver in enumerate(cast(list[dict[str, Any]], policy.get("waivers", []))):
-        permission = parse_permission(str(waiver["permission"]))
+        waived = parse_permission(str(waiver["permission"]))
         expires = _date(str(waiver["expires"]))
-        assert permission is not None and expires is not None  # policy_problems refused the file otherwise
+        assert waived is not None and expires is not None  # policy_problems refused the file otherwise
         waivers.append(
-            Waiver(permission, str(waiver["reason"]), expires, positions.get(f"{POLICY}.waivers[{index}]"))
+            Waiver(waived, str(waiver["reason"]), expires, positions.get(f"{POLICY}.waivers[{index}]"))
         )
     return Policy(
         forbidden=tuple(forbidden),
