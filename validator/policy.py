@@ -60,6 +60,7 @@ WAIVER_UNNEEDED = "waiver_unneeded"
 PERMISSION_GAINED = "permission_gained"
 PERMISSION_LOST = "permission_lost"
 BASELINE_UNMATCHED = "baseline_connector_not_found"
+BASELINE_INCOMPLETE = "baseline_incomplete"
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ def judge(
         drift=drift,
     )
     advised = advise(judged_result, catalog, spec)  # the excess warnings say what to do: advice first
-    return replace(advised, warnings=(*notices, *_excess_notices(advised.permissions)))
+    excess_notices = _excess_notices(advised.permissions) if excess is not ExcessMode.OFF else []
+    return replace(advised, warnings=(*notices, *excess_notices))
 
 
 def _base(item: PermissionResult, excess: ExcessMode, needed_labels: set[str]) -> PermissionResult:
@@ -305,4 +307,13 @@ def _drift(
                 )
             )
         changed.append(item)
+    if unknown:
+        message = (
+            f"{unknown} permission(s) could not be compared with {baseline.source}: not probed or not "
+            "decided in one of the runs (a report records every permission with excess warn or fail, or "
+            "with --baseline)"
+        )
+        notices.append(
+            Notice(BASELINE_INCOMPLETE, message, level=NoticeLevel.NOTE, position=result.auth_position)
+        )
     return changed, Drift(baseline.source, tuple(gained), tuple(lost), unknown), notices
