@@ -314,3 +314,26 @@ def test_an_unusable_baseline_is_one_line_and_exit_7(tmp_path: Path, content: st
     assert run.code == 7, run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and "--baseline" in run.stderr
     assert run.stdout == ""
+
+
+# --- init --compare -------------------------------------------------------------------------------------
+
+
+def test_init_compare_names_the_excess_permissions_of_an_existing_file_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "connector.yaml"
+    text = spec_text("  forbidden:\n    conversations: [write]\n")
+    spec.write_text(text, encoding="utf-8")
+    labels = [*READS, "Write tags", "Write conversations"]
+    data = with_token(default_config_data(), TOKEN, labels)
+    with served(data) as world:
+        run = run_cli(
+            "init", "--compare", str(spec), "--api-url", world.base_url,
+            env={"INTERCOM_ACCESS_TOKEN": TOKEN},
+        )  # fmt: skip
+    assert run.code == 0, run.stderr
+    assert 'Excess (granted, not declared): tags:write ("Write tags").' in run.stdout
+    assert 'untick "Write tags"' in run.stdout
+    assert "Forbidden but granted: conversations:write" in run.stdout
+    assert spec.read_text(encoding="utf-8") == text
