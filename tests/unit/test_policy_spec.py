@@ -1,4 +1,4 @@
-"""connector.yaml `policy` (issue 11 item 1): what lint says about it, at which line:col, and the Policy built."""
+"""connector.yaml `policy` (issue 11 item 1): what lint says about it, where, and the Policy built."""
 
 from __future__ import annotations
 

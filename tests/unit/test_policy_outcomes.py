@@ -73,7 +73,8 @@ def forbidden(verdict: Verdict, *items: Evidence) -> PermissionResult:
         (forbidden(Verdict.PLAN_RESTRICTED, evidence(Verdict.PLAN_RESTRICTED, Strength.PROOF)),
          PermissionOutcome.INCONCLUSIVE),
         (forbidden(Verdict.UNVERIFIABLE), PermissionOutcome.INCONCLUSIVE),
-        (forbidden(Verdict.INCONCLUSIVE, evidence(Verdict.INCONCLUSIVE, None)), PermissionOutcome.INCONCLUSIVE),
+        (forbidden(Verdict.INCONCLUSIVE, evidence(Verdict.INCONCLUSIVE, None)),
+         PermissionOutcome.INCONCLUSIVE),
         (forbidden(Verdict.MISSING), PermissionOutcome.INCONCLUSIVE),  # no evidence at all: no proof
     ],
     ids=["absent", "granted-proof", "granted-inference", "partly", "no-proof", "plan", "unverifiable",
@@ -170,4 +171,4 @@ def test_an_unusable_baseline_is_one_line_with_exit_7(raw: bytes, expected: str)
     with pytest.raises(BaselineError) as caught:
         parse_baseline(raw, "b.json")
     assert expected in str(caught.value) and "\n" not in str(caught.value)
-    assert caught.value.exit_code is ExitCode.BASELINE_UNUSABLE == 7
+    assert caught.value.exit_code is ExitCode.BASELINE_UNUSABLE and int(caught.value.exit_code) == 7
