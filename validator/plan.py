@@ -14,7 +14,7 @@ from typing import Any
 
 from validator.catalog import AnswerRule, Catalog, IdentityCheck, Probe
 from validator.errors import ExitCode, ValidatorError
-from validator.model import ConnectorSpec, Permission, Strength, Verdict
+from validator.model import ConnectorSpec, Declared, ExcessMode, Permission, Strength, Verdict
 
 
 def identity_answers(identity: IdentityCheck) -> tuple[str, ...]:
@@ -76,6 +76,7 @@ class PlannedPermission:
     permission: Permission
     labels: tuple[str, ...]
     requests: tuple[PlannedRequest, ...]  # empty: no safe probe, the verdict would be `unverifiable`
+    declared: Declared = Declared.REQUIRED  # forbidden ones and (under policy.excess) undeclared ones too
 
 
 @dataclass(frozen=True)
@@ -91,15 +92,24 @@ class Plan:
 
 
 def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
-    """The requests `validate` would send for `spec`, in the order of the file."""
+    """The requests `validate` would send for `spec`, in the order of the file: the needed permissions,
+    the forbidden ones, then under `policy.excess` warn or fail every other permission the catalog probes."""
+    targets = [(permission, Declared.REQUIRED) for permission in spec.permissions]
+    targets += [(permission, Declared.FORBIDDEN) for permission in spec.policy.forbidden]
+    if spec.policy.excess is not ExcessMode.OFF:
+        known = {permission for permission, _ in targets}
+        targets += [
+            (permission, Declared.UNDECLARED)
+            for permission, entry in catalog.permissions.items()
+            if entry.probes and permission not in known
+        ]
     planned: list[PlannedPermission] = []
-    for permission in spec.permissions:
+    for permission, declared in targets:
         entry = catalog.probes_for(permission)
         labels = entry.labels if entry else ()
         probes = entry.probes if entry else ()
-        planned.append(
-            PlannedPermission(permission, labels, tuple(_request(probe, labels) for probe in probes))
-        )
+        requests = tuple(_request(probe, labels) for probe in probes)
+        planned.append(PlannedPermission(permission, labels, requests, declared))
     return Plan(
         path=spec.path,
         name=spec.name,

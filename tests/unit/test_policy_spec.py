@@ -87,3 +87,22 @@ def test_an_expired_waiver_is_a_lint_warning_not_an_error(tmp_path: Path) -> Non
     [warning] = result.warnings
     assert warning.line == 11 and "expired on 2026-05-31" in warning.message
     assert lint_paths([path], today=dt.date(2026, 5, 31)).warnings == ()
+
+
+def test_plan_lists_the_forbidden_and_under_excess_every_undeclared_permission() -> None:
+    from validator.catalog import load_catalog
+    from validator.model import Declared
+    from validator.plan import build_plan
+
+    catalog = load_catalog()
+    text = HEAD + "policy:\n  forbidden:\n    conversations: [write]\n"
+    plan = build_plan(parse_spec(text.encode(), "c.yaml"), catalog)
+    assert [(str(p.permission), p.declared) for p in plan.permissions] == [
+        ("conversations:read", Declared.REQUIRED),
+        ("tags:read", Declared.REQUIRED),
+        ("conversations:write", Declared.FORBIDDEN),
+    ]
+    excess = build_plan(parse_spec((text + "  excess: fail\n").encode(), "c.yaml"), catalog)
+    probeable = {permission for permission, entry in catalog.permissions.items() if entry.probes}
+    assert {p.permission for p in excess.permissions} == probeable
+    assert {p.declared for p in excess.permissions[3:]} == {Declared.UNDECLARED}

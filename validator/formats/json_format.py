@@ -227,6 +227,7 @@ def render_plan(plan: Plan) -> str:
             {
                 "data_type": str(planned.permission.data_type),
                 "access": str(planned.permission.access),
+                "declared": str(planned.declared),
                 "labels": list(planned.labels),
                 "requests": [_request_json(request) for request in planned.requests],
             }

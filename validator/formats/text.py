@@ -248,7 +248,8 @@ def render_plan(plan: Plan) -> str:
     ]
     for number, planned in enumerate(plan.permissions, start=2):
         labels = ", ".join(f'"{label}"' for label in planned.labels) or "no Developer Hub permission known"
-        lines += ["", f"{number}. {planned.permission} (Developer Hub: {labels})"]
+        declared = "" if planned.declared is Declared.REQUIRED else f"{planned.declared}; "
+        lines += ["", f"{number}. {planned.permission} ({declared}Developer Hub: {labels})"]
         if not planned.requests:
             lines.append("     no safe request proves it: the verdict would be unverifiable")
         for request in planned.requests:
