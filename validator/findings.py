@@ -414,11 +414,13 @@ def permission_finding(connector: ConnectorResult, result: PermissionResult) -> 
         return None
     summary = _summary(result)
     rule = _RULE_OF_KIND[kind]
+    position = result.position
     if result.outcome is PermissionOutcome.WAIVED:
         rule = PERMISSION_WAIVED
         waiver = result.waiver
         if waiver is not None:
             summary += f" Waived until {waiver.expires.isoformat()}: {waiver.reason}."
+            position = waiver.position or position  # the waiver is what accepts it
     details = [f"Verdict: {result.verdict}", *_evidence_lines(result.evidence)]
     if result.declared is not Declared.REQUIRED:
         details.insert(0, f"Declared: {result.declared} ({_DECLARED_WHERE[result.declared]})")
@@ -426,7 +428,7 @@ def permission_finding(connector: ConnectorResult, result: PermissionResult) -> 
         details.append(f"Developer Hub permission: {quote_labels(result.labels)}")
     if result.remediation:
         details.append(f"To fix: {result.remediation}")
-    return Finding(rule, connector.path, str(result.permission), result.position, summary, tuple(details))
+    return Finding(rule, connector.path, str(result.permission), position, summary, tuple(details))
 
 
 _DECLARED_WHERE = {

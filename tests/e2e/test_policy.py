@@ -224,7 +224,10 @@ def test_a_waiver_in_force_turns_a_failure_into_waived(tmp_path: Path) -> None:
     case = next(c for c in suite.iter("testcase") if c.get("name") == "tags:read")
     skipped = case.find("skipped")
     assert skipped is not None and "being fixed this month" in (skipped.get("message") or "")
-    assert [r["level"] for r in sarif_results(run) if r["ruleId"] == "permission-waived"] == ["note"]
+    waived = [r for r in sarif_results(run) if r["ruleId"] == "permission-waived"]
+    assert [r["level"] for r in waived] == ["note"]
+    waiver_line = line_of(spec_text(waiver("tags.read", "2026-09-30")), "- permission: tags.read")
+    assert waived[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == waiver_line
     assert "::notice" in run.reports["github"]
     assert "waived" in run.reports["markdown"]
     assert report["connectors"][0]["warnings"] == []  # not expiring within 14 days
