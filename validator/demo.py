@@ -7,6 +7,7 @@ pass and the remediation a missing permission gets.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -14,6 +15,7 @@ from typing import TextIO
 from validator.errors import ExitCode
 from validator.model import DEFAULT_TOKEN_ENV
 from validator.run import ValidateRequest, run_validate
+from validator.terminal import terminal_environ
 
 DEMO_TOKEN = "sandbox-no-write-tags-0002"  # a made-up token the sandbox's default configuration accepts
 DEMO_TOKEN_ENV = DEFAULT_TOKEN_ENV
@@ -45,7 +47,7 @@ def run_demo(stdout: TextIO | None = None, stderr: TextIO | None = None) -> Exit
         )
         code = run_validate(
             ValidateRequest(paths=[example], api_url=base_url),
-            environ={DEMO_TOKEN_ENV: DEMO_TOKEN},
+            environ={**terminal_environ(os.environ), DEMO_TOKEN_ENV: DEMO_TOKEN},  # colour as validate's
             stdout=out,
             stderr=stderr or sys.stderr,
         )

@@ -12,6 +12,7 @@ sending again and again to a host that has stopped answering) is `validator.paci
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import ipaddress
 import json
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 
 from validator import __version__
 from validator.errors import ExitCode, ValidatorError
-from validator.pacing import HostBreaker, RateGate, RetryPolicy, Timeouts, hinted_wait
+from validator.network_errors import describe_failure
+from validator.pacing import HostBreaker, RateGate, RetryPolicy, SlowHostNotice, Timeouts, hinted_wait
 from validator.tokens import Scrubber
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -112,7 +114,7 @@ class Answer:
     body_is_json: bool = False
     request_id: str | None = None
     attempts: int = 1
-    failure: str | None = None  # why there was no usable answer ("timed out", "connection refused")
+    failure: str | None = None  # why there was no usable answer ("api.intercom.io: connection refused")
     headers: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -146,6 +148,31 @@ class Answer:
         return value if isinstance(value, str) else None
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """How one attempt of a request ended, for `--verbose`: no body, no header but a plain request id."""
+
+    method: str
+    host: str
+    path: str
+    status: int | None  # None: no HTTP answer (then `failure` says why)
+    request_id: str | None
+    attempt: int
+    elapsed: float  # seconds from sending to the end of the answer (or of the failure)
+    failure: str | None = None
+
+    def describe(self) -> str:
+        """`GET /me → 200 from HOST (request id R, attempt 1, 12 ms)`, or `GET /me → no answer: why (…)`."""
+        took = f"attempt {self.attempt}, {self.elapsed * 1000:.0f} ms"
+        if self.status is None:
+            return f"{self.method} {self.path} → no answer: {self.failure} ({took})"
+        request_id = f"request id {self.request_id}, " if self.request_id else ""
+        return f"{self.method} {self.path} → {self.status} from {self.host} ({request_id}{took})"
+
+
+ExchangeObserver = Callable[[Exchange], None]
+
+
 class IntercomClient:
     """An Intercom API client for one token; use as an async context manager."""
 
@@ -162,10 +189,12 @@ class IntercomClient:
         gate: RateGate | None = None,
         limit: asyncio.Semaphore | None = None,
         breaker: HostBreaker | None = None,
+        slow_notice: SlowHostNotice | None = None,
+        on_exchange: ExchangeObserver | None = None,
     ) -> None:
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
-        timeouts = timeouts or Timeouts()
+        timeouts = self._timeouts = timeouts or Timeouts()
         # httpx's read timeout is per read: a server dripping a byte at a time would never trip it.
         self._deadline = timeouts.connect + timeouts.read
         self._sleep = sleep
@@ -174,6 +203,8 @@ class IntercomClient:
         # during a retry's back-off, so one slow endpoint does not starve the others.
         self._limit = limit or asyncio.Semaphore(DEFAULT_IN_FLIGHT)
         self._breaker = breaker or HostBreaker.for_timeouts(host_of(base_url), timeouts)
+        self._slow_notice = slow_notice  # says once, on stderr, that the host is being waited for
+        self._on_exchange = on_exchange  # sees every attempt's outcome (`--verbose`), never a body
         # Server text may echo the token (a hostile or broken server): it is scrubbed before it is cut,
         # escaped or lower-cased for a report, which would leave pieces the output filter cannot recognise.
         self._scrub = Scrubber([token])
@@ -226,20 +257,22 @@ class IntercomClient:
                 return Answer(
                     method, path, None, attempts=attempt - 1, failure=f"{self._breaker.reason}; not sent"
                 )
-            except (httpx.TimeoutException, TimeoutError):
-                failure = "cut off" if self._breaker.reason is not None else "timed out"
+            except (httpx.TimeoutException, TimeoutError) as error:
+                failure = "cut off" if self._breaker.reason is not None else self._describe(error)
             except CompressedAnswer:
                 self._breaker.answered()
                 failure = "a compressed answer although none was asked for (a proxy?)"
+                self._observe(method, path, attempt, started[0], failure=failure)
                 return Answer(method, path, None, attempts=attempt, failure=failure)
             except AnswerTooLarge:
                 self._breaker.answered()
-                return Answer(
-                    method, path, None, attempts=attempt, failure="an answer over 1 MiB: not Intercom's"
-                )
+                failure = "an answer over 1 MiB: not Intercom's"
+                self._observe(method, path, attempt, started[0], failure=failure)
+                return Answer(method, path, None, attempts=attempt, failure=failure)
             except httpx.HTTPError as error:
-                failure = _describe_http_error(error, self._scrub)
+                failure = self._describe(error)
             if response is None:
+                self._observe(method, path, attempt, started[0], failure=failure)
                 self._breaker.failed(started[0])
                 if self._breaker.reason is not None:
                     more = "; not retried" if attempt < self._retry.attempts else ""
@@ -251,6 +284,7 @@ class IntercomClient:
                     continue
                 return Answer(method, path, None, attempts=attempt, failure=failure)
             self._breaker.answered()
+            self._observe(method, path, attempt, started[0], response=response)
             self._gate.observe(response.headers)
             if response.status_code in RETRYABLE_STATUSES and attempt < self._retry.attempts:
                 wait = self._wait_for(response, attempt)
@@ -274,8 +308,39 @@ class IntercomClient:
                 raise HostDown  # waited for a slot while the host stopped answering
             started[0] = self._breaker.now()
             async with asyncio.timeout(self._deadline) as scope:
-                with self._breaker.watching(scope):
+                with self._breaker.watching(scope), self._watching_slowness():
                     return await self._receive(request)
+
+    def _observe(
+        self,
+        method: str,
+        path: str,
+        attempt: int,
+        started: float,
+        *,
+        response: httpx.Response | None = None,
+        failure: str | None = None,
+    ) -> None:
+        """Tell the observer (`--verbose`) how one attempt ended: its status and request id, or why none."""
+        if self._on_exchange is None:
+            return
+        header = response.headers.get("x-request-id") if response is not None else None
+        request_id = self._scrub(header) if header is not None else None  # server text: scrubbed first
+        self._on_exchange(
+            Exchange(
+                method=method,
+                host=host_of(self.base_url),
+                path=path,
+                status=response.status_code if response is not None else None,
+                request_id=request_id if request_id and _REQUEST_ID.fullmatch(request_id) else None,
+                attempt=attempt,
+                elapsed=max(0.0, self._breaker.now() - started),
+                failure=failure,
+            )
+        )
+
+    def _watching_slowness(self) -> contextlib.AbstractContextManager[None]:
+        return self._slow_notice.watching() if self._slow_notice is not None else contextlib.nullcontext()
 
     async def _receive(self, request: httpx.Request) -> tuple[httpx.Response, bytes]:
         response = await self._http.send(request, stream=True)
@@ -290,6 +355,29 @@ class IntercomClient:
         finally:
             await response.aclose()
         return response, bytes(content)
+
+    def _describe(self, error: BaseException) -> str:
+        """`host: reason` in plain words (`validator.network_errors`), naming the proxy the request went
+        through, if any."""
+        return describe_failure(
+            error, host_of(self.base_url), self._scrub, proxy=self._proxy(), timeouts=self._timeouts
+        )
+
+    def _proxy(self) -> str | None:
+        """`host:port` of the environment's proxy that requests to the API host go through, or None.
+
+        httpx does not say it publicly: the transport it picks for the URL is asked, and anything unexpected
+        there means no proxy is named (the message then names the API host alone)."""
+        try:
+            transport = self._http._transport_for_url(httpx.URL(self.base_url))
+            proxy_url = getattr(getattr(transport, "_pool", None), "_proxy_url", None)
+            if proxy_url is None:
+                return None
+            host = proxy_url.host.decode("ascii", "replace")
+            host = f"[{host}]" if ":" in host else host  # an IPv6 address
+            return f"{host}:{proxy_url.port}" if proxy_url.port else host
+        except Exception:  # private API: never let it cost the message
+            return None
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self._retry.backoff_base * 2.0 ** (attempt - 1), self._retry.max_single_wait))
@@ -322,17 +410,6 @@ class HostDown(Exception):
 
 class CompressedAnswer(Exception):
     """The body came compressed although `Accept-Encoding: identity` was sent; it is not decompressed."""
-
-
-def _describe_http_error(error: httpx.HTTPError, scrub: Scrubber) -> str:
-    """The kind of failure, with detail only where httpx's message cannot hold a header value."""
-    kind = type(error).__name__
-    # Network errors name their cause ("[Errno 111] Connection refused"). Other messages may quote what
-    # was being sent (LocalProtocolError quotes an illegal header value: the Authorization header).
-    if not isinstance(error, httpx.NetworkError | httpx.RemoteProtocolError):
-        return kind
-    detail = " ".join(scrub(str(error)).split())[:200]  # scrubbed before it is cut
-    return f"{kind}: {detail}" if detail else kind
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

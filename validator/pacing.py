@@ -2,7 +2,8 @@
 that has stopped answering.
 
 Every client of a run that talks to one workspace shares its `RateGate` (Intercom counts per app and
-workspace, API-NOTES §6), and every client that talks to one host shares its `HostBreaker`.
+workspace, API-NOTES §6), and every client that talks to one host shares its `HostBreaker` and its
+`SlowHostNotice`.
 """
 
 from __future__ import annotations
@@ -136,6 +137,41 @@ class HostBreaker:
             yield
         finally:
             self._in_flight.discard(scope)
+
+
+SLOW_HOST_AFTER = 5.0  # seconds without an answer before the run says what it is waiting for
+
+
+class SlowHostNotice:
+    """Says once per run and host that an attempt has had no answer for `after` seconds.
+
+    A host that accepts connections and never answers would otherwise leave a CI log silent for the
+    whole timeout, retries included: `notify(host, after)` is called the first time an attempt to the host
+    is still without an answer `after` seconds after it was sent, and never again for that host.
+    """
+
+    def __init__(self, host: str, notify: Callable[[str, float], None], *, after: float = SLOW_HOST_AFTER):
+        self.host = host
+        self._notify = notify
+        self._after = after
+        self._told = False
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        """Bounds one attempt: if it is still running `after` seconds on, the notice is given."""
+        if self._told:
+            yield
+            return
+        handle = asyncio.get_running_loop().call_later(self._after, self._tell)
+        try:
+            yield
+        finally:
+            handle.cancel()
+
+    def _tell(self) -> None:
+        if not self._told:
+            self._told = True
+            self._notify(self.host, self._after)
 
 
 def hinted_wait(headers: httpx.Headers) -> float | None:

@@ -16,7 +16,6 @@ from typing import TextIO
 import httpx
 
 from validator.baseline import load_baseline
-from validator.checker import ProgressHook
 from validator.errors import ExitCode, SeveralErrors, UsageError, ValidatorError
 from validator.files import (
     StdoutError,
@@ -28,11 +27,12 @@ from validator.files import (
     write_stdout,
 )
 from validator.formats import Format, render, step_summary
-from validator.intercom import check_api_url
+from validator.intercom import Exchange, check_api_url
 from validator.model import ExcessMode, Permission, Verdict, utc_today
 from validator.pacing import RetryPolicy, Timeouts
 from validator.policy import DEFAULT_EXPIRY_WARNING_DAYS, PolicySettings
 from validator.report import Report
+from validator.terminal import ColorChoice, Verbosity, one_line, shows_progress, still_waiting, wants_color
 from validator.tokens import Scrubber, read_stdin_token
 from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate
 
@@ -52,6 +52,8 @@ class ValidateRequest:
     expiry_warning_days: int = DEFAULT_EXPIRY_WARNING_DAYS
     baseline: Path | None = None
     today: dt.date | None = None  # the date waivers are judged on; None: today in UTC
+    verbosity: Verbosity = Verbosity.NORMAL
+    color: ColorChoice = ColorChoice.AUTO
 
 
 def parse_format(name: str) -> Format:
@@ -133,6 +135,8 @@ def run_validate(
 
     prepared = prepare_all(request.paths, environ, token)
     scrub = Scrubber([item.token for item in prepared if isinstance(item, Ready)])
+    status = StatusLines(stderr, scrub, progress=shows_progress(request.verbosity, stderr, environ))
+    quiet, verbose = request.verbosity is Verbosity.QUIET, request.verbosity is Verbosity.VERBOSE
     options = RunOptions(
         api_url=api_url,
         concurrency=request.concurrency,
@@ -141,7 +145,9 @@ def run_validate(
             max_total_wait=request.retry_budget, max_single_wait=min(10.0, request.retry_budget)
         ),
         transport_factory=transport_factory,
-        progress=_progress(stderr) if stderr.isatty() else None,
+        progress=status.progress if status.shows_progress else None,
+        on_exchange=status.exchange if verbose else None,
+        on_slow_host=None if quiet else _still_waiting(status, request.timeout),
         policy=PolicySettings(
             today=request.today or utc_today(),
             excess=request.excess,
@@ -149,10 +155,12 @@ def run_validate(
             baseline=baseline,
         ),
     )
-    report = validate(prepared, options)
-    if options.progress is not None:
-        stderr.write("\r\x1b[2K")
-    errors = _emit(report, main_format, request.output, extra, summary, stdout, scrub)
+    try:
+        report = validate(prepared, options)
+    finally:
+        status.clear()
+    terminal = Terminal(quiet, wants_color(request.color, stdout, environ))
+    errors = _emit(report, main_format, request.output, extra, summary, stdout, scrub, terminal)
     if errors:
         raise SeveralErrors(errors)
     return report.exit_code
@@ -175,10 +183,12 @@ def _emit(
     summary: Path | None,
     stdout: TextIO,
     scrub: Scrubber,
+    terminal: Terminal | None = None,
 ) -> list[ValidatorError]:
     """Write every output: files first, each atomically, then stdout, so that a closed or broken stdout
     (or a signal while printing) never costs a report file. Returns what failed, in order: the report files
-    (their messages scrubbed), then stdout.
+    (their messages scrubbed), then stdout. Files are always whole and plain; `terminal` shapes stdout's
+    text report only (`-q`, colour).
     """
     files = [*extra, *([(main_format, output)] if output is not None else [])]
     errors: list[ValidatorError] = []
@@ -194,17 +204,64 @@ def _emit(
             errors.append(OutputError(f"GITHUB_STEP_SUMMARY: {error}").scrubbed(scrub))
     shown = Format.TEXT if output is not None else main_format
     try:
-        write_stdout(stdout, scrub(render(shown, report)))
+        write_stdout(stdout, scrub(_for_stdout(shown, report, terminal or Terminal())))
     except StdoutError as error:
         errors.append(error)
     return errors
 
 
-def _progress(stream: TextIO) -> ProgressHook:
-    """One self-overwriting status line on a terminal; never used when stderr is a file or a pipe."""
+@dataclass(frozen=True)
+class Terminal:
+    """How stdout's text report is shaped: `quiet` keeps the result line and the connectors that could not
+    be checked at all, `color` paints it."""
 
-    def show(path: str, permission: Permission, verdict: Verdict) -> None:
-        stream.write(f"\r\x1b[2K{path}: {permission} {verdict}")
-        stream.flush()
+    quiet: bool = False
+    color: bool = False
 
-    return show
+
+def _for_stdout(fmt: Format, report: Report, terminal: Terminal) -> str:
+    """stdout's report: machine formats as they are (whole, never coloured), text as `terminal` says."""
+    if fmt is not Format.TEXT:
+        return render(fmt, report)
+    from validator.formats import text
+
+    return text.render(report, color=terminal.color, quiet=terminal.quiet)
+
+
+class StatusLines:
+    """What a run says on stderr while it works, every line through the scrubber: the self-overwriting
+    progress line (a terminal only, `progress`), and whole lines (`-v`'s requests, a slow host), each
+    prefixed like the CLI's errors and clearing the progress line first so that the two never mix."""
+
+    def __init__(self, stream: TextIO, scrub: Scrubber, *, progress: bool) -> None:
+        self._stream = stream
+        self._scrub = scrub
+        self.shows_progress = progress
+        self._progress_shown = False
+
+    def progress(self, path: str, permission: Permission, verdict: Verdict) -> None:
+        self._stream.write(self._scrub(f"\r\x1b[2K{path}: {permission} {verdict}"))
+        self._stream.flush()
+        self._progress_shown = True
+
+    def line(self, message: str) -> None:
+        self.clear()
+        self._stream.write(self._scrub(f"connector-validator: {one_line(message)}") + "\n")
+        self._stream.flush()
+
+    def exchange(self, path: str, exchange: Exchange) -> None:
+        """One `-v` line: `connector.yaml: GET /me → 200 from HOST (request id R, attempt 1, 12 ms)`."""
+        self.line(f"{path}: {exchange.describe()}")
+
+    def clear(self) -> None:
+        if self._progress_shown:
+            self._stream.write("\r\x1b[2K")
+            self._stream.flush()
+            self._progress_shown = False
+
+
+def _still_waiting(status: StatusLines, timeout: float) -> Callable[[str, float], None]:
+    def say(host: str, after: float) -> None:
+        status.line(still_waiting(host, after, timeout))
+
+    return say

@@ -17,9 +17,9 @@ import httpx
 from validator import __version__
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker, ProgressHook
-from validator.intercom import DEFAULT_IN_FLIGHT, IntercomClient, host_of
+from validator.intercom import DEFAULT_IN_FLIGHT, Exchange, IntercomClient, host_of
 from validator.model import ConnectorSpec, Position, TokenStatus, utc_today
-from validator.pacing import HostBreaker, RateGate, RetryPolicy, Timeouts
+from validator.pacing import HostBreaker, RateGate, RetryPolicy, SlowHostNotice, Timeouts
 from validator.policy import PolicySettings, effective_spec, judge
 from validator.report import ConnectorResult, Report, TokenCheck
 from validator.spec import SpecError, SpecFileError, load_spec
@@ -37,6 +37,10 @@ class RunOptions:
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None  # tests: in-process sandbox
     progress: ProgressHook | None = None
     policy: PolicySettings | None = None  # None: connector.yaml's policy alone, judged on today's UTC date
+    # Called with the connector's path and how each attempt of a request ended (`--verbose`).
+    on_exchange: Callable[[str, Exchange], None] | None = None
+    # Called once per API host with the seconds an attempt to it has gone without an answer.
+    on_slow_host: Callable[[str, float], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,18 @@ async def run_checks(
     checker = Checker(catalog, options.progress, survey=settings.survey)
     gates: dict[tuple[str, str], RateGate] = {}
     breakers: dict[str, HostBreaker] = {}
+    notices: dict[str, SlowHostNotice] = {}
+
+    def slow_notice(host: str) -> SlowHostNotice | None:
+        if options.on_slow_host is None:
+            return None
+        return notices.setdefault(host, SlowHostNotice(host, options.on_slow_host))
+
+    def observer(path: str) -> Callable[[Exchange], None] | None:
+        on_exchange = options.on_exchange
+        if on_exchange is None:
+            return None
+        return lambda exchange: on_exchange(path, exchange)
 
     async def one(item: Prepared) -> ConnectorResult:
         if isinstance(item, Stopped):
@@ -141,6 +157,8 @@ async def run_checks(
             breaker=breakers.setdefault(
                 host_of(base_url), HostBreaker.for_timeouts(host_of(base_url), options.timeouts)
             ),
+            slow_notice=slow_notice(host_of(base_url)),
+            on_exchange=observer(spec.path),
         )
         async with client:
             checked = await checker.check(spec, client, item.token_source)

@@ -129,8 +129,16 @@ def check_side_reports(reports: Mapping[str, str]) -> None:
     report_validator().validate(json.loads(reports["json"]))
 
 
+# Colour is decided by these: a test that wants them sets them, and a runner's own never reach the CLI.
+TERMINAL_VARIABLES = ("NO_COLOR", "FORCE_COLOR")
+
+
 def clean_env(extra: Mapping[str, str]) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("INTERCOM_", "GITHUB_"))}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("INTERCOM_", "GITHUB_")) and name not in TERMINAL_VARIABLES
+    }
     env.update(extra)
     return env
 

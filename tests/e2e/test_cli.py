@@ -86,7 +86,9 @@ def test_demo_shows_a_missing_permission_and_explains_itself() -> None:
 
 def test_progress_is_shown_on_a_terminal_and_never_in_a_pipe() -> None:
     with served() as world:
-        env = clean_env({"INTERCOM_ACCESS_TOKEN": CANARY, "INTERCOM_API_URL": world.base_url})
+        env = clean_env(
+            {"INTERCOM_ACCESS_TOKEN": CANARY, "INTERCOM_API_URL": world.base_url, "TERM": "xterm"}
+        )
         piped = run_cli("validate", str(EXAMPLE), env=env)
         controller, terminal = pty.openpty()
         process = subprocess.Popen(
@@ -118,7 +120,7 @@ def test_an_unreachable_host_is_inconclusive_with_a_reason(tmp_path: Path) -> No
         env={"INTERCOM_ACCESS_TOKEN": CANARY, "INTERCOM_API_URL": "http://127.0.0.1:9"},
     )  # fmt: skip
     assert run.code == 4
-    assert "ConnectError" in run.stdout and "not probed" in run.stdout
+    assert "GET /me: no answer: 127.0.0.1:9: connection refused" in run.stdout and "not probed" in run.stdout
 
 
 def test_every_invalid_case_fails_lint_as_a_command_at_its_stated_place() -> None:

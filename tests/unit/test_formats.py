@@ -799,3 +799,47 @@ def test_markdown_renders_server_text_inert(text: str, render_markdown: Any) -> 
     import html as html_module
 
     assert " ".join(text.split()) in html_module.unescape(visible)
+
+
+# --- text for a terminal: colour and -q (issue 13 item 9) --------------------------------------------------
+
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def test_coloured_text_is_the_plain_text_with_colour_added() -> None:
+    from validator.formats import text
+
+    plain, coloured = text.render(REPORT), text.render(REPORT, color=True)
+    assert "\x1b[" not in plain and SGR.sub("", coloured) == plain
+    for shown in ("granted", "MISSING", "PLAN-RESTRICTED", "inconclusive", "unverifiable"):
+        assert re.search(rf"\x1b\[\d+m{shown}\x1b\[0m", coloured), shown
+    assert re.search(r"\x1b\[1;\d+mResult: ERROR\x1b\[0m \(exit 2", coloured)
+    assert "\x1b[31mREJECTED\x1b[0m" in coloured and "\x1b[31mMISMATCH\x1b[0m" in coloured
+
+
+def test_quiet_text_is_the_connectors_that_could_not_be_checked_and_the_result_line() -> None:
+    from validator.formats import text
+
+    lines = text.render(REPORT, quiet=True).splitlines()
+    assert lines[-1] == text.render(REPORT).splitlines()[-1]
+    assert [line.split(": ", 2)[:2] for line in lines[:-1]] == [
+        [TOKEN_REJECTED.path, "token REJECTED by Intercom (GET /me → 401)"],
+        [TOKEN_MISSING.path, "token MISSING"],
+        ["error", "connectors/broken.yaml:3:10"],
+    ]
+    assert SGR.sub("", text.render(REPORT, color=True, quiet=True)) == text.render(REPORT, quiet=True)
+
+
+def test_coloured_warnings_keep_their_text() -> None:
+    from validator.formats import text
+    from validator.report import Notice, NoticeLevel
+
+    warned = replace(
+        EVERY_VERDICT,
+        warnings=(Notice("a_warning", "Mind this."), Notice("a_note", "Noted.", level=NoticeLevel.NOTE)),
+    )
+    report = report_of(warned)
+    coloured = text.render(report, color=True)
+    assert "\x1b[33mwarning\x1b[0m [a_warning]" in coloured and "\x1b[36mnote\x1b[0m [a_note]" in coloured
+    assert SGR.sub("", coloured) == text.render(report)
+    assert "Mind this." not in text.render(report, quiet=True)  # -q: the result line and errors only

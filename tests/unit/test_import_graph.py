@@ -18,11 +18,25 @@ PACKAGE = Path(__file__).resolve().parents[2] / "validator"
 # and, when it is a package, everything in it.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # 0. domain values and the small tools every layer may use
-    ("validator", "validator.model", "validator.errors", "validator.tokens", "validator.files"),
+    (
+        "validator",
+        "validator.model",
+        "validator.errors",
+        "validator.tokens",
+        "validator.files",
+        "validator.terminal",
+    ),
     # 1. reading: the YAML loader, the schemas, connector.yaml, the probe catalog; the report's values
     ("validator.schemas", "validator.spec", "validator.catalog", "validator.report", "validator.baseline"),
     # 2. checking: the HTTP client, the checker, lint's and plan's results
-    ("validator.pacing", "validator.intercom", "validator.checker", "validator.lint", "validator.plan"),
+    (
+        "validator.pacing",
+        "validator.network_errors",
+        "validator.intercom",
+        "validator.checker",
+        "validator.lint",
+        "validator.plan",
+    ),
     # 3. advice and findings (in the catalog's words), and the validate pipeline that applies advice
     ("validator.advice", "validator.policy", "validator.findings", "validator.validate"),
     # 4. formats: pure functions of what they render

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from validator.cli.options import DEFAULT_SPEC, ApiUrl, Force, SpecPath, finite
+from validator.cli.options import DEFAULT_SPEC, ApiUrl, Force, SpecPath, Verbose, finite
 from validator.model import DEFAULT_TOKEN_ENV, AuthMode
 
 LOGIN_NOTE = "Once a token is obtained, 0 to 4 are those of `validate`."
@@ -73,10 +73,13 @@ def init(
             help="Write nothing: say which of the token's permissions are excess for this connector.yaml.",
         ),
     ] = None,
+    verbose: Verbose = False,
 ) -> None:
     """Write a connector.yaml declaring the workspace and every permission the token is granted."""
     from validator.init.command import run_init
     from validator.init.request import InitRequest
 
-    request = InitRequest(output, token_env, token_stdin, api_url, mode, name, force, timeout, compare)
+    request = InitRequest(
+        output, token_env, token_stdin, api_url, mode, name, force, timeout, compare, verbose
+    )
     raise typer.Exit(run_init(request))

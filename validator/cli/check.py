@@ -12,10 +12,20 @@ from typing import Annotated
 
 import typer
 
-from validator.cli.options import DEFAULT_SPEC, SpecPath, expand, finite, policy_today
+from validator.cli.options import (
+    DEFAULT_SPEC,
+    Quiet,
+    SpecPath,
+    Verbose,
+    expand,
+    finite,
+    policy_today,
+    verbosity,
+)
 from validator.errors import VERDICTS
 from validator.formats import Format
 from validator.model import ExcessMode
+from validator.terminal import ColorChoice
 
 # The order `validator.errors.most_severe` combines verdicts in.
 VALIDATE_NOTE = (
@@ -120,10 +130,20 @@ def validate(
             help="An earlier JSON report: list permissions gained and lost since (probes every permission).",
         ),
     ] = None,
+    quiet: Quiet = False,
+    verbose: Verbose = False,
+    color: Annotated[
+        ColorChoice,
+        typer.Option(
+            "--color",
+            help="Colour the text report: auto (on a terminal, unless NO_COLOR; FORCE_COLOR forces it).",
+        ),
+    ] = ColorChoice.AUTO,
 ) -> None:
     """Check the token of each connector against Intercom: workspace, then every declared permission."""
     from validator.run import ValidateRequest, run_validate
 
+    chattiness = verbosity(quiet, verbose)
     code = run_validate(
         ValidateRequest(
             paths=expand(paths or [DEFAULT_SPEC]),
@@ -139,6 +159,8 @@ def validate(
             expiry_warning_days=expiry_warning,
             baseline=baseline,
             today=policy_today(),
+            verbosity=chattiness,
+            color=color,
         )
     )
     raise typer.Exit(code)

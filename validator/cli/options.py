@@ -1,7 +1,7 @@
 """What the commands share: option types and callbacks, glob expansion, and the exit-code epilogs.
 
-Only the standard library, Typer and `validator.errors` here: every command module imports this one, and
-`connector-validator --version` imports every command module.
+Only the standard library, Typer, `validator.errors` and `validator.terminal` here: every command module
+imports this one, and `connector-validator --version` imports every command module.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from validator.errors import ANY_COMMAND, EXIT_CODES, UsageError
+from validator.terminal import Verbosity
 
 DEFAULT_SPEC = "connector.yaml"
 API_URL_HELP = "Replace the Intercom API host (a proxy, or the sandbox). https unless loopback."
@@ -25,6 +26,17 @@ ApiUrl = Annotated[
     typer.Option("--api-url", metavar="URL", envvar="INTERCOM_API_URL", help=API_URL_HELP),
 ]
 Force = Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result line and errors.")]
+Verbose = Annotated[
+    bool,
+    typer.Option("--verbose", "-v", help="Also print every request and its answer's status on stderr."),
+]
+
+
+def verbosity(quiet: bool, verbose: bool) -> Verbosity:
+    if quiet and verbose:
+        raise UsageError("--quiet and --verbose cannot be used together")
+    return Verbosity.QUIET if quiet else Verbosity.VERBOSE if verbose else Verbosity.NORMAL
 
 
 def expand(patterns: list[str]) -> list[Path]:

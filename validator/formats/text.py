@@ -1,5 +1,9 @@
 """Text for people: `validate`'s report (the workspace found, a table of verdicts, what to do next),
-`lint`'s problems one per line, and `plan`'s requests with how each answer is read."""
+`lint`'s problems one per line, and `plan`'s requests with how each answer is read.
+
+`validate`'s report may be coloured (verdicts, token and workspace problems, the result line) for a
+terminal; colour is off unless asked for, and never changes a character of the text around it, so the
+coloured report is the plain one with SGR sequences added."""
 
 from __future__ import annotations
 
@@ -50,46 +54,101 @@ _EXIT_MEANING = {
 }
 
 
-def render(report: Report) -> str:
-    blocks = [_connector(connector) for connector in report.connectors]
-    code = report.exit_code
-    blocks.append(f"Result: {str(report.outcome).upper()} (exit {int(code)}: {_EXIT_MEANING[code]})")
+# SGR parameters: green, red, yellow, magenta, cyan; bold is added for the result line.
+_VERDICT_COLOR = {
+    Verdict.GRANTED: "32",
+    Verdict.MISSING: "31",
+    Verdict.PLAN_RESTRICTED: "35",
+    Verdict.INCONCLUSIVE: "33",
+    Verdict.UNVERIFIABLE: "36",
+}
+_EXIT_COLOR = {
+    ExitCode.OK: "32",
+    ExitCode.FAILED: "31",
+    ExitCode.USAGE: "31",
+    ExitCode.TOKEN_REJECTED: "31",
+    ExitCode.INCONCLUSIVE: "33",
+}
+_PROBLEM = "31"
+_NOTICE_COLOR = {"warning": "33", "note": "36"}
+
+
+def _paint(text: str, sgr: str, color: bool) -> str:
+    return f"\x1b[{sgr}m{text}\x1b[0m" if color and text and sgr else text
+
+
+def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
+    """The whole report; `color` adds terminal colour (see the module's docstring). `quiet` (`validate -q`)
+    keeps only a line per connector that could not be checked at all (its file, its token, no answer from
+    GET /me) and the result line."""
+    if quiet:
+        return _quiet(report, color)
+    blocks = [_connector(connector, color) for connector in report.connectors]
+    blocks.append(_result_line(report, color))
     return "\n\n".join(blocks) + "\n"
 
 
-def _connector(connector: ConnectorResult) -> str:
+def _result_line(report: Report, color: bool) -> str:
+    """`Result: OUTCOME (exit N: meaning)`."""
+    code = report.exit_code
+    outcome = _paint(f"Result: {str(report.outcome).upper()}", f"1;{_EXIT_COLOR[code]}", color)
+    return f"{outcome} (exit {int(code)}: {_EXIT_MEANING[code]})"
+
+
+def _quiet(report: Report, color: bool) -> str:
+    lines: list[str] = []
+    for connector in report.connectors:
+        token = connector.token
+        if connector.error is not None:  # it names the file already (`path:line:col: message`)
+            where = "" if connector.error.startswith(connector.path) else f"{connector.path}: "
+            lines.append(f"{_paint('error', _PROBLEM, color)}: {where}{connector.error}")
+        elif token.status is TokenStatus.REJECTED:
+            rejected = _paint("REJECTED", _PROBLEM, color)
+            lines.append(f"{connector.path}: token {rejected} by Intercom ({identity_rejected()})")
+        elif token.status.stops_the_check:
+            status = _paint(str(token.status).upper(), _PROBLEM, color)
+            lines.append(f"{connector.path}: token {status}: {token.message}")
+        elif token.status is TokenStatus.UNKNOWN:  # GET /me gave no usable answer: Intercom unreachable?
+            unknown = _paint("unknown", _VERDICT_COLOR[Verdict.INCONCLUSIVE], color)
+            why = token.message or f"no trustworthy answer from {identity_request()}"
+            lines.append(f"{connector.path}: token {unknown}: {why}")
+    return "".join(f"{line}\n" for line in [*lines, _result_line(report, color)])
+
+
+def _connector(connector: ConnectorResult, color: bool = False) -> str:
     title = connector.path + (f" ({connector.name})" if connector.name else "")
     lines = [title, "=" * len(title)]
     if connector.error is not None:
-        lines.append(f"error: {connector.error}")
+        lines.append(f"{_paint('error', _PROBLEM, color)}: {connector.error}")
         return "\n".join(lines)
-    lines.append(_token_line(connector))
+    lines.append(_token_line(connector, color))
     if connector.workspace is not None:
-        lines.extend(_workspace_lines(connector))
+        lines.extend(_workspace_lines(connector, color))
     if connector.permissions:
         lines.append("")
-        lines.extend(_table(connector.permissions, has_policy(connector)))
+        lines.extend(_table(connector.permissions, color, policy=has_policy(connector)))
     lines.extend(_next_steps(connector))
     lines.extend(_policy_lines(connector))
-    lines.extend(_notices(connector))
+    lines.extend(_notices(connector, color))
     return "\n".join(lines)
 
 
-def _token_line(connector: ConnectorResult) -> str:
+def _token_line(connector: ConnectorResult, color: bool = False) -> str:
     token = connector.token
     source = f" (from {token.env})" if token.env else ""
     if token.status is TokenStatus.VALID:
-        return f"token:      valid{source}"
+        return f"token:      {_paint('valid', _VERDICT_COLOR[Verdict.GRANTED], color)}{source}"
     if token.status is TokenStatus.REJECTED:
         answer = f"{identity_rejected()} {token.error_code or ''}".rstrip()
-        first = f"token:      REJECTED by Intercom{source}: {answer}; no permission was probed."
+        rejected = _paint("REJECTED", _PROBLEM, color)
+        first = f"token:      {rejected} by Intercom{source}: {answer}; no permission was probed."
         return "\n".join([first, *_wrapped(TOKEN_REJECTED.help_text, indent=" " * 12)])
     if token.status.stops_the_check:
-        return f"token:      {str(token.status).upper()}: {token.message}"
+        return f"token:      {_paint(str(token.status).upper(), _PROBLEM, color)}: {token.message}"
     return f"token:      unknown: {token.message or f'no trustworthy answer from {identity_request()}'}"
 
 
-def _workspace_lines(connector: ConnectorResult) -> list[str]:
+def _workspace_lines(connector: ConnectorResult, color: bool = False) -> list[str]:
     workspace = connector.workspace
     assert workspace is not None
     if workspace.status is WorkspaceStatus.MATCH:
@@ -97,27 +156,26 @@ def _workspace_lines(connector: ConnectorResult) -> list[str]:
     if workspace.status is WorkspaceStatus.UNKNOWN:
         return [f"workspace:  not checked (expected {describe_identity(workspace.expected)})"]
     return [
-        f"workspace:  MISMATCH in {', '.join(workspace.mismatches)}",
+        f"workspace:  {_paint('MISMATCH', _PROBLEM, color)} in {', '.join(workspace.mismatches)}",
         f"            declared {describe_identity(workspace.expected)}",
         f"            token is for {describe_identity(workspace.actual)}",
     ]
 
 
-def _table(results: tuple[PermissionResult, ...], policy: bool = False) -> list[str]:
+def _table(results: tuple[PermissionResult, ...], color: bool = False, *, policy: bool = False) -> list[str]:
     """One row per permission; with a policy, how each is declared and its outcome too."""
     header: tuple[str, ...] = ("DATA TYPE", "ACCESS", "VERDICT", "EVIDENCE")
     if policy:
         header = ("DATA TYPE", "ACCESS", "DECLARED", "VERDICT", "OUTCOME", "EVIDENCE")
+    verdict_column = header.index("VERDICT")
     rows: list[tuple[str, ...]] = []
     for result in results:
         evidence = "; ".join(evidence.describe() for evidence in result.evidence) or "-"
         verdict = _VERDICT_SHOWN[result.verdict]
         if policy:
-            outcome = (
-                str(result.outcome).upper()
-                if result.outcome is PermissionOutcome.FAIL
-                else str(result.outcome)
-            )
+            outcome = str(result.outcome)
+            if result.outcome is PermissionOutcome.FAIL:
+                outcome = outcome.upper()
             rows.append(
                 (str(result.data_type), str(result.access), str(result.declared), verdict, outcome, evidence)
             )
@@ -126,11 +184,15 @@ def _table(results: tuple[PermissionResult, ...], policy: bool = False) -> list[
     fixed = len(header) - 1
     widths = [max(len(row[column]) for row in (header, *rows)) for column in range(fixed)]
 
-    def line(row: tuple[str, ...]) -> str:
-        cells = "  ".join(cell.ljust(width) for cell, width in zip(row[:fixed], widths, strict=True))
-        return cells + "  " + row[fixed]
+    def line(row: tuple[str, ...], verdict: Verdict | None = None) -> str:
+        cells = [cell.ljust(width) for cell, width in zip(row[:fixed], widths, strict=True)]
+        if verdict is not None:  # painted without its padding, so that columns stay aligned
+            shown = row[verdict_column]
+            padding = " " * (widths[verdict_column] - len(shown))
+            cells[verdict_column] = _paint(shown, _VERDICT_COLOR[verdict], color) + padding
+        return "  ".join(cells) + "  " + row[fixed]
 
-    return [line(header), *(line(row) for row in rows)]
+    return [line(header), *(line(row, result.verdict) for row, result in zip(rows, results, strict=True))]
 
 
 def _policy_lines(connector: ConnectorResult) -> list[str]:
@@ -193,14 +255,15 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
     return lines
 
 
-def _notices(connector: ConnectorResult) -> list[str]:
+def _notices(connector: ConnectorResult, color: bool = False) -> list[str]:
     """Warnings and notes, after what to fix: they never change the result."""
     if not connector.warnings:
         return []
     lines = ["", "Warnings (the result does not change):"]
     for notice in connector.warnings:
         about = f" {notice.permission}" if notice.permission is not None else ""
-        lines.append(f"  {notice.level} [{notice.code}]{about}:")
+        level = _paint(str(notice.level), _NOTICE_COLOR.get(str(notice.level), ""), color)
+        lines.append(f"  {level} [{notice.code}]{about}:")
         lines += _wrapped(notice.message, indent="    ")
         if notice.labels:
             lines += _wrapped("Developer Hub: " + ", ".join(f'"{label}"' for label in notice.labels), "    ")

@@ -23,6 +23,7 @@ from validator.init.schema import connector_property, connector_schema, fits
 if TYPE_CHECKING:
     import httpx
 
+    from validator.intercom import Exchange
     from validator.model import Permission
     from validator.report import PermissionResult
 
@@ -33,6 +34,7 @@ def run_init(
     environ: Mapping[str, str] | None = None,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
 ) -> ExitCode:
     """Run `init` end to end: ExitCode.OK once the file is written. Anything else is an InitError (nothing
@@ -48,7 +50,9 @@ def run_init(
         _check_options(request)
         token = _token(request, environ, stdin or sys.stdin)
         scrub = Scrubber([token])
-        scaffold = asyncio.run(probe_token(request, token, transport_factory))
+        notify = _still_waiting(stderr or sys.stderr, scrub, request.timeout)
+        observe = _verbose(stderr or sys.stderr, scrub) if request.verbose else None
+        scaffold = asyncio.run(probe_token(request, token, transport_factory, notify, observe))
         text = render_connector_yaml(scaffold)
         check_generated(text, str(request.output), token)
         write_new_file(request.output, text, replace=request.force)
@@ -56,6 +60,28 @@ def run_init(
         raise error.scrubbed(scrub) from None
     stdout.write(scrub(_summary(request.output, scaffold)))
     return ExitCode.OK
+
+
+def _still_waiting(
+    stderr: TextIO, scrub: Callable[[str], str], timeout: float
+) -> Callable[[str, float], None]:
+    from validator.terminal import one_line, still_waiting
+
+    def say(host: str, after: float) -> None:
+        stderr.write(scrub(f"connector-validator: {one_line(still_waiting(host, after, timeout))}") + "\n")
+        stderr.flush()
+
+    return say
+
+
+def _verbose(stderr: TextIO, scrub: Callable[[str], str]) -> Callable[[Exchange], None]:
+    from validator.terminal import one_line
+
+    def say(exchange: Exchange) -> None:
+        stderr.write(scrub(f"connector-validator: {one_line(exchange.describe())}") + "\n")
+        stderr.flush()
+
+    return say
 
 
 def _check_options(request: InitRequest) -> None:

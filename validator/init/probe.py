@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
     from validator.catalog import Catalog
     from validator.checker import Identified
-    from validator.intercom import IntercomClient
+    from validator.intercom import ExchangeObserver, IntercomClient
+    from validator.pacing import SlowHostNotice
 
 
 @dataclass(frozen=True)
@@ -64,16 +65,21 @@ async def probe_token(
     request: InitRequest,
     token: str,
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None,
+    on_slow_host: Callable[[str, float], None] | None = None,
+    on_exchange: ExchangeObserver | None = None,
 ) -> Scaffold:
     """Identify the token's workspace with one `GET /me`, then probe every catalog permission with it.
 
     `/me` is sent exactly once: the workspace written down and the permissions probed come from the same
     identification, so an API that names another workspace on a second call cannot mix the two.
+    `on_slow_host(host, seconds)` is told once per host when an attempt has gone that long unanswered, and
+    `on_exchange` how every attempt ended (`init -v`).
     """
     from validator.advice import after_change
     from validator.catalog import load_catalog
     from validator.checker import Checker
-    from validator.intercom import ApiUrlError, check_api_url
+    from validator.intercom import ApiUrlError, check_api_url, host_of
+    from validator.pacing import SlowHostNotice
     from validator.validate import base_url_for
 
     try:
@@ -88,7 +94,17 @@ async def probe_token(
 
     # Before /me the region is unknown; the US host routes to the right region (API-NOTES §1).
     first = api_url or catalog.hosts[Region.US]
-    async with _client(first, token, api_version, request, transport_factory) as client:
+    notices: dict[str, SlowHostNotice] = {}
+
+    def notice(base_url: str) -> SlowHostNotice | None:
+        if on_slow_host is None:
+            return None
+        host = host_of(base_url)
+        return notices.setdefault(host, SlowHostNotice(host, on_slow_host))
+
+    async with _client(
+        first, token, api_version, request, transport_factory, notice(first), on_exchange
+    ) as client:
         identified = await checker.identify(client, source)
     workspace = _workspace(identified, request.token_env, catalog)
 
@@ -102,7 +118,9 @@ async def probe_token(
     )
     # The regional host once the region is known; the identity is the one above, not asked for again.
     base_url = base_url_for(spec, catalog, api_url)
-    async with _client(base_url, token, api_version, request, transport_factory) as client:
+    async with _client(
+        base_url, token, api_version, request, transport_factory, notice(base_url), on_exchange
+    ) as client:
         probed = await checker.probe(spec, client, identified)
     scaffold = Scaffold(
         name=spec.name,
@@ -128,6 +146,8 @@ def _client(
     api_version: str,
     request: InitRequest,
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None,
+    slow_notice: SlowHostNotice | None = None,
+    on_exchange: ExchangeObserver | None = None,
 ) -> IntercomClient:
     from validator.intercom import IntercomClient
     from validator.pacing import Timeouts
@@ -138,6 +158,8 @@ def _client(
         api_version,
         timeouts=Timeouts(read=request.timeout),
         transport=transport_factory() if transport_factory else None,
+        slow_notice=slow_notice,
+        on_exchange=on_exchange,
     )
 
 
