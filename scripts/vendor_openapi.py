@@ -39,6 +39,7 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("post", "/companies"),
     ("put", "/companies/{company_id}"),
     ("get", "/conversations"),
+    ("post", "/conversations"),
     ("put", "/conversations/{conversation_id}"),
     ("post", "/conversations/{conversation_id}/parts"),
     ("get", "/admins"),

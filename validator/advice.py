@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from validator.catalog import Catalog, FindingKind, FindingText
-from validator.model import Auth, AuthMode, ConnectorSpec, Declared, PermissionOutcome, Verdict
+from validator.model import (
+    Auth,
+    AuthMode,
+    ConnectorSpec,
+    Declared,
+    PermissionOutcome,
+    Verdict,
+    WorkspaceStatus,
+)
 from validator.report import ConnectorResult, PermissionResult
 
 # The kind of finding a permission's verdict makes; `granted` makes none.
@@ -43,15 +51,30 @@ def finding_kind(result: PermissionResult) -> FindingKind | None:
 
 
 def advise(result: ConnectorResult, catalog: Catalog, spec: ConnectorSpec) -> ConnectorResult:
-    """`result` (the checker's, for `spec`) with its advice: where to fix, what after, per permission what."""
+    """`result` (the checker's, for `spec`) with its advice: where to fix, what after, per permission what,
+    and for a workspace that could not be verified what lets the token name it."""
     api_version = catalog.api_version_for(spec)
+    workspace = result.workspace
+    if workspace is not None and workspace.status is WorkspaceStatus.UNVERIFIED:
+        workspace = replace(workspace, remediation=workspace_remediation(catalog, spec.auth))
     return replace(
         result,
         where_to_fix=catalog.remediation.where,
         after_change=after_change(catalog, spec.auth),
+        workspace=workspace,
         permissions=tuple(
             _advised(permission, catalog, spec.auth, api_version) for permission in result.permissions
         ),
+    )
+
+
+def workspace_remediation(catalog: Catalog, auth: Auth) -> str:
+    """What lets a valid token name its workspace (tick "Read admins"), for the connector's auth mode."""
+    return _fill(
+        catalog,
+        plain(catalog.remediation.findings[FindingKind.WORKSPACE_UNVERIFIED].help),
+        after_change=after_change(catalog, auth),
+        token_env=auth.token_env,
     )
 
 
@@ -123,6 +146,7 @@ def _fill(catalog: Catalog, text: str, **values: str) -> str:
     return text.format(
         where=catalog.remediation.where,
         identity=identity_request(catalog),
+        identity_labels=quote_labels(catalog.identity.unreadable.labels),
         rejected_status=catalog.identity.rejected_status,
         **values,
     )

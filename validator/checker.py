@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from validator.catalog import AnswerRule, Catalog, PermissionProbes, Probe
+from validator.catalog import AnswerRule, Catalog, ControlRequest, PermissionProbes, Probe
 from validator.intercom import Answer, IntercomClient
 from validator.model import (
     ConnectorSpec,
@@ -48,10 +48,36 @@ ProgressHook = Callable[[str, Permission, Verdict], None]
 class Classified:
     verdict: Verdict
     evidence: Evidence
+    compared_with: Answer | None = None  # the route-miss control the verdict was read against
 
 
-def classify(probe: Probe, answer: Answer, common: Sequence[AnswerRule]) -> Classified:
-    """Read one answer with the probe's own rules, then the common ones; unexplained means inconclusive."""
+@dataclass(frozen=True)
+class RouteMissControl:
+    """What the control request of one method got in this run: how Intercom answers a route it does not serve.
+
+    `statuses` are the answers a route miss can have (the catalog's `route_miss.statuses`); a control that
+    got anything else (no answer, a 5xx, a 429) shows nothing about route misses.
+    """
+
+    answer: Answer
+    statuses: tuple[int, ...]
+
+    @property
+    def usable(self) -> bool:
+        return self.answer.status in self.statuses
+
+
+def classify(
+    probe: Probe,
+    answer: Answer,
+    common: Sequence[AnswerRule],
+    control: RouteMissControl | None = None,
+) -> Classified:
+    """Read one answer with the probe's own rules, then the common ones; unexplained means inconclusive.
+
+    A rule marked `route_miss_possible` counts only when `control` (the control request of the probe's
+    method, sent in the same run) shows that a route miss answers otherwise.
+    """
     if answer.status is None:
         return Classified(
             Verdict.INCONCLUSIVE,
@@ -59,6 +85,8 @@ def classify(probe: Probe, answer: Answer, common: Sequence[AnswerRule]) -> Clas
         )
     for rule in (*probe.answers, *common):
         if _matches(rule, answer):
+            if rule.route_miss_possible:
+                return _against_control(rule, answer, control)
             return Classified(rule.verdict, _evidence(answer, rule.strength, rule.note))
     if probe.method != "GET" and 200 <= answer.status < 300 and not _is_read(probe):
         note = (
@@ -66,6 +94,46 @@ def classify(probe: Probe, answer: Answer, common: Sequence[AnswerRule]) -> Clas
         )
         return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, note))
     return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, _unexplained(answer, probe)))
+
+
+def _against_control(rule: AnswerRule, answer: Answer, control: RouteMissControl | None) -> Classified:
+    """A 404 that a route miss could also give: evidence only if the control's answer differs from it."""
+    if control is None:
+        note = (
+            "this 404 may be Intercom's answer to a route it does not serve, and no control request was sent"
+        )
+        return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, note))
+    seen = _answer_line(control.answer)
+    if not control.usable:
+        note = (
+            f"this 404 may be Intercom's answer to a route it does not serve, and the control request "
+            f"({seen}) got no route-miss answer to compare it with"
+        )
+        return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, note), control.answer)
+    if _fingerprint(answer) == _fingerprint(control.answer):
+        note = (
+            f"Intercom answers a route it does not serve the same way ({seen}): this 404 may mean that the "
+            "route does not exist in this Intercom-Version, not that the object does not"
+        )
+        return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, note), control.answer)
+    unlike = f"not a route miss, which answers otherwise ({seen})"
+    granted_note = f"{rule.note}; {unlike}" if rule.note else unlike
+    return Classified(rule.verdict, _evidence(answer, rule.strength, granted_note), control.answer)
+
+
+def _answer_line(answer: Answer) -> str:
+    code, _ = answer.error
+    status = str(answer.status) if answer.status is not None else "no answer"
+    return f"{answer.method} {answer.path} → {status}" + (f" {code}" if code else "")
+
+
+def _fingerprint(answer: Answer) -> tuple[object, ...]:
+    """What tells one answer from another: status, body type, error code and message (its path masked, in
+    case Intercom echoes the request path: a route miss must not differ only in the path it names)."""
+    code, message = answer.error
+    if message is not None:
+        message = message.replace(answer.path, "{path}")
+    return (answer.status, answer.body_is_json, answer.body_type, code, message)
 
 
 def _is_read(probe: Probe) -> bool:
@@ -126,8 +194,16 @@ def _evidence(answer: Answer, strength: Strength | None, note: str | None) -> Ev
     )
 
 
-def combine(verdicts: Sequence[Verdict]) -> Verdict:
+def combine(verdicts: Sequence[Verdict], alternatives: bool = False) -> Verdict:
+    """One verdict for a permission from its probes' verdicts.
+
+    With `alternatives` (the probes are alternative proofs of the same labels) one `granted` suffices when
+    no probe says `missing` or `plan_restricted`; otherwise every probe must grant.
+    """
     if verdicts and all(verdict is Verdict.GRANTED for verdict in verdicts):
+        return Verdict.GRANTED
+    refused = (Verdict.MISSING, Verdict.PLAN_RESTRICTED)
+    if alternatives and Verdict.GRANTED in verdicts and not any(verdict in refused for verdict in verdicts):
         return Verdict.GRANTED
     for verdict in _PRECEDENCE:
         if verdict in verdicts:
@@ -141,6 +217,11 @@ class Identified:
 
     token: TokenCheck
     identity: WorkspaceIdentity | None
+
+    @property
+    def unverified(self) -> bool:
+        """A valid token that may not read its own identity: the workspace cannot be verified."""
+        return self.token.status is TokenStatus.VALID and self.identity is None
 
 
 class Checker:
@@ -191,6 +272,10 @@ class Checker:
 
         No `/me` is sent here: the result always describes the identity that was passed in, so a caller that
         writes that identity down (`init`) knows the permissions were probed in the same run.
+
+        A valid token that may not read `/me` (`Identified.unverified`) leaves the workspace `unverified` and
+        the permissions are probed all the same; should a probe then answer that the token itself is refused,
+        the result is that of a rejected token.
         """
         api_version = self._catalog.api_version_for(spec)
         expected = WorkspaceIdentity(spec.workspace.id, spec.workspace.name, spec.workspace.region)
@@ -206,7 +291,7 @@ class Checker:
         )
         if token.status is TokenStatus.REJECTED:
             return base  # a rejected token proves nothing more; no probe is sent
-        if identity is None:
+        if identity is None and not identified.unverified:
             # Without a working /me a 401 on a probe cannot be told apart from a rejected token.
             workspace = WorkspaceCheck(
                 WorkspaceStatus.UNKNOWN, expected, position=spec.position_of("$.workspace")
@@ -218,21 +303,87 @@ class Checker:
                 if declared is not Declared.UNDECLARED
             )
             return replace(base, workspace=workspace, permissions=results)
-        workspace = self._compare_workspace(spec, expected, identity)
+        if identity is None:
+            workspace = WorkspaceCheck(
+                WorkspaceStatus.UNVERIFIED,
+                expected,
+                position=spec.position_of("$.workspace"),
+                labels=self._catalog.identity.unreadable.labels,
+            )
+        else:
+            workspace = self._compare_workspace(spec, expected, identity)
         # The probes run even when the workspace mismatches: they are harmless, and one run then tells the
         # user everything that is wrong with the token. Needed, forbidden and undeclared permissions are
         # all probed in this one concurrent round.
-        probed = await asyncio.gather(
-            *(
-                self._check_permission(spec, client, permission, declared)
-                for permission, declared in self.targets(spec)
+        probed = await self._probe_all(spec, client)
+        if identified.unverified:
+            refused = next(
+                (answer for _, answers in probed for answer in answers if self._refuses(answer)), None
             )
+            if refused is not None:
+                return replace(base, token=self._rejected_later(token, refused))
+        return replace(base, workspace=workspace, permissions=tuple(result for result, _ in probed))
+
+    async def _probe_all(
+        self, spec: ConnectorSpec, client: IntercomClient
+    ) -> list[tuple[PermissionResult, tuple[Answer, ...]]]:
+        """Every permission's probes (`targets`), with the route-miss controls they need, in one round."""
+        targets = self.targets(spec)
+        controls = {
+            control.method: asyncio.ensure_future(self._send_control(client, control))
+            for control in self._catalog.controls_for([permission for permission, _ in targets])
+        }
+        try:
+            return list(
+                await asyncio.gather(
+                    *(
+                        self._check_permission(spec, client, permission, controls, declared)
+                        for permission, declared in targets
+                    )
+                )
+            )
+        finally:
+            for task in controls.values():
+                task.cancel()  # a no-op once done; ends a control nobody waits for any more
+
+    async def _send_control(self, client: IntercomClient, control: ControlRequest) -> RouteMissControl:
+        answer = await client.request(control.method, control.path, body=control.body)
+        return RouteMissControl(answer, self._catalog.route_miss.statuses)
+
+    def _refuses(self, answer: Answer) -> bool:
+        """Whether a probe's answer refuses the token itself: the identity's rejected status in Intercom's
+        envelope, with any code but those of a valid token refused one resource (token_unauthorized)."""
+        identity = self._catalog.identity
+        return (
+            answer.status == identity.rejected_status
+            and answer.is_error_envelope
+            and not any(_matches(rule, answer) for rule in identity.unreadable.answers)
         )
-        return replace(base, workspace=workspace, permissions=tuple(probed))
+
+    def _rejected_later(self, token: TokenCheck, refused: Answer) -> TokenCheck:
+        code, _ = refused.error
+        identity = self._catalog.identity
+        answer = f"{refused.status} {code}" if code else str(refused.status)
+        message = (
+            f"{identity.method} {identity.path} could not read the workspace, and {refused.method} "
+            f"{refused.path} then answered {answer}: Intercom rejected the token itself"
+        )
+        evidence = (*token.evidence, _evidence(refused, None, "the token itself was refused"))
+        return TokenCheck(TokenStatus.REJECTED, code or "unauthorized", token.env, evidence, message=message)
 
     def _read_identity(self, me: Answer, token_source: str) -> tuple[TokenCheck, WorkspaceIdentity | None]:
         code, _ = me.error
         evidence = (_evidence(me, None, None),)
+        unreadable = self._catalog.identity.unreadable
+        if any(_matches(rule, me) for rule in unreadable.answers):
+            # API-NOTES §2: a valid token refused this one resource (it may need "Read admins").
+            note = (
+                f"the token is valid, but may not read its own identity ({code}): without "
+                f"{_quoted(unreadable.labels)} the workspace cannot be verified"
+            )
+            return TokenCheck(
+                TokenStatus.VALID, code, token_source, (_evidence(me, Strength.INFERENCE, note),)
+            ), None
         if me.status == self._catalog.identity.rejected_status and me.is_error_envelope:
             return TokenCheck(TokenStatus.REJECTED, code or "unauthorized", token_source, evidence), None
         identity = self._identity(me)
@@ -296,25 +447,34 @@ class Checker:
         spec: ConnectorSpec,
         client: IntercomClient,
         permission: Permission,
+        controls: Mapping[str, asyncio.Future[RouteMissControl]],
         declared: Declared = Declared.REQUIRED,
-    ) -> PermissionResult:
+    ) -> tuple[PermissionResult, tuple[Answer, ...]]:
         entry = self._catalog.probes_for(permission)
         if entry is None or not entry.probes:
-            return self._result(spec, permission, Verdict.UNVERIFIABLE, (), declared=declared)
-        answers = await asyncio.gather(*(self._send(client, probe) for probe in entry.probes))
-        classified = [
-            classify(probe, answer, self._catalog.common_answers)
-            for probe, answer in zip(entry.probes, answers, strict=True)
-        ]
-        verdict = combine([item.verdict for item in classified])
+            return self._result(spec, permission, Verdict.UNVERIFIABLE, (), declared=declared), ()
+        answers = tuple(await asyncio.gather(*(self._send(client, probe) for probe in entry.probes)))
+        classified = []
+        for probe, answer in zip(entry.probes, answers, strict=True):
+            control = None
+            if probe.method in controls and any(rule.route_miss_possible for rule in probe.answers):
+                control = await controls[probe.method]
+            classified.append(classify(probe, answer, self._catalog.common_answers, control))
+        verdict = combine([item.verdict for item in classified], entry.alternatives)
         labels = _labels(entry, classified, verdict)
         # Each piece of evidence keeps the verdict of its own probe: a forbidden permission is absent only
         # when no probe of it was granted (`validator.policy`).
-        evidence = tuple(replace(item.evidence, verdict=item.verdict) for item in classified)
-        result = self._result(spec, permission, verdict, evidence, labels, declared=declared)
+        evidence = [replace(item.evidence, verdict=item.verdict) for item in classified]
+        shown: list[Answer] = []
+        for item in classified:
+            if item.compared_with is not None and not any(item.compared_with is seen for seen in shown):
+                shown.append(item.compared_with)
+        note = "route-miss control: how Intercom answers a path it does not serve"
+        evidence.extend(_evidence(control, None, note) for control in shown)
+        result = self._result(spec, permission, verdict, tuple(evidence), labels, declared=declared)
         if self._progress is not None:
             self._progress(spec.path, permission, verdict)
-        return result
+        return result, answers
 
     async def _send(self, client: IntercomClient, probe: Probe) -> Answer:
         return await client.request(probe.method, probe.path, query=probe.query, body=probe.body)
@@ -358,6 +518,10 @@ def _labels(entry: PermissionProbes, classified: Sequence[Classified], verdict: 
         if item.verdict is verdict and verdict is not Verdict.GRANTED:
             labels.extend(label for label in probe.labels if label not in labels)
     return tuple(labels)
+
+
+def _quoted(labels: Sequence[str]) -> str:
+    return ", ".join(f'"{label}"' for label in labels)
 
 
 def _same_name(sent: str | None, declared: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Self
 
 _PERMISSION_OR_WORKSPACE = (
     "a declared permission is missing or plan-restricted, or the workspace id/region/name mismatches, or "
+    'the token is valid but may not read GET /me (tick "Read admins") so the workspace is unverified, or '
     "the policy fails (a forbidden or excess permission granted, a waiver expired)"
 )
 
@@ -63,7 +64,8 @@ class ExitCode(IntEnum):
             "lint": "a file is invalid",
             "init": (
                 "the token has none of the checkable permissions (nothing written: a connector.yaml must "
-                "declare at least one)"
+                'declare at least one), or may not read GET /me (tick "Read admins"), which names the '
+                "workspace to write"
             ),
             "demo": "the demo did not go as designed (please report it)",
         },
@@ -78,7 +80,11 @@ class ExitCode(IntEnum):
             "sandbox": "unusable sandbox configuration, or the port cannot be served",
         },
     )
-    TOKEN_REJECTED = 3, "Intercom rejected the token (GET /me answered 401), and no permission is probed"
+    TOKEN_REJECTED = (
+        3,
+        "Intercom rejected the token (GET /me answered 401 with any code but token_unauthorized, or, where "
+        "GET /me was refused to a valid token, a probe did), and no permission is reported",
+    )
     INCONCLUSIVE = (
         4,
         "inconclusive: nothing failed, but at least one verdict could not be reached",

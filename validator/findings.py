@@ -113,6 +113,7 @@ PERMISSION_UNVERIFIABLE = Rule(
     FindingKind.PERMISSION_UNVERIFIABLE, "PermissionUnverifiable", Severity.UNDECIDED
 )
 WORKSPACE_MISMATCH = Rule(FindingKind.WORKSPACE_MISMATCH, "WorkspaceMismatch", Severity.FAILED)
+WORKSPACE_UNVERIFIED = Rule(FindingKind.WORKSPACE_UNVERIFIED, "WorkspaceUnverified", Severity.FAILED)
 WORKSPACE_UNCHECKED = Rule(FindingKind.WORKSPACE_UNCHECKED, "WorkspaceInconclusive", Severity.UNDECIDED)
 TOKEN_REJECTED = Rule(FindingKind.TOKEN_REJECTED, "TokenRejected", Severity.FAILED)
 TOKEN_INCONCLUSIVE = Rule(FindingKind.TOKEN_INCONCLUSIVE, "TokenInconclusive", Severity.UNDECIDED)
@@ -129,6 +130,7 @@ RULES: tuple[Rule, ...] = (
     PERMISSION_INCONCLUSIVE,
     PERMISSION_UNVERIFIABLE,
     WORKSPACE_MISMATCH,
+    WORKSPACE_UNVERIFIED,
     WORKSPACE_UNCHECKED,
     TOKEN_REJECTED,
     TOKEN_INCONCLUSIVE,
@@ -349,12 +351,17 @@ def token_finding(connector: ConnectorResult) -> Finding | None:
         return Finding(TOKEN_MISSING, connector.path, TOKEN_SUBJECT, connector.auth_position, summary)
     if token.status is TokenStatus.REJECTED:
         code = f" ({token.error_code})" if token.error_code else ""
+        summary = f"Intercom rejected the token{source}{code}; no permission was checked."
+        if token.message:  # refused by a probe after a /me that could not name the workspace
+            summary = (
+                f"Intercom rejected the token{source}{code}: {token.message}; no permission is reported."
+            )
         return Finding(
             TOKEN_REJECTED,
             connector.path,
             TOKEN_SUBJECT,
             connector.auth_position,
-            f"Intercom rejected the token{source}{code}; no permission was checked.",
+            summary,
             (*_evidence_lines(token.evidence), f"To fix: {TOKEN_REJECTED.help_text}"),
         )
     if token.status is TokenStatus.UNKNOWN:
@@ -392,6 +399,21 @@ def workspace_finding(connector: ConnectorResult) -> Finding | None:
             f"The token belongs to workspace {describe_identity(check.actual)}, but connector.yaml declares "
             f"{describe_identity(check.expected)} (mismatch in {', '.join(check.mismatches)}).",
             (f"To fix: {WORKSPACE_MISMATCH.help_text}",),
+        )
+    if check.status is WorkspaceStatus.UNVERIFIED:
+        labels = quote_labels(check.labels)
+        details = [*_evidence_lines(connector.token.evidence)]
+        if check.labels:
+            details.append(f"Developer Hub permission: {labels}")
+        details.append(f"To fix: {check.remediation or WORKSPACE_UNVERIFIED.help_text}")
+        return Finding(
+            WORKSPACE_UNVERIFIED,
+            connector.path,
+            WORKSPACE_SUBJECT,
+            check.position,
+            f"The workspace could not be verified (declared {describe_identity(check.expected)}): the token "
+            f"is valid but may not read {identity_request()}, which names its workspace.",
+            tuple(details),
         )
     if check.status is WorkspaceStatus.UNKNOWN:
         return Finding(

@@ -104,6 +104,7 @@ class TokenStatus(StrEnum):
 class WorkspaceStatus(StrEnum):
     MATCH = "match"
     MISMATCH = "mismatch"
+    UNVERIFIED = "unverified"  # the token is valid but may not read /me, so its workspace is not known
     UNKNOWN = "unknown"
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from validator.catalog import AnswerRule, Catalog, IdentityCheck, Probe
+from validator.catalog import AnswerRule, Catalog, ControlRequest, IdentityCheck, Probe, RouteMiss
 from validator.errors import ExitCode, ValidatorError
 from validator.model import ConnectorSpec, Declared, ExcessMode, Permission, Strength, Verdict
 
@@ -20,12 +20,31 @@ from validator.model import ConnectorSpec, Declared, ExcessMode, Permission, Str
 def identity_answers(identity: IdentityCheck) -> tuple[str, ...]:
     """How the checker reads the identity check's answers, in words, from the catalog's fields."""
     fields = identity.workspace
+    unreadable = identity.unreadable
+    refusals = " or ".join(f"{rule.status} {'/'.join(rule.codes)}" for rule in unreadable.answers)
+    labels = ", ".join(f'"{label}"' for label in unreadable.labels)
     return (
         f"200 with type {identity.body_type} and {fields.id}: the token is valid; {fields.id}, "
         f"{fields.region} and {fields.name} are compared with `workspace` (proof)",
-        f"{identity.rejected_status} in Intercom's error envelope (unauthorized, token_revoked, ...): "
-        "the token is rejected (exit 3) and no permission is probed",
+        f"{refusals}: the token is valid but may not read its workspace (it needs {labels}): the "
+        "workspace is unverified (exit 1), and the permissions are probed all the same; a probe answered "
+        f"{identity.rejected_status} with another code then means the token is rejected (exit 3)",
+        f"{identity.rejected_status} in Intercom's error envelope with any other code (unauthorized, "
+        "token_revoked, ...): the token is rejected (exit 3) and no permission is probed",
         "anything else: the token cannot be judged, and every permission is inconclusive",
+    )
+
+
+def route_miss_rule(route_miss: RouteMiss) -> str:
+    """How a 404 that a route miss could also give is read, in words, from the catalog's `route_miss`."""
+    statuses = "/".join(str(status) for status in route_miss.statuses)
+    return (
+        f"Intercom answers {statuses} to a route or method it does not serve, possibly as the bare "
+        f'{"/".join(route_miss.codes)} "{route_miss.message}" that some routes also document for a missing '
+        "object. A write's 404 counts as evidence only with a resource-specific code, the route's own "
+        "message, or, for the rules marked so, an answer that differs from the control request of the same "
+        "method (its status, body type, code or message); the same answer, or a control that got no "
+        f"{statuses}, makes the permission inconclusive, never granted."
     )
 
 
@@ -77,6 +96,7 @@ class PlannedPermission:
     labels: tuple[str, ...]
     requests: tuple[PlannedRequest, ...]  # empty: no safe probe, the verdict would be `unverifiable`
     declared: Declared = Declared.REQUIRED  # forbidden ones and (under policy.excess) undeclared ones too
+    alternatives: bool = False  # one granted request suffices, unless another says missing
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,8 @@ class Plan:
     identity: IdentityCheck
     permissions: tuple[PlannedPermission, ...]
     common_answers: tuple[AnswerRule, ...]
+    route_miss: RouteMiss
+    controls: tuple[ControlRequest, ...] = ()  # sent once, alongside the probes, when a rule needs them
 
 
 def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
@@ -109,7 +131,8 @@ def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
         labels = entry.labels if entry else ()
         probes = entry.probes if entry else ()
         requests = tuple(_request(probe, labels) for probe in probes)
-        planned.append(PlannedPermission(permission, labels, requests, declared))
+        alternatives = entry.alternatives if entry else False
+        planned.append(PlannedPermission(permission, labels, requests, declared, alternatives=alternatives))
     return Plan(
         path=spec.path,
         name=spec.name,
@@ -119,6 +142,8 @@ def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
         identity=catalog.identity,
         permissions=tuple(planned),
         common_answers=catalog.common_answers,
+        route_miss=catalog.route_miss,
+        controls=catalog.controls_for([item.permission for item in planned]),
     )
 
 
@@ -147,5 +172,7 @@ def describe_rule(rule: AnswerRule) -> str:
         condition += f" with a body of type {rule.body_type}"
     if rule.shape is not None:
         condition += f" in the documented shape {rule.shape.name}"
+    if rule.route_miss_possible:
+        condition += " unlike the route-miss control's answer"
     outcome = str(rule.verdict) + (f" ({rule.strength})" if rule.strength else "")
     return f"{condition} → {outcome}" + (f": {rule.note}" if rule.note else "")

@@ -157,6 +157,8 @@ class WorkspaceCheck:
     actual: WorkspaceIdentity | None = None
     mismatches: tuple[str, ...] = ()  # "id", "region", "name"
     position: Position | None = None
+    labels: tuple[str, ...] = ()  # unverified: the Developer Hub permission(s) that let the token read it
+    remediation: str | None = None  # unverified: what to do so that it can be verified (`validator.advice`)
 
 
 class NoticeLevel(StrEnum):
@@ -209,8 +211,11 @@ class ConnectorResult:
             return ExitCode.USAGE
         if self.token.status is TokenStatus.REJECTED:
             return ExitCode.TOKEN_REJECTED
+        # An unverified workspace fails like a mismatch: a token of another workspace cannot be ruled out,
+        # and one ticked label ("Read admins") fixes it.
+        failed_workspace = {WorkspaceStatus.MISMATCH, WorkspaceStatus.UNVERIFIED}
         if (
-            (self.workspace is not None and self.workspace.status is WorkspaceStatus.MISMATCH)
+            (self.workspace is not None and self.workspace.status in failed_workspace)
             or any(result.outcome is PermissionOutcome.FAIL for result in self.permissions)
             or self.policy_failures
         ):

@@ -6,10 +6,15 @@
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+from typing import Any
+
 import pytest
+import yaml
 
 from contract.openapi_spec import VERSIONS, find_operation, load_description
-from validator.catalog import Probe, load_catalog
+from validator.catalog import ControlRequest, Probe, load_catalog
 from validator.model import Verdict
 
 CATALOG = load_catalog()
@@ -55,3 +60,30 @@ def test_the_identity_check_is_documented() -> None:
 def test_a_description_without_a_route_is_caught() -> None:
     """The check above can fail: a made-up probe path finds no operation."""
     assert find_operation(load_description("2.15"), "PUT", "/no_such_resource/0") is None
+
+
+FULL_DESCRIPTIONS = Path(__file__).resolve().parents[2].parent / "shared" / "intercom" / "openapi"
+
+
+@functools.cache
+def _full_description(version: str) -> dict[str, Any]:
+    with (FULL_DESCRIPTIONS / version / "api.intercom.io.yaml").open("rb") as f:
+        loaded: dict[str, Any] = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return loaded
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize(
+    "control", list(CATALOG.route_miss.controls.values()), ids=lambda control: control.method
+)
+def test_every_route_miss_control_is_a_path_no_version_serves(version: str, control: ControlRequest) -> None:
+    """Issue 10 item 4: the control's answer is the route-miss fingerprint only if nothing serves it, in
+    the full description (not only the trimmed copy), with any method."""
+    descriptions = [load_description(version)]
+    if (FULL_DESCRIPTIONS / version).is_dir():
+        descriptions.append(_full_description(version))
+    for description in descriptions:
+        for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):
+            assert find_operation(description, method, control.path) is None, (method, control.path)
+    # ...and the check can fail: a served path is found in the same description.
+    assert find_operation(descriptions[-1], "PUT", "/companies/0") is not None

@@ -82,6 +82,7 @@ ALLOWLIST: tuple[Allowed, ...] = (
                 "PUT /companies/{company_id}",
                 "PUT /conversations/{conversation_id}",
                 "POST /conversations/{conversation_id}/parts",
+                "POST /conversations",
             }
         ),
     ),
@@ -107,6 +108,11 @@ SUCCESS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "POST /companies": ("POST", "/companies", {"company_id": "remote-9", "name": "New Co"}),
     "PUT /companies/{id}": ("PUT", f"/companies/{COMPANY}", {"name": "Renamed Co"}),
     "GET /conversations": ("GET", "/conversations?per_page=1", None),
+    "POST /conversations": (
+        "POST",
+        "/conversations",
+        {"from": {"type": "user", "id": CONTACT}, "body": "Hi"},
+    ),
     "PUT /conversations/{id}": ("PUT", f"/conversations/{CONVERSATION}", {"read": True}),
     "POST /conversations/{id}/parts": (
         "POST",
@@ -159,6 +165,22 @@ REJECTED: tuple[Case, ...] = (
     Case("attach without company", "POST", f"/contacts/{CONTACT}/companies", {}, FULL, 400),
     Case("attach unknown company", "POST", f"/contacts/{CONTACT}/companies", {"id": "nope"}, FULL, 404),
     Case("conversation 0", "PUT", "/conversations/0", {"read": True}, FULL, 404),
+    Case(
+        "conversation from unknown contact",
+        "POST",
+        "/conversations",
+        {"from": {"type": "user", "id": NO_CONTACT}, "body": "Hi"},
+        FULL,
+        404,
+    ),
+    Case(
+        "conversation without a body",
+        "POST",
+        "/conversations",
+        {"from": {"type": "user", "id": CONTACT}},
+        FULL,
+        400,
+    ),
     Case("close conversation 0", "POST", "/conversations/0/parts", {"message_type": "close"}, FULL, 404),
     Case("admin 0", "GET", "/admins/0", None, FULL, 404),
     Case(

@@ -46,6 +46,7 @@ DOCUMENTED: dict[str, tuple[int, str]] = {
     "POST /contacts/{id}/companies": (404, "not_found"),
     "PUT /companies/{id}": (404, "company_not_found"),
     "PUT /conversations/{id}": (404, "not_found"),
+    "POST /conversations": (404, "not_found"),
     "PUT /admins/{id}/away": (404, "admin_not_found"),
     "POST /tags": (400, "parameter_invalid"),
     "PUT /data_attributes/{id}": (404, "field_not_found"),
@@ -60,6 +61,10 @@ EXISTING: dict[str, tuple[str, tuple[str, str]]] = {
     "PUT /data_attributes/{id}": (str(fx.CUSTOM_ATTRIBUTE_IDS[1]), ("GET", "/data_attributes")),
 }
 NO_ID_ROUTE_READS: dict[str, tuple[str, str]] = {"POST /tags": ("GET", "/tags")}
+# Routes whose object is named in the body: where its id sits, an existing one, and the read that shows it.
+BODY_ID_ROUTES: dict[str, tuple[tuple[str, str], str, tuple[str, str]]] = {
+    "POST /conversations": (("from", "id"), fx.CONTACT_IDS[0], ("GET", "/conversations?per_page=150")),
+}
 
 # The answer to a refused body on an existing object: parameter_invalid, except where a route documents
 # its own (a contact without a company to attach: 400 parameter_not_found "company not specified" [EX]).
@@ -69,6 +74,8 @@ REFUSED_CODE = {"POST /contacts/{id}/companies": "parameter_not_found"}
 def _on_existing(probe: Probe) -> tuple[str, tuple[str, str]]:
     """The probe's path with its impossible id replaced by an existing object's, and the read of it."""
     route, record_id = _route(probe)
+    if route.key in BODY_ID_ROUTES:
+        return probe.path, BODY_ID_ROUTES[route.key][2]
     if record_id is None:
         return probe.path, NO_ID_ROUTE_READS[route.key]
     existing, read = EXISTING[route.key]
@@ -76,12 +83,24 @@ def _on_existing(probe: Probe) -> tuple[str, tuple[str, str]]:
     return probe.path.replace(f"/{record_id}", f"/{existing}", 1), read
 
 
+def _body_on_existing(probe: Probe) -> Any:
+    """The probe's body, with the impossible id of a body-named object replaced by an existing one's."""
+    route, _ = _route(probe)
+    if route.key not in BODY_ID_ROUTES:
+        return probe.body
+    (outer, inner), existing, _ = BODY_ID_ROUTES[route.key]
+    body = dict(probe.body or {})
+    assert body[outer][inner] != existing, "the probe must name an impossible id"
+    body[outer] = {**body[outer], inner: existing}
+    return body
+
+
 def test_the_catalog_has_write_probes_and_each_is_known_here() -> None:
     assert len(PROBES) >= 6
     keys = {_route(probe)[0].key for probe in PROBES}
     assert keys == set(DOCUMENTED)
     assert all(ROUTES_BY_KEY[key].is_write for key in keys)
-    assert keys == set(EXISTING) | set(NO_ID_ROUTE_READS)
+    assert keys == set(EXISTING) | set(NO_ID_ROUTE_READS) | set(BODY_ID_ROUTES)
 
 
 @pytest.mark.parametrize("probe", PROBES, ids=_probe_id)
@@ -113,7 +132,7 @@ def test_each_probe_body_changes_nothing_even_on_an_existing_object(probe: Probe
     target, read = _on_existing(probe)
     with client_for(sandbox, **{"Intercom-Version": version}) as client:
         before = _read(client, read)
-        response = client.request(probe.method, target, json=probe.body)
+        response = client.request(probe.method, target, json=_body_on_existing(probe))
         after = _read(client, read)
     route = _route(probe)[0]
     assert response.status_code == 400, response.text
@@ -136,8 +155,8 @@ def test_the_permission_is_checked_before_the_object_and_the_body(probe: Probe) 
     sandbox = Sandbox(with_tokens(token("lacking", *lacking)))
     target, _ = _on_existing(probe)
     with client_for(sandbox, "lacking") as client:
-        for path in (probe.path, target):
-            response = client.request(probe.method, path, json=probe.body)
+        for path, body in ((probe.path, probe.body), (target, _body_on_existing(probe))):
+            response = client.request(probe.method, path, json=body)
             assert (response.status_code, error_code(response)) == (401, "token_unauthorized")
     assert sandbox.log.mutations == []
 

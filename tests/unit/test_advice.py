@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -13,6 +14,7 @@ from validator.intercom import IntercomClient
 from validator.model import Access, Auth, AuthMode, ConnectorSpec, DataType, Permission, Verdict, Workspace
 from validator.report import ConnectorResult
 from validator.sandbox import Sandbox, SandboxTransport
+from validator.sandbox.permissions import Label
 from validator.validate import Ready, RunOptions, run_checks
 
 TOKEN_WITHOUT_WRITE_TAGS = "sandbox-no-write-tags-0002"  # the default sandbox's demo token
@@ -117,3 +119,27 @@ def test_the_validate_pipeline_advises_each_checked_connector_once(sandbox: Sand
         (item.verdict, item.remediation) for item in expected.permissions
     ]
     assert connector.permissions[1].remediation is not None  # the missing tags:write is advised
+
+
+@pytest.mark.parametrize(
+    ("mode", "after"),
+    [(AuthMode.ACCESS_TOKEN, "regenerate the access token"), (AuthMode.OAUTH, "authorize the app again")],
+)
+def test_an_unverified_workspace_is_advised_to_tick_read_admins_for_its_auth_mode(
+    mode: AuthMode, after: str
+) -> None:
+    """Issue 10 item 3: /me needing "Read admins"; the advice comes from the catalog, for the auth mode."""
+    sandbox = Sandbox()
+    [demo] = [t for t in sandbox.config.tokens if t.value == TOKEN_WITHOUT_WRITE_TAGS]
+    stripped = dataclasses.replace(demo, permissions=demo.permissions - {Label.READ_ADMINS})
+    sandbox.update(me_requires_read_admins=True, tokens=(stripped,))
+    spec = spec_for(mode)
+    result = checked(sandbox, spec)
+    assert (
+        result.workspace is not None and result.workspace.remediation is None
+    )  # the checker advises nothing
+    advised = advise(result, CATALOG, spec)
+    assert advised.workspace is not None
+    text = advised.workspace.remediation or ""
+    assert 'tick "Read admins"' in text and "GET /me" in text and after in text
+    assert "`" not in text  # plain text; formats that show Markdown use the catalog's own

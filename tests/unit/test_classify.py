@@ -41,8 +41,10 @@ def answer(
     return Answer("GET", "/x", status, body=body, body_is_json=is_json, failure=failure, headers=headers)
 
 
-def verdict_of(data_type: DataType, access: Access, reply: Answer) -> tuple[Verdict, Strength | None]:
-    classified = classify(probe_of(data_type, access), reply, CATALOG.common_answers)
+def verdict_of(
+    data_type: DataType, access: Access, reply: Answer, index: int = 0
+) -> tuple[Verdict, Strength | None]:
+    classified = classify(probe_of(data_type, access, index), reply, CATALOG.common_answers)
     return classified.verdict, classified.evidence.strength
 
 
@@ -62,8 +64,20 @@ def test_a_200_html_page_from_a_proxy_is_inconclusive() -> None:
 
 
 def test_a_404_to_a_write_probe_is_only_an_inference() -> None:
+    reply = answer(404, error_body("company_not_found", "Company Not Found"))
+    assert verdict_of(DataType.COMPANIES, Access.WRITE, reply) == (Verdict.GRANTED, Strength.INFERENCE)
+
+
+def test_a_bare_404_to_a_write_probe_without_a_control_is_inconclusive() -> None:
     reply = answer(404, error_body("not_found", "Resource Not Found"))
-    assert verdict_of(DataType.CONVERSATIONS, Access.WRITE, reply) == (Verdict.GRANTED, Strength.INFERENCE)
+    for data_type in (
+        DataType.PEOPLE,
+        DataType.COMPANIES,
+        DataType.TEAMS_AND_TEAMMATES,
+        DataType.DATA_ATTRIBUTES,
+    ):
+        assert verdict_of(data_type, Access.WRITE, reply) == (Verdict.INCONCLUSIVE, None), data_type
+    assert verdict_of(DataType.CONVERSATIONS, Access.WRITE, reply, index=1) == (Verdict.INCONCLUSIVE, None)
 
 
 def test_a_404_without_intercoms_error_envelope_is_inconclusive() -> None:
@@ -161,6 +175,9 @@ IMPOSSIBLE_IDS = {"0", "0" * 24}
 # upsert there. (POST /companies with `company_id` upserts too; the catalog probes companies with PUT on an
 # impossible id instead, and a write probe on a route covered by neither rule fails the test below.)
 CREATING_FIELDS = {("POST", "/tags"): "name"}
+# Write probes that create from an object named in the body, not the path: where that object's id sits. It
+# must be impossible, and the message text (`body`) absent (the test below refuses it).
+IDS_IN_BODY = {("POST", "/conversations"): ("from", "id")}
 
 
 def test_write_probes_never_send_a_body_that_could_create_or_upsert() -> None:
@@ -180,9 +197,13 @@ def test_write_probes_never_send_a_body_that_could_create_or_upsert() -> None:
         route = (probe.method, probe.path)
         if route in CREATING_FIELDS:
             assert CREATING_FIELDS[route] not in (probe.body or {}), probe.path
+        elif route in IDS_IN_BODY:
+            outer, inner = IDS_IN_BODY[route]
+            assert (probe.body or {})[outer][inner] in IMPOSSIBLE_IDS, probe.path
         else:
             assert IMPOSSIBLE_IDS & set(probe.path.split("/")), f"{route}: no impossible id, no rule"
     reached = {(probe.method, probe.path) for probe in writes}
+    assert set(IDS_IN_BODY) <= reached, "a rule for a route no probe writes to can never fail"
     assert set(CREATING_FIELDS) <= reached, "a rule for a route no probe writes to can never fail"
 
 

@@ -170,6 +170,41 @@ WORKSPACE_MISMATCH = checked(
         WorkspaceStatus.MISMATCH, WORKSPACE, OTHER_WORKSPACE, ("id", "region", "name"), Position(9, 7)
     ),
 )
+# Issue 10 item 3: a valid token that may not read /me; advised as `validator.advice` does.
+WORKSPACE_UNVERIFIED = checked(
+    "connectors/no-read-admins.yaml",
+    (GRANTED,),
+    workspace=WorkspaceCheck(
+        WorkspaceStatus.UNVERIFIED,
+        WORKSPACE,
+        position=Position(8, 1),
+        labels=("Read admins",),
+        remediation=(
+            'In Developer Hub → your app → Configure → Authentication, tick "Read admins" so that GET /me '
+            "can name the workspace; then a workspace admin must authorize the app again."
+        ),
+    ),
+)
+WORKSPACE_UNVERIFIED = replace(
+    WORKSPACE_UNVERIFIED,
+    token=TokenCheck(
+        TokenStatus.VALID,
+        "token_unauthorized",
+        TOKEN_ENV,
+        (
+            Evidence(
+                "GET",
+                "/me",
+                401,
+                "token_unauthorized",
+                "req-10",
+                Strength.INFERENCE,
+                'the token is valid, but may not read its own identity (token_unauthorized): without "Read '
+                'admins" the workspace cannot be verified',
+            ),
+        ),
+    ),
+)
 TOKEN_MISSING = ConnectorResult(
     path="connectors/no-token.yaml",
     name="no-token",
@@ -190,7 +225,10 @@ CONNECTOR_ERROR = ConnectorResult(
     error_position=Position(3, 10),
 )
 
-REPORT = Report("9.9.9", (EVERY_VERDICT, TOKEN_REJECTED, WORKSPACE_MISMATCH, TOKEN_MISSING, CONNECTOR_ERROR))
+REPORT = Report(
+    "9.9.9",
+    (EVERY_VERDICT, TOKEN_REJECTED, WORKSPACE_MISMATCH, WORKSPACE_UNVERIFIED, TOKEN_MISSING, CONNECTOR_ERROR),
+)
 
 
 def report_of(*connectors: ConnectorResult) -> Report:
@@ -242,7 +280,7 @@ def test_junit_has_a_suite_per_connector_file_named_by_its_path() -> None:
     root = ET.fromstring(junit_of(REPORT))
     assert root.tag == "testsuites"
     assert [suite.get("name") for suite in root] == [connector.path for connector in REPORT.connectors]
-    assert [suite.get("id") for suite in root] == ["0", "1", "2", "3", "4"]
+    assert [suite.get("id") for suite in root] == ["0", "1", "2", "3", "4", "5"]
 
 
 def test_junit_has_token_workspace_and_one_testcase_per_declared_permission() -> None:
@@ -320,6 +358,17 @@ def test_junit_workspace_mismatch_is_a_failure_naming_both_workspaces() -> None:
     assert failure.get("type") == "workspace-mismatch"
     assert 'zzz99 "Other Co" (eu)' in (failure.get("message") or "")
     assert 'abc12xyz "Acme Support" (us)' in (failure.get("message") or "")
+
+
+def test_junit_unverified_workspace_is_a_failure_saying_which_label_to_tick() -> None:
+    suite = suites_of(junit_of(REPORT))["connectors/no-read-admins.yaml"]
+    cases = cases_of(suite)
+    failure = cases["workspace"][0]
+    assert failure.tag == "failure"
+    assert failure.get("type") == "workspace-unverified"
+    assert 'tick "Read admins"' in (failure.text or "")
+    assert len(cases["token"]) == 0  # the token is valid: its case passes
+    assert suite.get("failures") == "1"
 
 
 @pytest.mark.parametrize(
@@ -409,6 +458,7 @@ def test_sarif_header_and_tool() -> None:
         "permission-inconclusive",
         "permission-unverifiable",
         "workspace-mismatch",
+        "workspace-unverified",
         "token-rejected",
         "token-missing",
         "connector-invalid",
@@ -428,6 +478,7 @@ def test_sarif_has_one_result_per_check_that_did_not_pass_with_its_level() -> No
         ("permission-unverifiable", "warning"),
         ("token-rejected", "error"),
         ("workspace-mismatch", "error"),
+        ("workspace-unverified", "error"),
         ("token-missing", "error"),
         ("connector-invalid", "error"),
     ]
@@ -442,6 +493,7 @@ def test_sarif_results_point_at_the_declaring_line_and_column() -> None:
         ("permission-unverifiable", UNVERIFIABLE.position),
         ("token-rejected", TOKEN_REJECTED.auth_position),
         ("workspace-mismatch", Position(9, 7)),
+        ("workspace-unverified", Position(8, 1)),  # the workspace line (issue 10 item 3)
         ("token-missing", TOKEN_MISSING.auth_position),
         ("connector-invalid", CONNECTOR_ERROR.error_position),
     ]
@@ -799,6 +851,33 @@ def test_markdown_renders_server_text_inert(text: str, render_markdown: Any) -> 
     import html as html_module
 
     assert " ".join(text.split()) in html_module.unescape(visible)
+
+
+def test_a_token_rejected_by_a_probe_after_an_unreadable_me_says_so_in_text_and_findings() -> None:
+    """Issue 10 item 3: /me refused (token_unauthorized), then a probe refused the token itself."""
+    message = (
+        "GET /me could not read the workspace, and GET /tags then answered 401 unauthorized: Intercom "
+        "rejected the token itself"
+    )
+    later = replace(
+        TOKEN_REJECTED,
+        token=TokenCheck(
+            TokenStatus.REJECTED,
+            "unauthorized",
+            TOKEN_ENV,
+            (
+                Evidence("GET", "/me", 401, "token_unauthorized", strength=Strength.INFERENCE),
+                Evidence("GET", "/tags", 401, "unauthorized", note="the token itself was refused"),
+            ),
+            message=message,
+        ),
+    )
+    shown = " ".join(render(Format.TEXT, report_of(later)).split())
+    assert f"REJECTED by Intercom (from {TOKEN_ENV}): {message}; no permission is reported." in shown
+    assert "GET /me → 401" not in shown.split("REJECTED by Intercom")[1].split(";")[0]
+    [annotation] = github.render(report_of(later)).splitlines()
+    assert message in annotation and "GET /tags → 401 unauthorized" in annotation
+    assert "exit_code" in junit_of(report_of(later))
 
 
 # --- text for a terminal: colour and -q (issue 13 item 9) --------------------------------------------------

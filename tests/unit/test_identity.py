@@ -75,12 +75,100 @@ def error(code: str) -> dict[str, Any]:
     return {"type": "error.list", "request_id": None, "errors": [{"code": code, "message": "x"}]}
 
 
-@pytest.mark.parametrize("code", ["unauthorized", "token_revoked", "token_unauthorized", "something_new"])
+@pytest.mark.parametrize(
+    "code", ["unauthorized", "token_revoked", "token_expired", "missing_authorization", "something_new"]
+)
 def test_a_401_in_intercoms_envelope_rejects_the_token_and_nothing_is_probed(code: str) -> None:
     result, sent = check(httpx.Response(401, json=error(code)))
     assert result.token.status is TokenStatus.REJECTED and result.token.error_code == code
     assert result.exit_code is ExitCode.TOKEN_REJECTED
     assert sent == ["/me"]
+
+
+def check_with(me: httpx.Response, probe: httpx.Response) -> tuple[ConnectorResult, list[str]]:
+    """Like `check`, with `probe` as every probe's answer."""
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        return me if request.url.path == "/me" else probe
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    async def go() -> ConnectorResult:
+        client = IntercomClient(
+            "https://api.intercom.io",
+            "sandbox-identity-token",
+            "2.15",
+            transport=httpx.MockTransport(answer),
+            retry=RetryPolicy(jitter=0.0),
+            sleep=no_wait,
+        )
+        async with client:
+            return await Checker(load_catalog()).check(SPEC, client, "TOKEN")
+
+    return asyncio.run(go()), sent
+
+
+TAG_LIST = httpx.Response(200, json={"type": "list", "data": []})
+REFUSED_ME = [
+    httpx.Response(401, json=error("token_unauthorized")),
+    httpx.Response(
+        403,
+        json={
+            "type": "error.list",
+            "errors": [{"code": "forbidden", "message": "You do not have the required scope (read_admins)"}],
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("me", REFUSED_ME, ids=["401-token_unauthorized", "403-forbidden-scope"])
+def test_me_refused_to_a_valid_token_leaves_the_workspace_unverified_and_still_probes(
+    me: httpx.Response,
+) -> None:
+    """Issue 10 item 3: /me may need "Read admins"; a valid token refused it is not a rejected token."""
+    result, sent = check_with(me, TAG_LIST)
+    assert result.token.status is TokenStatus.VALID
+    assert result.workspace is not None and result.workspace.status is WorkspaceStatus.UNVERIFIED
+    assert result.workspace.actual is None
+    assert sent == ["/me", "/tags"]
+    assert [item.verdict for item in result.permissions] == [Verdict.GRANTED]
+    assert result.exit_code is ExitCode.FAILED
+    [evidence] = result.token.evidence
+    assert (evidence.http_status, evidence.note is not None) == (me.status_code, True)
+    assert "Read admins" in (evidence.note or "")
+
+
+@pytest.mark.parametrize("code", ["unauthorized", "token_revoked", "token_suspended", "something_new"])
+def test_a_later_refusal_of_the_token_itself_means_rejected(code: str) -> None:
+    result, sent = check_with(
+        httpx.Response(401, json=error("token_unauthorized")), httpx.Response(401, json=error(code))
+    )
+    assert sent == ["/me", "/tags"]
+    assert result.token.status is TokenStatus.REJECTED and result.token.error_code == code
+    assert result.exit_code is ExitCode.TOKEN_REJECTED
+    assert result.permissions == () and result.workspace is None
+    assert [item.path for item in result.token.evidence] == ["/me", "/tags"]
+    assert "/tags" in (result.token.message or "") and "rejected" in (result.token.message or "")
+
+
+def test_a_missing_permission_after_an_unreadable_me_is_missing_not_rejected() -> None:
+    result, _ = check_with(
+        httpx.Response(401, json=error("token_unauthorized")),
+        httpx.Response(401, json=error("token_unauthorized")),
+    )
+    assert result.token.status is TokenStatus.VALID
+    assert [item.verdict for item in result.permissions] == [Verdict.MISSING]
+    assert result.exit_code is ExitCode.FAILED
+
+
+def test_an_unauthorized_probe_after_a_working_me_stays_inconclusive() -> None:
+    """Only an unverified token is judged by a probe's refusal; with /me read, /me has the last word."""
+    result, _ = check_with(httpx.Response(200, json=ME), httpx.Response(401, json=error("unauthorized")))
+    assert result.token.status is TokenStatus.VALID
+    assert [item.verdict for item in result.permissions] == [Verdict.INCONCLUSIVE]
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ from validator.policy import PolicySettings, judge
 from validator.report import ConnectorResult
 from validator.sandbox.app import Sandbox
 from validator.sandbox.config import DEFAULT_CONFIG_PATH, SandboxConfig
-from validator.sandbox.permissions import ROUTES_BY_KEY
+from validator.sandbox.permissions import ROUTES_BY_KEY, match_route
 from validator.sandbox.transport import SandboxTransport
 
 # The labels each permission needs, written from API-NOTES §4 for this test alone.
@@ -139,6 +139,40 @@ def test_without_faults_the_verdicts_are_the_set_arithmetic(
         for permission in declared
     }
     assert {item.permission: item.verdict for item in result.permissions} == expected
+
+
+# --- no grant from a route miss (issue 10 item 4) --------------------------------------------------------
+
+WRITE_ROUTES = sorted(key for key, route in ROUTES_BY_KEY.items() if route.is_write)
+
+
+def _probe_routes(permission: Permission) -> set[str]:
+    entry = load_catalog().probes_for(permission)
+    assert entry is not None
+    found = (match_route(probe.method, probe.path) for probe in entry.probes)
+    return {matched[0].key for matched in found if matched is not None}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    declared=declared_sets,
+    granted=granted_sets,
+    absent=st.sets(st.sampled_from(WRITE_ROUTES), min_size=1),
+    style=styles,
+)
+def test_a_route_answering_like_a_route_miss_never_grants(
+    declared: list[Permission], granted: set[str], absent: set[str], style: str
+) -> None:
+    """Whatever write routes the sandbox answers as if Intercom did not serve them: nothing is granted that
+    the token lacks, and nothing whose every probe went to such a route."""
+    sandbox = sandbox_with(granted, [], style)
+    sandbox.update(absent_routes=frozenset(absent))
+    result = check(sandbox, declared)
+    for permission_result in result.permissions:
+        if permission_result.verdict is Verdict.GRANTED:
+            assert NEEDS[permission_result.permission] <= granted, permission_result
+            assert _probe_routes(permission_result.permission) - absent, permission_result
+    assert sandbox.log.mutations == []
 
 
 # --- a read's 2xx grants only on the documented shape of its whole body (issue 9, item 1) ---------------

@@ -79,9 +79,21 @@ def test_text_plan_says_what_each_answer_would_mean_and_how_strong_the_evidence_
 
     assert "PUT /conversations/0\n" in text
     assert (
-        "404 not_found/conversation_not_found → granted (inference): past the permission check: "
+        "404 conversation_not_found → granted (inference): past the permission check: "
         "the conversation does not exist"
     ) in text
+    assert (
+        "404 not_found unlike the route-miss control's answer → granted (inference): past the permission "
+        "check: the conversation does not exist"
+    ) in text
+    assert "POST /conversations\n" in text
+    assert '404 not_found with "User Not Found" in the message → granted (inference)' in text
+    assert "alternative proofs: one granted request suffices, unless another says missing" in text
+    # The control the bare 404 is read against is shown, with the rule (issue 10 item 4).
+    assert "Route-miss controls (sent once, in the same concurrent round as the probes):" in text
+    assert "   PUT /connector_validator_route_check/0\n" in text
+    assert "POST /connector_validator_route_check/0" not in text  # no declared POST probe needs one
+    assert "makes the permission inconclusive, never granted" in " ".join(text.split())
     assert "evidence when granted: inference" in text
     assert "GET /admins\n" in text and "GET /teams\n" in text
     assert "200 with a body of type admin.list in the documented shape admin_list → granted (proof)" in text
@@ -99,6 +111,7 @@ def test_json_plan_lists_the_declared_permissions_with_their_requests_and_answer
         ("teams_and_teammates", "read"),
     ]
     write, read = document["permissions"]
+    assert write["alternatives"] is True
     assert write["requests"] == [
         {
             "method": "PUT",
@@ -108,11 +121,31 @@ def test_json_plan_lists_the_declared_permissions_with_their_requests_and_answer
             "labels": ["Write conversations"],
             "strength": "inference",
             "answers": write["requests"][0]["answers"],
-        }
+        },
+        {
+            "method": "POST",
+            "target": "/conversations",
+            "body": {"from": {"type": "user", "id": "0" * 24}},
+            "why_safe": write["requests"][1]["why_safe"],
+            "labels": ["Write conversations"],
+            "strength": "inference",
+            "answers": write["requests"][1]["answers"],
+        },
     ]
     assert {"status": 404, "verdict": "granted", "strength": "inference"}.items() <= write["requests"][0][
         "answers"
     ][0].items()
+    bare = write["requests"][0]["answers"][1]
+    assert (bare["codes"], bare["route_miss_possible"]) == (["not_found"], True)
+    assert document["route_miss"]["controls"] == [
+        {
+            "method": "PUT",
+            "path": "/connector_validator_route_check/0",
+            "body": {},
+            "why_safe": document["route_miss"]["controls"][0]["why_safe"],
+        }
+    ]
+    assert "never granted" in document["route_miss"]["rule"]
     assert [request["target"] for request in read["requests"]] == ["/admins", "/teams"]
     assert {rule["verdict"] for rule in document["common_answers"]} >= {"missing", "plan_restricted"}
 

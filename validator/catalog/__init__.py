@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -77,6 +77,9 @@ class AnswerRule:
     strength: Strength | None = None
     note: str | None = None
     shape: BodyShape | None = None  # the whole body must have it (2xx grants)
+    # The answer may also be what Intercom says to a route it does not serve (`RouteMiss`): it counts only
+    # when the control request of the probe's method answered otherwise.
+    route_miss_possible: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,14 @@ class WorkspaceFields:
 
 
 @dataclass(frozen=True)
+class IdentityUnreadable:
+    """How a valid token that may not read its own identity is answered, and the labels that would let it."""
+
+    labels: tuple[str, ...]
+    answers: tuple[AnswerRule, ...]  # matched like answer rules; their verdict is not used
+
+
+@dataclass(frozen=True)
 class IdentityCheck:
     """The request that tells whether the token is valid and which workspace it belongs to."""
 
@@ -136,6 +147,7 @@ class IdentityCheck:
     why_safe: str
     shape: BodyShape  # of that 200, whole
     workspace: WorkspaceFields  # where that 200 names the workspace
+    unreadable: IdentityUnreadable  # a valid token refused only this request: the workspace is unverified
 
 
 @dataclass(frozen=True)
@@ -152,6 +164,44 @@ class PermissionProbes:
     permission: Permission
     labels: tuple[str, ...]
     probes: tuple[Probe, ...]
+    # True: the probes are alternative proofs of the same labels (one granted suffices unless another says
+    # missing); False: every probe must grant.
+    alternatives: bool = False
+
+
+@dataclass(frozen=True)
+class ControlRequest:
+    """A request to a path no Intercom version serves: its answer is what a route miss looks like."""
+
+    method: str
+    path: str
+    why_safe: str
+    body: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RouteMiss:
+    """What Intercom may answer to a route or method it does not serve (API-NOTES §3), and the controls.
+
+    `statuses` are the answers a route miss can have (404, 405); `codes` and `message` its bare form, which
+    some routes also document for a missing object. A control's answer outside `statuses` shows nothing.
+    """
+
+    statuses: tuple[int, ...]
+    codes: tuple[str, ...]
+    message: str
+    controls: Mapping[str, ControlRequest]  # by method
+
+    def control_for(self, method: str) -> ControlRequest | None:
+        return self.controls.get(method)
+
+    def could_be_route_miss(self, rule: AnswerRule) -> bool:
+        """Whether a granting rule would accept the bare route-miss answer, had it no control to compare."""
+        if rule.verdict is not Verdict.GRANTED or rule.status not in self.statuses:
+            return False
+        if rule.codes and not set(rule.codes) & set(self.codes):
+            return False
+        return rule.message_contains is None or rule.message_contains in self.message
 
 
 class FindingKind(StrEnum):
@@ -162,6 +212,7 @@ class FindingKind(StrEnum):
     PERMISSION_INCONCLUSIVE = "permission-inconclusive"
     PERMISSION_UNVERIFIABLE = "permission-unverifiable"
     WORKSPACE_MISMATCH = "workspace-mismatch"
+    WORKSPACE_UNVERIFIED = "workspace-unverified"
     WORKSPACE_UNCHECKED = "workspace-inconclusive"
     TOKEN_REJECTED = "token-rejected"
     TOKEN_INCONCLUSIVE = "token-inconclusive"
@@ -197,7 +248,16 @@ class GenericValues:
 
 # The values an advice text may name, each filled by `validator.advice`.
 ADVICE_FIELDS = frozenset(
-    {"where", "identity", "rejected_status", "labels", "after_change", "token_env", "api_version"}
+    {
+        "where",
+        "identity",
+        "identity_labels",
+        "rejected_status",
+        "labels",
+        "after_change",
+        "token_env",
+        "api_version",
+    }
 )
 
 
@@ -218,6 +278,7 @@ class Catalog:
     remediation: Remediation
     default_api_version: str  # the Intercom-Version sent when connector.yaml sets none
     oauth: OAuthEndpoints
+    route_miss: RouteMiss
     shapes: Mapping[str, BodyShape] = field(default_factory=dict)
 
     def api_version_for(self, spec: ConnectorSpec) -> str:
@@ -229,6 +290,17 @@ class Catalog:
 
     def all_probes(self) -> list[Probe]:
         return [probe for entry in self.permissions.values() for probe in entry.probes]
+
+    def controls_for(self, permissions: Sequence[Permission]) -> tuple[ControlRequest, ...]:
+        """The route-miss controls the probes of `permissions` need: one per method, in catalog order."""
+        methods = {
+            probe.method
+            for permission in permissions
+            if (entry := self.probes_for(permission)) is not None
+            for probe in entry.probes
+            if any(rule.route_miss_possible for rule in probe.answers)
+        }
+        return tuple(control for method, control in self.route_miss.controls.items() if method in methods)
 
 
 def _shapes(raw: Mapping[str, Any]) -> dict[str, BodyShape]:
@@ -313,6 +385,7 @@ def _answer(raw: Mapping[str, Any], shapes: Mapping[str, BodyShape], where: str)
         strength=Strength(raw["strength"]) if "strength" in raw else None,
         note=raw.get("note"),
         shape=_shape_for(raw, shapes, where),
+        route_miss_possible=bool(raw.get("route_miss_possible", False)),
     )
 
 
@@ -343,18 +416,23 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
         raise CatalogError(f"probe catalog invalid at {errors[0].json_path}: {errors[0].message}")
     impossible_ids = raw["impossible_ids"]
     shapes = _shapes(raw["shapes"])
+    route_miss = _route_miss(raw["route_miss"], impossible_ids)
     permissions: dict[Permission, PermissionProbes] = {}
     for data_type, levels in raw["permissions"].items():
         for access, entry in levels.items():
             permission = Permission(DataType(data_type), Access(access))
             where = f"$.permissions.{data_type}.{access}.probes"
+            probes = tuple(
+                _probe(probe, impossible_ids, shapes, f"{where}[{index}]")
+                for index, probe in enumerate(entry["probes"])
+            )
+            for index, probe in enumerate(probes):
+                _check_route_miss(probe, route_miss, f"{where}[{index}]")
             permissions[permission] = PermissionProbes(
                 permission=permission,
                 labels=tuple(entry["labels"]),
-                probes=tuple(
-                    _probe(probe, impossible_ids, shapes, f"{where}[{index}]")
-                    for index, probe in enumerate(entry["probes"])
-                ),
+                probes=probes,
+                alternatives=bool(entry.get("alternatives", False)),
             )
     remediation = _remediation(raw["remediation"])
     identity = raw["identity"]
@@ -367,6 +445,18 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
                 **identity,
                 "shape": identity_shape,
                 "workspace": _workspace_fields(identity["workspace"], identity_shape, shapes),
+                "unreadable": IdentityUnreadable(
+                    labels=tuple(identity["unreadable"]["labels"]),
+                    answers=tuple(
+                        AnswerRule(
+                            status=rule["status"],
+                            verdict=Verdict.INCONCLUSIVE,
+                            codes=tuple(rule["codes"]),
+                            message_contains=rule.get("message_contains"),
+                        )
+                        for rule in identity["unreadable"]["answers"]
+                    ),
+                ),
             }
         ),
         common_answers=tuple(
@@ -377,8 +467,46 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
         remediation=remediation,
         default_api_version=raw["default_api_version"],
         oauth=OAuthEndpoints(**raw["oauth"]),
+        route_miss=route_miss,
         shapes=shapes,
     )
+
+
+def _route_miss(raw: Mapping[str, Any], impossible_ids: Mapping[str, str]) -> RouteMiss:
+    controls: dict[str, ControlRequest] = {}
+    for index, control in enumerate(raw["controls"]):
+        if control["method"] in controls:
+            raise CatalogError(
+                f"probe catalog invalid at $.route_miss.controls[{index}]: a second {control['method']}"
+            )
+        controls[control["method"]] = ControlRequest(
+            method=control["method"],
+            path=control["path"].format_map(impossible_ids),
+            why_safe=control["why_safe"],
+            body=control.get("body"),
+        )
+    return RouteMiss(
+        statuses=tuple(raw["statuses"]), codes=tuple(raw["codes"]), message=raw["message"], controls=controls
+    )
+
+
+def _check_route_miss(probe: Probe, route_miss: RouteMiss, where: str) -> None:
+    """A granting answer a route miss could give must be compared with the control of its method."""
+    for index, rule in enumerate(probe.answers):
+        at = f"{where}.answers[{index}]"
+        if rule.route_miss_possible:
+            if rule.verdict is not Verdict.GRANTED:
+                raise CatalogError(
+                    f"probe catalog invalid at {at}: route_miss_possible only on a granting rule"
+                )
+            if route_miss.control_for(probe.method) is None:
+                raise CatalogError(f"probe catalog invalid at {at}: no route_miss control for {probe.method}")
+        elif route_miss.could_be_route_miss(rule):
+            raise CatalogError(
+                f"probe catalog invalid at {at}: a route miss may answer {rule.status} "
+                f"{'/'.join(rule.codes) or 'without a code'}; name a resource-specific code or the route's "
+                "own message, or set route_miss_possible: true (API-NOTES §3)"
+            )
 
 
 def _remediation(raw: Mapping[str, Any]) -> Remediation:

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from validator.model import Permission, Position
-from validator.plan import describe_rule, identity_answers
+from validator.plan import describe_rule, identity_answers, route_miss_rule
 from validator.report import (
     ConnectorResult,
     Drift,
@@ -139,6 +139,8 @@ def _workspace(check: WorkspaceCheck | None) -> dict[str, Any] | None:
         "actual": _identity(check.actual),
         "mismatches": list(check.mismatches),
         "position": _position(check.position),
+        "labels": list(check.labels),
+        "remediation": check.remediation,
     }
 
 
@@ -229,10 +231,23 @@ def render_plan(plan: Plan) -> str:
                 "access": str(planned.permission.access),
                 "declared": str(planned.declared),
                 "labels": list(planned.labels),
+                "alternatives": planned.alternatives,
                 "requests": [_request_json(request) for request in planned.requests],
             }
             for planned in plan.permissions
         ],
+        "route_miss": {
+            "rule": route_miss_rule(plan.route_miss),
+            "controls": [
+                {
+                    "method": control.method,
+                    "path": control.path,
+                    "body": control.body,
+                    "why_safe": control.why_safe,
+                }
+                for control in plan.controls
+            ],
+        },
         "common_answers": [_rule_json(rule) for rule in plan.common_answers],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -258,6 +273,7 @@ def _rule_json(rule: AnswerRule) -> dict[str, Any]:
         "body_type": rule.body_type,
         "verdict": str(rule.verdict),
         "strength": str(rule.strength) if rule.strength else None,
+        "route_miss_possible": rule.route_miss_possible,
         "note": rule.note,
         "description": describe_rule(rule),
     }

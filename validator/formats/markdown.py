@@ -6,6 +6,7 @@ import re
 
 from validator.findings import (
     WORKSPACE_MISMATCH,
+    WORKSPACE_UNVERIFIED,
     Severity,
     describe_drift,
     describe_evidence,
@@ -69,6 +70,9 @@ def _connector(connector: ConnectorResult) -> list[str]:
     lines += _policy(connector)
     if connector.workspace is not None and connector.workspace.status is WorkspaceStatus.MISMATCH:
         lines += ["", f"{WORKSPACE_MISMATCH.description} {WORKSPACE_MISMATCH.help}"]
+    if connector.workspace is not None and connector.workspace.status is WorkspaceStatus.UNVERIFIED:
+        fix = _inline(connector.workspace.remediation) if connector.workspace.remediation else None
+        lines += ["", f"{WORKSPACE_UNVERIFIED.description} **To fix:** {fix or WORKSPACE_UNVERIFIED.help}"]
     lines += _notices(connector)
     return lines
 
@@ -92,7 +96,8 @@ def _token(connector: ConnectorResult) -> str:
         return f"valid{source}"
     if token.status is TokenStatus.REJECTED:
         code = f" ({_code(token.error_code)})" if token.error_code else ""
-        return f"**rejected** by Intercom{code}{source}; no permission was checked"
+        why = f": {_inline(token.message)}" if token.message else ""
+        return f"**rejected** by Intercom{code}{source}{why}; no permission was checked"
     if token.status.stops_the_check:
         return f"**{token.status}**: {_inline(token.message or 'no token found')}"
     reason = token.message or f"{identity_request()} gave no trustworthy answer"
@@ -107,6 +112,9 @@ def _workspace(connector: ConnectorResult) -> str:
         return f"{_inline(describe_identity(check.actual))}, as declared"
     if check.status is WorkspaceStatus.UNKNOWN:
         return f"not checked (declared {_inline(describe_identity(check.expected))})"
+    if check.status is WorkspaceStatus.UNVERIFIED:
+        declared = _inline(describe_identity(check.expected))
+        return f"**not verified**: the token may not read {_code(identity_request())} (declared {declared})"
     declared = _inline(describe_identity(check.expected))
     actual = _inline(describe_identity(check.actual))
     return f"**mismatch** in {', '.join(check.mismatches)}: declared {declared}, the token is for {actual}"

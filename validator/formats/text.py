@@ -11,10 +11,12 @@ import json
 import textwrap
 from typing import TYPE_CHECKING
 
+from validator.advice import plain
 from validator.errors import ExitCode
 from validator.findings import (
     TOKEN_REJECTED,
     WORKSPACE_MISMATCH,
+    WORKSPACE_UNVERIFIED,
     Severity,
     describe_drift,
     describe_identity,
@@ -25,7 +27,7 @@ from validator.findings import (
     policy_findings,
 )
 from validator.model import Declared, PermissionOutcome, TokenStatus, Verdict, WorkspaceStatus
-from validator.plan import describe_rule, identity_answers
+from validator.plan import describe_rule, identity_answers, route_miss_rule
 from validator.report import ConnectorResult, PermissionResult, Report
 
 if TYPE_CHECKING:
@@ -46,7 +48,8 @@ _VERDICT_SHOWN = {
 _EXIT_MEANING = {
     ExitCode.OK: "every declared permission is granted",
     ExitCode.FAILED: (
-        "a permission is missing or plan-restricted, the workspace does not match, or the policy fails"
+        "a permission is missing or plan-restricted, the workspace does not match or cannot be verified, "
+        "or the policy fails"
     ),
     ExitCode.USAGE: "a usage or connector.yaml error",
     ExitCode.TOKEN_REJECTED: "Intercom rejected the token",
@@ -139,9 +142,12 @@ def _token_line(connector: ConnectorResult, color: bool = False) -> str:
     if token.status is TokenStatus.VALID:
         return f"token:      {_paint('valid', _VERDICT_COLOR[Verdict.GRANTED], color)}{source}"
     if token.status is TokenStatus.REJECTED:
-        answer = f"{identity_rejected()} {token.error_code or ''}".rstrip()
         rejected = _paint("REJECTED", _PROBLEM, color)
-        first = f"token:      {rejected} by Intercom{source}: {answer}; no permission was probed."
+        if token.message:  # refused by a probe after a /me that could not name the workspace
+            first = f"token:      {rejected} by Intercom{source}: {token.message}; no permission is reported."
+        else:
+            answer = f"{identity_rejected()} {token.error_code or ''}".rstrip()
+            first = f"token:      {rejected} by Intercom{source}: {answer}; no permission was probed."
         return "\n".join([first, *_wrapped(TOKEN_REJECTED.help_text, indent=" " * 12)])
     if token.status.stops_the_check:
         return f"token:      {_paint(str(token.status).upper(), _PROBLEM, color)}: {token.message}"
@@ -155,6 +161,12 @@ def _workspace_lines(connector: ConnectorResult, color: bool = False) -> list[st
         return [f"workspace:  {describe_identity(workspace.actual)}, as declared"]
     if workspace.status is WorkspaceStatus.UNKNOWN:
         return [f"workspace:  not checked (expected {describe_identity(workspace.expected)})"]
+    if workspace.status is WorkspaceStatus.UNVERIFIED:
+        unverified = _paint("NOT VERIFIED", _PROBLEM, color)
+        return [
+            f"workspace:  {unverified}: the token may not read {identity_request()}, which names it",
+            f"            declared {describe_identity(workspace.expected)}",
+        ]
     return [
         f"workspace:  {_paint('MISMATCH', _PROBLEM, color)} in {', '.join(workspace.mismatches)}",
         f"            declared {describe_identity(workspace.expected)}",
@@ -252,6 +264,9 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
     workspace = connector.workspace
     if workspace is not None and workspace.status is WorkspaceStatus.MISMATCH:
         lines += ["", *_wrapped(f"{WORKSPACE_MISMATCH.description} {WORKSPACE_MISMATCH.help_text}", "")]
+    if workspace is not None and workspace.status is WorkspaceStatus.UNVERIFIED:
+        fix = workspace.remediation or WORKSPACE_UNVERIFIED.help_text
+        lines += ["", *_wrapped(f"{plain(WORKSPACE_UNVERIFIED.description)} To fix: {fix}", "")]
     return lines
 
 
@@ -315,6 +330,8 @@ def render_plan(plan: Plan) -> str:
         lines += ["", f"{number}. {planned.permission} ({declared}Developer Hub: {labels})"]
         if not planned.requests:
             lines.append("     no safe request proves it: the verdict would be unverifiable")
+        if planned.alternatives:
+            lines.append("     alternative proofs: one granted request suffices, unless another says missing")
         for request in planned.requests:
             lines.append(f"   {request.method} {request.target}")
             if request.body is not None:
@@ -323,11 +340,20 @@ def render_plan(plan: Plan) -> str:
             lines.append(f"     evidence when granted: {request.strength or 'none'}")
             lines += [f"     {describe_rule(rule)}" for rule in request.answers]
             lines.append("     otherwise the common answers below; anything unexplained → inconclusive")
+    if plan.controls:
+        lines += ["", "Route-miss controls (sent once, in the same concurrent round as the probes):"]
+        for control in plan.controls:
+            lines.append(f"   {control.method} {control.path}")
+            if control.body is not None:
+                lines.append(f"     body: {json.dumps(control.body, ensure_ascii=False)}")
+            lines.append(f"     safe because: {control.why_safe}")
+    lines += ["", "A 404 to a write:", *_wrapped(route_miss_rule(plan.route_miss))]
     lines += ["", "Common answers (any probe, after its own rules):"]
     lines += [f"  {describe_rule(rule)}" for rule in plan.common_answers]
     lines += [
         "",
         f"Probes run concurrently once {plan.identity.method} {plan.identity.path} has proven the token; "
-        "a permission is granted only when every request for it says so.",
+        "a permission is granted only when every request for it says so (or, for alternative proofs, one "
+        "does and none says missing).",
     ]
     return "\n".join(lines) + "\n"

@@ -106,7 +106,7 @@ async def probe_token(
         first, token, api_version, request, transport_factory, notice(first), on_exchange
     ) as client:
         identified = await checker.identify(client, source)
-    workspace = _workspace(identified, request.token_env, catalog)
+    workspace = _workspace(identified, request.token_env, catalog, auth)
 
     spec = ConnectorSpec(
         path=str(request.output),
@@ -169,7 +169,7 @@ def _auth(request: InitRequest) -> Auth:
     return Auth(request.mode, request.token_env)
 
 
-def _workspace(identified: Identified, token_env: str, catalog: Catalog) -> Workspace:
+def _workspace(identified: Identified, token_env: str, catalog: Catalog, auth: Auth) -> Workspace:
     """The workspace GET /me named, or the InitError that says why there is none."""
     token = identified.token
     if token.status is TokenStatus.REJECTED:
@@ -179,6 +179,16 @@ def _workspace(identified: Identified, token_env: str, catalog: Catalog) -> Work
             ExitCode.TOKEN_REJECTED,
         )
     actual = identified.identity
+    if identified.unverified:
+        # A valid token that may not read GET /me (issue 10 item 3): init writes only a workspace it has read.
+        from validator.advice import identity_request, workspace_remediation
+
+        raise InitError(
+            f"the token is valid, but Intercom refused it {identity_request(catalog)} ({token.error_code}), "
+            "which names its workspace, so no connector.yaml was written (init writes only a workspace it "
+            f"has read). {workspace_remediation(catalog, auth).rstrip('.')}, and run init again",
+            ExitCode.FAILED,
+        )
     if token.status is not TokenStatus.VALID or actual is None or actual.id is None:
         raise InitError(token.message or "GET /me gave no usable answer; try again", ExitCode.INCONCLUSIVE)
     if not fits(actual.id, connector_property("workspace", "id")):

@@ -8,9 +8,11 @@ The order in which a request is judged (each step is [INF] unless noted; Interco
 4. the rate limit of the token's workspace: 429 `rate_limit_exceeded` (§6); from here on every answer
    carries `X-RateLimit-*` headers, because the credentials were valid;
 5. `Accept` (406) and `Intercom-Version` (400 `intercom_version_invalid`, §1);
-6. the route: unknown → 404;
+6. the route: unknown, or listed in `absent_routes` → the route-miss 404 `not_found` "Resource Not Found"
+   (§3: Intercom answers 404 to a route or method it does not serve; the body is the bare form [INF]);
 7. the permission (§4): missing → 401 `token_unauthorized` or 403 `forbidden`, as configured (§3). It is
-   checked before the body or the id, as Intercom's per-route scope mapping suggests (§5);
+   checked before the body or the id, as Intercom's per-route scope mapping suggests (§5). `GET /me` needs
+   none, unless `me_requires_read_admins` makes it need "Read admins" (§2: the old references say so);
 8. the plan: 403 `api_plan_restricted` (§3);
 9. the endpoint itself (`endpoints`), for a write in three steps:
    a. the object the path names: one that does not exist answers its documented 404 whatever the body
@@ -57,8 +59,8 @@ from validator.sandbox.faults import Faults
 from validator.sandbox.limits import RateLimiter, rate_limited
 from validator.sandbox.log import RequestLog, Scrubber, masked_entry
 from validator.sandbox.oauth import OAuthServer
-from validator.sandbox.permissions import Route, match_route
-from validator.sandbox.wire import Answer, SandboxRequest, SandboxResponse, error
+from validator.sandbox.permissions import ME_ROUTE_KEY, Label, Route, match_route
+from validator.sandbox.wire import Answer, SandboxRequest, SandboxResponse, error, route_miss
 
 # Every Sandbox ever created and still alive, so the test suite can check all of them for mutations.
 _REGISTRY: weakref.WeakSet[Sandbox] = weakref.WeakSet()
@@ -227,9 +229,11 @@ class Sandbox:
             return error(
                 400, "intercom_version_invalid", "Requested resource is not available in current API version."
             )
-        if matched is None:
-            return error(404, "not_found", "Resource Not Found")
+        if matched is None or matched[0].key in self._config.absent_routes:
+            return route_miss()
         route, record_id = matched
+        if route.key == ME_ROUTE_KEY and self._config.me_requires_read_admins:
+            route = dataclasses.replace(route, required=Label.READ_ADMINS)
         refused = refusal(route, token, workspace)
         if refused is not None:
             return refused

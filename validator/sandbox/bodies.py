@@ -190,6 +190,19 @@ UPDATE_CONVERSATION = BodyRule(
     }
 )
 
+# POST /conversations: a message from a contact; `from` is judged by the handler (its contact first).
+CREATE_CONVERSATION = BodyRule(
+    {
+        "from": Field(OBJECT),
+        "body": Field(STRING),
+        "subject": Field(STRING),
+        "attachment_urls": Field(ARRAY, items=STRING),
+        "created_at": Field(INTEGER),
+        "brand_id": Field(STRING),  # 2.16
+    },
+    required=("from", "body"),
+)
+
 # POST /conversations/{id}/parts: one schema per message_type (oneOf in the description).
 CONVERSATION_ACTIONS: dict[str, BodyRule] = {
     "close": BodyRule(

@@ -154,6 +154,10 @@ class SandboxConfig:
     default_api_version: str = "2.15"
     # Versions the sandbox answers for: the ones its contract tests cover. Others get 400.
     api_versions: tuple[str, ...] = ("2.15", "2.16")
+    # GET /me needs "Read admins", as the old references say (API-NOTES §2); off: it needs nothing.
+    me_requires_read_admins: bool = False
+    # Route keys answered as if Intercom did not serve them (the route-miss 404, API-NOTES §3).
+    absent_routes: frozenset[str] = frozenset()
 
     def workspace(self, id_code: str) -> WorkspaceConfig | None:
         return self._workspaces_by_id.get(id_code)
@@ -254,6 +258,8 @@ class _Builder:
             rate_limit=rate_limit,
             default_api_version=default_version,
             api_versions=versions,
+            me_requires_read_admins=bool(root.get("me_requires_read_admins") or False),
+            absent_routes=self.route_keys(root.get("absent_routes"), ["absent_routes"]),
         )
 
     def workspace(self, w: Mapping[str, Any], steps: list[Step]) -> WorkspaceConfig:

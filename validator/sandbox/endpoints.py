@@ -141,6 +141,33 @@ def _list_conversations(call: Call) -> Answer:
     )
 
 
+def _create_conversation(call: Call) -> Answer:
+    """A message from a contact. The contact `from` names is the object of this route, so it is looked up
+    first, as the path's object is elsewhere: a missing one answers its documented 404 [EX] whatever the
+    rest of the body; a `from` that is no object, or without an id, is refused with the body."""
+    body = bodies.parse(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    sender = body.get("from")
+    sender_id = sender.get("id") if isinstance(sender, dict) else None
+    if isinstance(sender_id, str) and sender_id not in fixtures.CONTACT_IDS:
+        return error(404, "not_found", "User Not Found")
+    problem = bodies.CREATE_CONVERSATION.problem(body)
+    if problem is None and not (isinstance(sender, dict) and isinstance(sender_id, str)):
+        problem = "From isn't an object with a contact id"  # message [INF]
+    if problem is not None:
+        return bodies.invalid(problem)
+    message = {
+        "type": "user_message",
+        "id": "403918330",
+        "created_at": call.workspace.created_at,
+        "body": body["body"],
+        "message_type": "inapp",
+        "conversation_id": fixtures.CONVERSATION_IDS[0],
+    }
+    return Answer(200, message, mutation=True)
+
+
 def _update_conversation(call: Call) -> Answer:
     if call.record_id not in fixtures.CONVERSATION_IDS:
         return error(404, "not_found", "Resource Not Found")
@@ -289,6 +316,7 @@ HANDLERS: dict[str, Callable[[Call], Answer]] = {
     "POST /companies": _create_or_update_company,
     "PUT /companies/{id}": _update_company,
     "GET /conversations": _list_conversations,
+    "POST /conversations": _create_conversation,
     "PUT /conversations/{id}": _update_conversation,
     "POST /conversations/{id}/parts": _act_on_conversation,
     "GET /admins": _list_admins,

@@ -93,8 +93,12 @@ _PEOPLE, _COMPANIES = DataType.PEOPLE, DataType.COMPANIES
 _READ_LIST = Label.READ_LIST_USERS_COMPANIES
 _WRITE_UC = Label.WRITE_USERS_COMPANIES
 
+ME_ROUTE_KEY = "GET /me"
+
 ROUTES: tuple[Route, ...] = (
-    _route("GET", "/me", None, None),
+    _route(
+        "GET", "/me", None, None
+    ),  # needs "Read admins" when the config says so (`me_requires_read_admins`)
     # people and companies
     _route("GET", "/contacts", _PEOPLE, _READ_LIST),
     _route("GET", "/contacts/{id}", _PEOPLE, _READ_LIST, Label.READ_ONE_USER_COMPANY),
@@ -106,6 +110,7 @@ ROUTES: tuple[Route, ...] = (
     _route("PUT", "/companies/{id}", _COMPANIES, _WRITE_UC),
     # conversations
     _route("GET", "/conversations", DataType.CONVERSATIONS, Label.READ_CONVERSATIONS),
+    _route("POST", "/conversations", DataType.CONVERSATIONS, Label.WRITE_CONVERSATIONS),
     _route("PUT", "/conversations/{id}", DataType.CONVERSATIONS, Label.WRITE_CONVERSATIONS),
     _route("POST", "/conversations/{id}/parts", DataType.CONVERSATIONS, Label.WRITE_CONVERSATIONS),
     # teams and teammates

@@ -98,6 +98,12 @@ def error(status: int, code: str, message: str | None, **extra: Any) -> Answer:
     return Answer(status, {"type": "error.list", "request_id": str(uuid.uuid4()), "errors": [entry]})
 
 
+def route_miss() -> Answer:
+    """What Intercom answers to a route or method it does not serve: 404 [DOC, 2.17 "HTTP responses"], in
+    the bare form several routes also document for a missing object (API-NOTES §3) [INF]."""
+    return error(404, "not_found", "Resource Not Found")
+
+
 def json_object(body: bytes) -> JsonObject:
     """A JSON object body, or {} for anything else: Intercom reads absent fields the same way [INF]."""
     if not body:
