@@ -11,6 +11,7 @@ The checker decides and shows why (verdicts, evidence, Developer Hub labels); wh
 from __future__ import annotations
 
 import asyncio
+import time
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -231,13 +232,14 @@ class Checker:
         self,
         catalog: Catalog,
         progress: ProgressHook | None = None,
-        *,
+        clock: Callable[[], float] = time.perf_counter,
         survey: bool = False,
     ) -> None:
         """`survey`: probe every permission the catalog can check, whatever `policy.excess` says (so that a
         later run can compare: `validate --baseline`)."""
         self._catalog = catalog
         self._progress = progress
+        self._clock = clock  # measures how long each check took (JUnit's `time`); tests pin it
         self._survey = survey
 
     def targets(self, spec: ConnectorSpec) -> list[tuple[Permission, Declared]]:
@@ -261,9 +263,10 @@ class Checker:
     async def identify(self, client: IntercomClient, token_source: str) -> Identified:
         """One `GET /me`: whether the token is valid, and the workspace it belongs to."""
         identity_check = self._catalog.identity
+        started = self._clock()
         me = await client.request(identity_check.method, identity_check.path)
         token, identity = self._read_identity(me, token_source)
-        return Identified(token, identity)
+        return Identified(replace(token, elapsed=self._clock() - started), identity)
 
     async def probe(
         self, spec: ConnectorSpec, client: IntercomClient, identified: Identified
@@ -290,7 +293,8 @@ class Checker:
             auth_position=spec.position_of("$.auth"),
         )
         if token.status is TokenStatus.REJECTED:
-            return base  # a rejected token proves nothing more; no probe is sent
+            # A rejected token proves nothing more: no probe is sent; reports list what was not checked.
+            return replace(base, not_checked=spec.permissions)
         if identity is None and not identified.unverified:
             # Without a working /me a 401 on a probe cannot be told apart from a rejected token.
             workspace = WorkspaceCheck(
@@ -321,7 +325,7 @@ class Checker:
                 (answer for _, answers in probed for answer in answers if self._refuses(answer)), None
             )
             if refused is not None:
-                return replace(base, token=self._rejected_later(token, refused))
+                return replace(base, token=self._rejected_later(token, refused), not_checked=spec.permissions)
         return replace(base, workspace=workspace, permissions=tuple(result for result, _ in probed))
 
     async def _probe_all(
@@ -453,6 +457,7 @@ class Checker:
         entry = self._catalog.probes_for(permission)
         if entry is None or not entry.probes:
             return self._result(spec, permission, Verdict.UNVERIFIABLE, (), declared=declared), ()
+        started = self._clock()
         answers = tuple(await asyncio.gather(*(self._send(client, probe) for probe in entry.probes)))
         classified = []
         for probe, answer in zip(entry.probes, answers, strict=True):
@@ -460,6 +465,7 @@ class Checker:
             if probe.method in controls and any(rule.route_miss_possible for rule in probe.answers):
                 control = await controls[probe.method]
             classified.append(classify(probe, answer, self._catalog.common_answers, control))
+        elapsed = self._clock() - started  # its probes and the route-miss controls they waited for
         verdict = combine([item.verdict for item in classified], entry.alternatives)
         labels = _labels(entry, classified, verdict)
         # Each piece of evidence keeps the verdict of its own probe: a forbidden permission is absent only
@@ -472,6 +478,7 @@ class Checker:
         note = "route-miss control: how Intercom answers a path it does not serve"
         evidence.extend(_evidence(control, None, note) for control in shown)
         result = self._result(spec, permission, verdict, tuple(evidence), labels, declared=declared)
+        result = replace(result, elapsed=elapsed)
         if self._progress is not None:
             self._progress(spec.path, permission, verdict)
         return result, answers

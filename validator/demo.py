@@ -19,6 +19,9 @@ from validator.terminal import terminal_environ
 
 DEMO_TOKEN = "sandbox-no-write-tags-0002"  # a made-up token the sandbox's default configuration accepts
 DEMO_TOKEN_ENV = DEFAULT_TOKEN_ENV
+LOCAL_EXAMPLE = Path("connector.yaml")  # in a checkout of this repository: the example itself
+# What the example is called outside a checkout: a short name, not the path into site-packages.
+EXAMPLE_NAME = "example/connector.yaml"
 
 
 def example_path() -> Path:
@@ -30,6 +33,23 @@ def example_path() -> Path:
     raise FileNotFoundError("the example connector.yaml is not installed")
 
 
+def example_to_validate() -> tuple[Path, str, bool]:
+    """The file the demo validates, the name reports give it, and whether it is `./connector.yaml`.
+
+    In a checkout (the current directory holds the example, byte for byte) that is `./connector.yaml`,
+    so the demo shows the command a user would type. Elsewhere it is the installed example, called by a
+    short name instead of its path into site-packages.
+    """
+    example = example_path()
+    try:
+        local = LOCAL_EXAMPLE.is_file() and LOCAL_EXAMPLE.read_bytes() == example.read_bytes()
+    except OSError:
+        local = False
+    if local:
+        return LOCAL_EXAMPLE, str(LOCAL_EXAMPLE), True
+    return example, EXAMPLE_NAME, False
+
+
 def run_demo(stdout: TextIO | None = None, stderr: TextIO | None = None) -> ExitCode:
     """Run the demo; 0 when the check behaved as designed (exactly the withheld permission missing)."""
     from validator.sandbox.app import Sandbox
@@ -37,16 +57,23 @@ def run_demo(stdout: TextIO | None = None, stderr: TextIO | None = None) -> Exit
     from validator.sandbox.server import serve
 
     out = stdout or sys.stdout
-    example = example_path()
+    example, name, local = example_to_validate()
     sandbox = Sandbox(default_config())
     with serve(sandbox) as base_url:
-        out.write(
-            f"Intercom sandbox listening on {base_url} (loopback only, made-up data).\n"
-            f'Validating {example} with a sandbox token that lacks the "Write tags" permission:\n\n'
-            f"$ INTERCOM_API_URL={base_url} {DEMO_TOKEN_ENV}=*** connector-validator validate {example}\n\n"
-        )
+        out.write(f"Intercom sandbox listening on {base_url} (loopback only, made-up data).\n")
+        lacking = 'with a sandbox token that lacks the "Write tags" permission'
+        if local:
+            out.write(
+                f"Validating ./{name} {lacking}:\n\n"
+                f"$ INTERCOM_API_URL={base_url} {DEMO_TOKEN_ENV}=*** connector-validator validate {name}\n\n"
+            )
+        else:
+            out.write(
+                "Validating the example connector.yaml that comes with connector-validator\n"
+                f"(shown as {name}) {lacking}:\n\n"
+            )
         code = run_validate(
-            ValidateRequest(paths=[example], api_url=base_url),
+            ValidateRequest(paths=[example], api_url=base_url, names={example: name}),
             environ={**terminal_environ(os.environ), DEMO_TOKEN_ENV: DEMO_TOKEN},  # colour as validate's
             stdout=out,
             stderr=stderr or sys.stderr,

@@ -74,7 +74,10 @@ class ExitCode(IntEnum):
         2,
         "usage or connector.yaml error, including the token variable being unset, empty or malformed",
         {
-            "lint": "usage error: a file missing or unreadable, or no file given",
+            "lint": (
+                "usage error: a file missing or unreadable (without a path: ./connector.yaml), "
+                "or a glob matching nothing"
+            ),
             "init": "usage error (token variable unset, output exists without --force)",
             "plan": "unreadable or invalid connector.yaml, or a usage error",
             "sandbox": "unusable sandbox configuration, or the port cannot be served",

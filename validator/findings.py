@@ -214,11 +214,12 @@ class Finding:
     position: Position | None
     summary: str  # one sentence
     details: tuple[str, ...] = ()  # verdict, evidence, Developer Hub labels, remediation: one line each
+    problem: SpecProblem | None = None  # a connector.yaml problem; its subject is then its JSON path
 
     @property
     def title(self) -> str:
         """The rule's title, and for a permission which one (the other subjects repeat the title)."""
-        if self.subject in (TOKEN_SUBJECT, WORKSPACE_SUBJECT, CONNECTOR_SUBJECT):
+        if self.problem is not None or self.subject in (TOKEN_SUBJECT, WORKSPACE_SUBJECT, CONNECTOR_SUBJECT):
             return self.rule.title
         if isinstance(self.rule, NoticeRule):
             _, _, about = self.subject.partition(":")
@@ -232,6 +233,8 @@ class Finding:
     @property
     def fingerprint(self) -> str:
         """Stable across runs and line moves: what is wrong with which declaration, not where it sits."""
+        if self.problem is not None:
+            return problem_fingerprint(self.problem)
         identity = "\0".join((normalized_path(self.path), self.subject, self.rule.id))
         return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:32]
 
@@ -267,6 +270,18 @@ def notice_finding(connector: ConnectorResult, notice: Notice) -> Finding:
 
 def connector_findings(connector: ConnectorResult) -> list[Finding]:
     """The connector's findings in the order of its checks: token, workspace, permissions as declared."""
+    if connector.problems:
+        return [
+            Finding(
+                CONNECTOR_INVALID,
+                connector.path,
+                problem.json_path,
+                problem.position,
+                lint_text(problem),  # the place is the finding's position: not repeated in its text
+                problem=problem,
+            )
+            for problem in connector.problems
+        ]
     if connector.error is not None:
         return [
             Finding(
@@ -274,7 +289,7 @@ def connector_findings(connector: ConnectorResult) -> list[Finding]:
                 connector.path,
                 CONNECTOR_SUBJECT,
                 connector.error_position,
-                connector.error,
+                connector.error.removeprefix(f"{connector.path}: "),  # the file is the finding's path
             )
         ]
     found = [token] if (token := token_finding(connector)) else []
@@ -507,3 +522,12 @@ def normalized_path(path: str) -> str:
 def lint_text(problem: SpecProblem) -> str:
     """A problem `lint` found, as CI formats show it: its message and the JSON path of the value."""
     return f"{problem.message} ({problem.json_path})"
+
+
+def problem_fingerprint(problem: SpecProblem) -> str:
+    """The same for a connector.yaml problem whether `lint` or `validate` reports it.
+
+    The JSON path says which value is wrong, and unlike the line it survives edits elsewhere in the file.
+    """
+    where = "\0".join((normalized_path(problem.file), problem.json_path, problem.message))
+    return hashlib.sha256(where.encode("utf-8")).hexdigest()[:32]

@@ -10,10 +10,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from validator.errors import ExitCode
 from validator.model import ConnectorSpec, utc_today
-from validator.spec import SpecError, SpecFileError, SpecProblem, load_spec
+from validator.spec import SpecError, SpecFileError, SpecProblem, load_spec, parse_spec
+from validator.spec.reading import MAX_SPEC_BYTES
+
+STDIN = "-"  # the path that means standard input
+STDIN_NAME = "<stdin>"  # what problems in standard input are reported under, unless named
 
 
 @dataclass(frozen=True)
@@ -63,12 +68,36 @@ def lint_path(path: Path, today: dt.date | None = None) -> FileResult:
     return FileResult(str(path), warnings=spec_warnings(spec, today or utc_today()))
 
 
-def lint_paths(paths: Sequence[Path], today: dt.date | None = None) -> LintResult:
-    """Lint each file in order; one bad file never stops the others from being checked.
+def lint_stdin(stdin: BinaryIO | None, name: str, today: dt.date | None = None) -> FileResult:
+    """connector.yaml read from standard input, its problems reported under `name`."""
+    if stdin is None:
+        return FileResult(name, error="standard input is closed")
+    try:
+        raw = stdin.read(MAX_SPEC_BYTES + 1)  # one byte more than allowed tells an oversized file
+    except (OSError, ValueError) as error:  # ValueError: a closed stream
+        return FileResult(name, error=getattr(error, "strerror", None) or "standard input cannot be read")
+    try:
+        spec = parse_spec(raw, name)
+    except SpecError as error:
+        return FileResult(name, problems=error.problems)
+    return FileResult(name, warnings=spec_warnings(spec, today or utc_today()))
 
-    `today` is the date waivers are judged on (tests pin it); by default today's date in UTC.
-    """
-    return LintResult(tuple(lint_path(path, today) for path in paths))
+
+def lint_paths(
+    paths: Sequence[Path],
+    today: dt.date | None = None,
+    *,
+    stdin: BinaryIO | None = None,
+    stdin_name: str | None = None,
+) -> LintResult:
+    """Lint each file in order; one bad file never stops the others from being checked. The path `-` is
+    standard input (read once: a second `-` finds it empty), reported as `stdin_name`. `today` is the date
+    waivers are judged on (tests pin it); by default today's date in UTC."""
+    results = [
+        lint_stdin(stdin, stdin_name or STDIN_NAME, today) if str(path) == STDIN else lint_path(path, today)
+        for path in paths
+    ]
+    return LintResult(tuple(results))
 
 
 def spec_warnings(spec: ConnectorSpec, today: dt.date) -> tuple[SpecProblem, ...]:

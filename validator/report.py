@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from validator.errors import ExitCode, most_severe
 from validator.model import (
@@ -27,6 +28,9 @@ from validator.model import (
     Verdict,
     WorkspaceStatus,
 )
+
+if TYPE_CHECKING:
+    from validator.spec import SpecProblem
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class PermissionResult:
     labels: tuple[str, ...] = ()  # the Developer Hub permission(s) that grant it
     remediation: str | None = None
     position: Position | None = None  # where connector.yaml declares it (`permissions` for an undeclared one)
+    elapsed: float | None = None  # seconds its probes took, first sent to last answered; None: none sent
     declared: Declared = Declared.REQUIRED
     outcome: PermissionOutcome = None  # type: ignore[assignment]  # None: what the verdict means if required
     note: str | None = None  # why the outcome, when the verdict alone does not say (policy, waiver, drift)
@@ -131,6 +136,7 @@ class TokenCheck:
     env: str | None = None  # the variable the token was read from (its name, never its value)
     evidence: tuple[Evidence, ...] = ()
     message: str | None = None
+    elapsed: float | None = None  # seconds `GET /me` took; None: not sent
 
 
 @dataclass(frozen=True)
@@ -196,6 +202,11 @@ class ConnectorResult:
     permissions: tuple[PermissionResult, ...] = ()
     error: str | None = None  # a connector.yaml or usage error that stopped the check
     error_position: Position | None = None
+    # Every problem of an invalid connector.yaml, as `lint` reports them (`error` is the first one).
+    problems: tuple[SpecProblem, ...] = ()
+    # Declared permissions no request was sent for: the token was rejected, or missing or malformed.
+    not_checked: tuple[Permission, ...] = ()
+    elapsed: float | None = None  # seconds from reading connector.yaml to the last answer
     auth_position: Position | None = None
     api_version: str | None = None
     where_to_fix: str | None = None  # where permissions are changed (Developer Hub → …)

@@ -9,7 +9,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -52,6 +52,7 @@ class ValidateRequest:
     expiry_warning_days: int = DEFAULT_EXPIRY_WARNING_DAYS
     baseline: Path | None = None
     today: dt.date | None = None  # the date waivers are judged on; None: today in UTC
+    names: Mapping[Path, str] = field(default_factory=dict)  # what reports call a file, if not its path
     verbosity: Verbosity = Verbosity.NORMAL
     color: ColorChoice = ColorChoice.AUTO
 
@@ -133,7 +134,7 @@ def run_validate(
     check_targets([path for _, path in extra] + ([request.output] if request.output else []), summary)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
 
-    prepared = prepare_all(request.paths, environ, token)
+    prepared = prepare_all(request.paths, environ, token, request.names)
     scrub = Scrubber([item.token for item in prepared if isinstance(item, Ready)])
     status = StatusLines(stderr, scrub, progress=shows_progress(request.verbosity, stderr, environ))
     quiet, verbose = request.verbosity is Verbosity.QUIET, request.verbosity is Verbosity.VERBOSE

@@ -8,8 +8,9 @@ API host share its circuit breaker: once the host stops answering, nothing more 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -22,7 +23,7 @@ from validator.model import ConnectorSpec, Position, TokenStatus, utc_today
 from validator.pacing import HostBreaker, RateGate, RetryPolicy, SlowHostNotice, Timeouts
 from validator.policy import PolicySettings, effective_spec, judge
 from validator.report import ConnectorResult, Report, TokenCheck
-from validator.spec import SpecError, SpecFileError, load_spec
+from validator.spec import SpecError, SpecFileError, SpecProblem, load_spec
 from validator.tokens import token_problem
 
 DEFAULT_CONCURRENCY = DEFAULT_IN_FLIGHT
@@ -50,6 +51,7 @@ class Ready:
     spec: ConnectorSpec
     token: str
     token_source: str
+    load_seconds: float = 0.0  # how long reading and checking connector.yaml took
 
 
 @dataclass(frozen=True)
@@ -62,15 +64,23 @@ class Stopped:
 Prepared = Ready | Stopped
 
 
-def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> Prepared:
-    """Load one connector.yaml and find its token; problems become a result instead of an exception."""
+def prepare(
+    path: Path, environ: Mapping[str, str], stdin_token: str | None, name: str | None = None
+) -> Prepared:
+    """Load one connector.yaml and find its token; problems become a result instead of an exception.
+
+    `name` is what reports call the file (default: `path` as given)."""
+    started = time.perf_counter()
     try:
-        spec = load_spec(path)
+        spec = load_spec(path, name)
     except SpecFileError as error:
-        return Stopped(_stopped(str(path), str(error)))
+        shown = f"{name}: cannot read: {error.reason}" if name else str(error)
+        return Stopped(replace(_stopped(name or str(path), shown), elapsed=time.perf_counter() - started))
     except SpecError as error:
         first = error.problems[0]
-        return Stopped(_stopped(str(path), first.format(), first.position))
+        stopped = _stopped(name or str(path), first.format(), first.position, error.problems)
+        return Stopped(replace(stopped, elapsed=time.perf_counter() - started))
+    load_seconds = time.perf_counter() - started
     if stdin_token is not None:
         token: str | None = stdin_token
         source = "standard input"
@@ -95,13 +105,17 @@ def prepare(path: Path, environ: Mapping[str, str], stdin_token: str | None) -> 
             token=TokenCheck(status, env=source, message=message),
             workspace=None,
             auth_position=spec.position_of("$.auth.token_env") or spec.position_of("$.auth"),
+            not_checked=spec.permissions,
+            elapsed=load_seconds,
         )
         return Stopped(result)
     assert token is not None
-    return Ready(spec, token, source)
+    return Ready(spec, token, source, load_seconds)
 
 
-def _stopped(path: str, message: str, position: Position | None = None) -> ConnectorResult:
+def _stopped(
+    path: str, message: str, position: Position | None = None, problems: tuple[SpecProblem, ...] = ()
+) -> ConnectorResult:
     return ConnectorResult(
         path=path,
         name=None,
@@ -110,6 +124,7 @@ def _stopped(path: str, message: str, position: Position | None = None) -> Conne
         workspace=None,
         error=message,
         error_position=position,
+        problems=problems,
     )
 
 
@@ -160,16 +175,23 @@ async def run_checks(
             slow_notice=slow_notice(host_of(base_url)),
             on_exchange=observer(spec.path),
         )
+        started = time.perf_counter()
         async with client:
             checked = await checker.check(spec, client, item.token_source)
-        return judge(checked, spec, catalog, settings)  # the policy, then advice
+        elapsed = item.load_seconds + time.perf_counter() - started
+        return replace(judge(checked, spec, catalog, settings), elapsed=elapsed)  # the policy, then advice
 
     results = await asyncio.gather(*(one(item) for item in prepared))
     return Report(tool_version=__version__, connectors=tuple(results))
 
 
-def prepare_all(paths: Sequence[Path], environ: Mapping[str, str], stdin_token: str | None) -> list[Prepared]:
-    return [prepare(path, environ, stdin_token) for path in paths]
+def prepare_all(
+    paths: Sequence[Path],
+    environ: Mapping[str, str],
+    stdin_token: str | None,
+    names: Mapping[Path, str] | None = None,
+) -> list[Prepared]:
+    return [prepare(path, environ, stdin_token, (names or {}).get(path)) for path in paths]
 
 
 def validate(prepared: Sequence[Prepared], options: RunOptions) -> Report:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -21,7 +23,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import jsonschema
 import pytest
+import yaml
 
 from validator.errors import ExitCode
 from validator.init.command import run_init
@@ -380,3 +384,78 @@ def test_init_asks_me_once_and_writes_the_workspace_whose_permissions_it_probed(
     assert set(spec.permissions) == {P(d, R) for d in DataType}
     assert "Second" not in output.read_text(encoding="utf-8") + written.stdout
     assert TWO_FACED_TOKEN not in output.read_text(encoding="utf-8") + written.stdout + written.stderr
+
+
+# --- the schema the first line names (issue 13 item 3) ----------------------------------------------------
+
+MODELINE = "# yaml-language-server: $schema="
+
+
+def _schema_named_by(output: Path) -> Path:
+    """The file yaml-language-server opens for `output`: its modeline's reference, relative to the file."""
+    first = output.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith(MODELINE), first
+    reference = first.removeprefix(MODELINE)
+    assert "://" not in reference  # a URL needs the network; the schema must resolve offline
+    return output.parent / reference
+
+
+def test_init_writes_the_schema_its_first_line_names_beside_the_file(api_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "connectors"
+    folder.mkdir()
+    output = folder / "acme.yaml"
+    written = cli("init", "--api-url", api_url, "-o", str(output), token="sandbox-init-readers")
+    assert written.code == 0, written.stderr
+
+    schema_file = _schema_named_by(output)
+    assert schema_file == folder / "connector.schema.json"
+    assert schema_file.read_text(encoding="utf-8") == cli("schema").stdout  # what `schema` prints, exactly
+    assert f"Wrote {schema_file}" in written.stdout
+    # The file validates against the schema so found, as an editor would check it.
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(yaml.safe_load(output.read_text(encoding="utf-8")))
+
+
+def test_check_jsonschema_accepts_the_file_against_the_schema_written_beside_it(
+    api_url: str, tmp_path: Path
+) -> None:
+    output = tmp_path / "connector.yaml"
+    assert cli("init", "--api-url", api_url, "-o", str(output), token="sandbox-init-readers").code == 0
+    tool = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent)) or shutil.which(
+        "check-jsonschema"
+    )
+    if tool is None:
+        pytest.skip("check-jsonschema is not installed (pip install check-jsonschema)")
+    checked = subprocess.run(
+        [tool, "--schemafile", str(_schema_named_by(output)), str(output)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_an_existing_schema_file_is_kept_unless_forced(api_url: str, tmp_path: Path) -> None:
+    schema_file = tmp_path / "connector.schema.json"
+    schema_file.write_text("{}\n", encoding="utf-8")  # someone's own, or an older version's
+    output = tmp_path / "connector.yaml"
+
+    kept = cli("init", "--api-url", api_url, "-o", str(output), token="sandbox-init-readers")
+    assert kept.code == 0, kept.stderr
+    assert schema_file.read_text(encoding="utf-8") == "{}\n"
+    assert f"Left {schema_file} as it was" in kept.stdout
+
+    forced = cli("init", "--api-url", api_url, "-o", str(output), "--force", token="sandbox-init-readers")
+    assert forced.code == 0, forced.stderr
+    assert schema_file.read_text(encoding="utf-8") == cli("schema").stdout
+    assert f"Replaced {schema_file}" in forced.stdout
+
+    again = cli("init", "--api-url", api_url, "-o", str(output), "--force", token="sandbox-init-readers")
+    assert f"Kept {schema_file}: it is this version's schema" in again.stdout
+
+
+def test_init_that_writes_nothing_writes_no_schema_either(tmp_path: Path, api_url: str) -> None:
+    output = tmp_path / "connector.yaml"
+    refused = cli("init", "--api-url", api_url, "-o", str(output), token="not-a-token-the-sandbox-knows")
+    assert refused.code != 0
+    assert list(tmp_path.iterdir()) == []

@@ -20,6 +20,7 @@ from validator.model import (
     Workspace,
     WorkspaceStatus,
 )
+from validator.report import ConnectorResult
 
 SPEC = ConnectorSpec(
     path="connector.yaml",
@@ -87,3 +88,37 @@ def test_check_is_identify_then_probe() -> None:
     assert sent[0] == "/me" and sent.count("/me") == 1 and len(sent) == 2
     assert status is WorkspaceStatus.MATCH
     assert probed == 1
+
+
+def test_durations_are_read_from_the_checkers_clock() -> None:
+    """`/me` and each permission's probes are timed with the clock the checker is given (JUnit's `time`); a
+    fixed clock in tests keeps reports stable, and a rejected token leaves the permissions unchecked."""
+    ticks = iter(float(n) for n in range(100))
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/me":
+            return _me("first11ws", "First")
+        return httpx.Response(200, json={"type": "list", "data": []})
+
+    async def go(transport: httpx.MockTransport) -> ConnectorResult:
+        checker = Checker(load_catalog(), clock=lambda: next(ticks))
+        client = IntercomClient(
+            "https://api.intercom.io", "sandbox-phases-token", "2.15", transport=transport
+        )
+        async with client:
+            return await checker.check(SPEC, client, "TOKEN")
+
+    result = asyncio.run(go(httpx.MockTransport(answer)))
+    assert result.token.elapsed == 1.0  # ticks 0 → 1 around GET /me
+    assert [permission.elapsed for permission in result.permissions] == [1.0]  # ticks 2 → 3 around its probes
+    assert result.not_checked == ()
+
+    rejected = asyncio.run(
+        go(
+            httpx.MockTransport(
+                lambda request: httpx.Response(401, json={"type": "error.list", "errors": []})
+            )
+        )
+    )
+    assert rejected.token.status is TokenStatus.REJECTED
+    assert rejected.permissions == () and rejected.not_checked == SPEC.permissions

@@ -66,13 +66,16 @@ def permission(
     *,
     labels: tuple[str, ...] = (),
     evidence: tuple[Evidence, ...] = (),
+    elapsed: float | None = None,
 ) -> PermissionResult:
     remediation = None
     if verdict is Verdict.MISSING:
         remediation = TICK.format(labels=", ".join(f'"{label}"' for label in labels))
     elif verdict is not Verdict.GRANTED:
         remediation = f"what to do when {verdict}"
-    return PermissionResult(Permission(data_type, access), verdict, evidence, labels, remediation, position)
+    return PermissionResult(
+        Permission(data_type, access), verdict, evidence, labels, remediation, position, elapsed=elapsed
+    )
 
 
 def checked(
@@ -86,12 +89,13 @@ def checked(
         path=path,
         name=name,
         auth_mode=AuthMode.OAUTH,
-        token=TokenCheck(TokenStatus.VALID, env=TOKEN_ENV, evidence=(ME_OK,)),
+        token=TokenCheck(TokenStatus.VALID, env=TOKEN_ENV, evidence=(ME_OK,), elapsed=0.0214),
         workspace=workspace
         or WorkspaceCheck(WorkspaceStatus.MATCH, WORKSPACE, WORKSPACE, position=Position(8, 1)),
         permissions=permissions,
         auth_position=Position(12, 3),
         api_version="2.15",
+        elapsed=0.2505,  # measured: reading the file to the last answer (JUnit's suite time)
     )
 
 
@@ -102,6 +106,7 @@ GRANTED = permission(
     Position(18, 12),
     labels=("Read and list users and companies",),
     evidence=(Evidence("GET", "/contacts", 200, request_id="req-1", strength=Strength.PROOF),),
+    elapsed=0.0412,
 )
 MISSING = permission(
     DataType.TAGS,
@@ -120,6 +125,7 @@ MISSING = permission(
             "Intercom: not authorized to access resource (permission not granted)",
         ),
     ),
+    elapsed=0.0387,
 )
 PLAN_RESTRICTED = permission(
     DataType.CONVERSATIONS,
@@ -130,6 +136,7 @@ PLAN_RESTRICTED = permission(
     evidence=(
         Evidence("POST", "/conversations/x/reply", 403, "api_plan_restricted", strength=Strength.PROOF),
     ),
+    elapsed=0.0004,  # shown as 0.001: measured, so never 0
 )
 INCONCLUSIVE = permission(
     DataType.COMPANIES,
@@ -138,6 +145,7 @@ INCONCLUSIVE = permission(
     Position(19, 16),
     labels=("Read and list users and companies",),
     evidence=(Evidence("POST", "/companies/list", None, note="timed out after 3 attempts"),),
+    elapsed=45.0,
 )
 UNVERIFIABLE = permission(
     DataType.DATA_ATTRIBUTES,
@@ -159,9 +167,12 @@ TOKEN_REJECTED = ConnectorResult(
         "unauthorized",
         TOKEN_ENV,
         (Evidence("GET", "/me", 401, "unauthorized", "req-9"),),
+        elapsed=0.0153,
     ),
     workspace=None,
     auth_position=Position(11, 3),
+    not_checked=(Permission(DataType.PEOPLE, Access.READ), Permission(DataType.TAGS, Access.WRITE)),
+    elapsed=0.0301,
 )
 WORKSPACE_MISMATCH = checked(
     "connectors/other-workspace.yaml",
@@ -214,6 +225,8 @@ TOKEN_MISSING = ConnectorResult(
     ),
     workspace=None,
     auth_position=Position(14, 14),
+    not_checked=(Permission(DataType.CONVERSATIONS, Access.READ),),
+    elapsed=0.0021,
 )
 CONNECTOR_ERROR = ConnectorResult(
     path="connectors/broken.yaml",
@@ -223,11 +236,61 @@ CONNECTOR_ERROR = ConnectorResult(
     workspace=None,
     error="connectors/broken.yaml:3:10: 'read' is not one of ['oauth', 'access_token'] ($.auth.mode)",
     error_position=Position(3, 10),
+    problems=(
+        SpecProblem(
+            "connectors/broken.yaml", 3, 10, "'read' is not one of ['oauth', 'access_token']", "$.auth.mode"
+        ),
+    ),
+)
+
+CONNECTOR_UNREADABLE = ConnectorResult(
+    path="connectors/gone.yaml",
+    name=None,
+    auth_mode=None,
+    token=TokenCheck(TokenStatus.UNKNOWN),
+    workspace=None,
+    error="connectors/gone.yaml: cannot read: no such file",
+)
+INVALID_PROBLEMS = (
+    SpecProblem(
+        "connectors/invalid.yaml",
+        4,
+        11,
+        "'EU' is not a valid workspace.region; did you mean 'eu'?",
+        "$.workspace.region",
+    ),
+    SpecProblem(
+        "connectors/invalid.yaml",
+        9,
+        3,
+        "unknown data type 'tag' in permissions; did you mean 'tags'?",
+        "$.permissions.tag",
+    ),
+)
+CONNECTOR_INVALID = ConnectorResult(
+    path="connectors/invalid.yaml",
+    name=None,
+    auth_mode=None,
+    token=TokenCheck(TokenStatus.UNKNOWN),
+    workspace=None,
+    error=INVALID_PROBLEMS[0].format(),
+    error_position=INVALID_PROBLEMS[0].position,
+    problems=INVALID_PROBLEMS,
+    elapsed=0.0042,
 )
 
 REPORT = Report(
     "9.9.9",
-    (EVERY_VERDICT, TOKEN_REJECTED, WORKSPACE_MISMATCH, WORKSPACE_UNVERIFIED, TOKEN_MISSING, CONNECTOR_ERROR),
+    (
+        EVERY_VERDICT,
+        TOKEN_REJECTED,
+        WORKSPACE_MISMATCH,
+        WORKSPACE_UNVERIFIED,
+        TOKEN_MISSING,
+        CONNECTOR_ERROR,
+        CONNECTOR_INVALID,
+        CONNECTOR_UNREADABLE,
+    ),
 )
 
 
@@ -280,7 +343,7 @@ def test_junit_has_a_suite_per_connector_file_named_by_its_path() -> None:
     root = ET.fromstring(junit_of(REPORT))
     assert root.tag == "testsuites"
     assert [suite.get("name") for suite in root] == [connector.path for connector in REPORT.connectors]
-    assert [suite.get("id") for suite in root] == ["0", "1", "2", "3", "4", "5"]
+    assert [suite.get("id") for suite in root] == ["0", "1", "2", "3", "4", "5", "6", "7"]
 
 
 def test_junit_has_token_workspace_and_one_testcase_per_declared_permission() -> None:
@@ -341,12 +404,17 @@ def test_junit_counts_match_the_testcases() -> None:
     )
 
 
-def test_junit_rejected_token_fails_and_the_workspace_is_skipped() -> None:
-    cases = cases_of(suites_of(junit_of(REPORT))["connectors/rejected.yaml"])
+def test_junit_rejected_token_fails_and_the_workspace_and_declared_permissions_are_skipped() -> None:
+    suite = suites_of(junit_of(REPORT))["connectors/rejected.yaml"]
+    cases = cases_of(suite)
     assert {name: outcome_of(case) for name, case in cases.items()} == {
         "token": "failure",
         "workspace": "skipped",
+        "people:read": "skipped",
+        "tags:write": "skipped",
     }
+    assert cases["tags:write"][0].get("message") == "not checked: Intercom rejected the token"
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("4", "1", "3")
     failure = cases["token"][0]
     assert failure.get("type") == "token-rejected"
     assert "GET /me → 401 unauthorized" in (failure.text or "")
@@ -375,25 +443,58 @@ def test_junit_unverified_workspace_is_a_failure_saying_which_label_to_tick() ->
     ("path", "name", "error_type", "classname"),
     [
         ("connectors/no-token.yaml", "token", "token-missing", "no-token"),
-        ("connectors/broken.yaml", "connector.yaml", "connector-invalid", "connectors/broken.yaml"),
+        ("connectors/gone.yaml", "connector.yaml", "connector-invalid", "connectors/gone.yaml"),
+        ("connectors/broken.yaml", "$.auth.mode", "connector-invalid", "connectors/broken.yaml"),
     ],
 )
 def test_junit_stopped_connector_is_one_error_testcase(
     path: str, name: str, error_type: str, classname: str
 ) -> None:
     suite = suites_of(junit_of(REPORT))[path]
-    [case] = suite.iter("testcase")
+    [case] = [case for case in suite.iter("testcase") if outcome_of(case) != "skipped"]
     assert (case.get("name"), case.get("classname"), outcome_of(case)) == (name, classname, "error")
     assert case[0].get("type") == error_type
-    assert (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("1", "1", "0")
+    assert (suite.get("errors"), suite.get("failures")) == ("1", "0")
+
+
+def test_junit_invalid_connector_has_an_error_testcase_per_problem_named_by_its_json_path() -> None:
+    suite = suites_of(junit_of(REPORT))["connectors/invalid.yaml"]
+    cases = list(suite.iter("testcase"))
+    assert [(case.get("name"), outcome_of(case)) for case in cases] == [
+        ("$.workspace.region", "error"),
+        ("$.permissions.tag", "error"),
+    ]
+    # The message is the problem's, without `path:line:col:` in front: the suite names the file.
+    assert (
+        cases[1][0].get("message")
+        == "unknown data type 'tag' in permissions; did you mean 'tags'? ($.permissions.tag)"
+    )
+    assert (suite.get("tests"), suite.get("errors")) == ("2", "2")
 
 
 def test_junit_timestamp_hostname_and_time_attributes() -> None:
     suite = ET.fromstring(junit.render(REPORT, timestamp=PINNED, hostname="ci-runner-7"))[0]
     assert suite.get("timestamp") == "2026-03-01T12:30:45"
     assert suite.get("hostname") == "ci-runner-7"
-    assert suite.get("time") == "0"
-    assert all(case.get("time") == "0" for case in suite.iter("testcase"))
+    # Measured durations: the suite's is the connector's, each permission's its probes', to the millisecond.
+    assert suite.get("time") == "0.251"
+    assert {case.get("name"): case.get("time") for case in suite.iter("testcase")} == {
+        "token": "0.021",
+        "workspace": "0",  # read from the answer to /me: nothing sent of its own
+        "people:read": "0.041",
+        "tags:write": "0.039",
+        "conversations:write": "0.001",  # 0.4 ms: measured, so never shown as 0
+        "companies:read": "45.000",
+        "data_attributes:write": "0",  # unverifiable: no request was sent
+    }
+
+
+def test_junit_missing_token_lists_the_declared_permissions_as_skipped() -> None:
+    suite = suites_of(junit_of(REPORT))["connectors/no-token.yaml"]
+    assert [(case.get("name"), outcome_of(case), case.get("time")) for case in suite.iter("testcase")] == [
+        ("token", "error", "0.002"),
+        ("conversations:read", "skipped", "0"),
+    ]
 
 
 def test_junit_timestamp_is_written_in_utc() -> None:
@@ -450,6 +551,7 @@ def test_sarif_header_and_tool() -> None:
     [run] = log["runs"]
     driver = run["tool"]["driver"]
     assert (driver["name"], driver["version"]) == ("connector-validator", "9.9.9")
+    assert driver["fullName"] == "connector-validator 9.9.9"
     assert driver["informationUri"].startswith("https://")
     rule_ids = [rule["id"] for rule in driver["rules"]]
     for expected in (
@@ -481,6 +583,9 @@ def test_sarif_has_one_result_per_check_that_did_not_pass_with_its_level() -> No
         ("workspace-unverified", "error"),
         ("token-missing", "error"),
         ("connector-invalid", "error"),
+        ("connector-invalid", "error"),  # one result per problem of connectors/invalid.yaml
+        ("connector-invalid", "error"),
+        ("connector-invalid", "error"),  # connectors/gone.yaml, unreadable
     ]
 
 
@@ -496,6 +601,9 @@ def test_sarif_results_point_at_the_declaring_line_and_column() -> None:
         ("workspace-unverified", Position(8, 1)),  # the workspace line (issue 10 item 3)
         ("token-missing", TOKEN_MISSING.auth_position),
         ("connector-invalid", CONNECTOR_ERROR.error_position),
+        ("connector-invalid", INVALID_PROBLEMS[0].position),
+        ("connector-invalid", INVALID_PROBLEMS[1].position),
+        ("connector-invalid", Position(1, 1)),  # an unreadable file still has a region: its start
     ]
 
 
@@ -506,6 +614,35 @@ def test_sarif_artifact_is_relative_to_the_source_root_with_forward_slashes() ->
         "uri": "connectors/help%20desk.yaml",
         "uriBaseId": "%SRCROOT%",
     }
+
+
+def test_sarif_relative_uri_is_percent_encoded_so_a_colon_is_no_drive_or_scheme() -> None:
+    colon = replace(EVERY_VERDICT, path="a:b.yaml")
+    [location] = sarif_results(report_of(colon))[0]["locations"]
+    assert location["physicalLocation"]["artifactLocation"] == {"uri": "a%3Ab.yaml", "uriBaseId": "%SRCROOT%"}
+    drive = replace(EVERY_VERDICT, path="C:\\work\\connector.yaml")
+    [location] = sarif_results(report_of(drive))[0]["locations"]
+    assert location["physicalLocation"]["artifactLocation"] == {"uri": "file:///C:/work/connector.yaml"}
+
+
+def test_sarif_automation_id_is_stable_per_connector_set_and_distinct_between_sets() -> None:
+    def automation(report: Report) -> str:
+        found: str = json.loads(sarif.render(report))["runs"][0]["automationDetails"]["id"]
+        return found
+
+    one = automation(report_of(EVERY_VERDICT, TOKEN_MISSING))
+    assert one.startswith("connector-validator/validate/") and one.endswith("/")
+    # The same files, in another order and spelt with ./: the same category, so a rerun replaces the last.
+    assert (
+        automation(report_of(TOKEN_MISSING, replace(EVERY_VERDICT, path="./connectors/helpdesk.yaml"))) == one
+    )
+    assert automation(report_of(EVERY_VERDICT)) != one
+    assert automation(report_of(TOKEN_MISSING)) != automation(report_of(EVERY_VERDICT))
+    # Stable across processes: the stored expected output has the same id.
+    stored = json.loads((EXPECTED / "every-finding.sarif").read_text(encoding="utf-8"))
+    assert stored["runs"][0]["automationDetails"]["id"] == automation(REPORT)
+    lint_id = json.loads(sarif.render_lint(LINTED))["runs"][0]["automationDetails"]["id"]
+    assert lint_id.startswith("connector-validator/lint/")
 
 
 def test_sarif_message_names_the_developer_hub_permission() -> None:
@@ -607,7 +744,12 @@ def test_github_no_annotation_and_no_closing_line_when_everything_passed() -> No
 def test_github_escaping_of_messages_and_properties() -> None:
     assert github.escape_data("100% done\r\nnext: a,b") == "100%25 done%0D%0Anext: a,b"
     assert github.escape_property("a:b,c%d\ne") == "a%3Ab%2Cc%25d%0Ae"
-    odd = replace(CONNECTOR_ERROR, path="dir,x/a:b.yaml", error="50% wrong\nsee line 3")
+    odd = replace(
+        CONNECTOR_UNREADABLE,
+        path="dir,x/a:b.yaml",
+        error="50% wrong\nsee line 3",
+        error_position=Position(3, 10),
+    )
     assert github.render(report_of(odd)) == (
         "::error file=dir%2Cx/a%3Ab.yaml,line=3,col=10,title=connector.yaml invalid"
         "::50%25 wrong%0Asee line 3\n"
@@ -905,6 +1047,9 @@ def test_quiet_text_is_the_connectors_that_could_not_be_checked_and_the_result_l
         [TOKEN_REJECTED.path, "token REJECTED by Intercom (GET /me → 401)"],
         [TOKEN_MISSING.path, "token MISSING"],
         ["error", "connectors/broken.yaml:3:10"],
+        ["error", "connectors/invalid.yaml:4:11"],  # every problem of an invalid file, as lint lists them
+        ["error", "connectors/invalid.yaml:9:3"],
+        ["error", "connectors/gone.yaml"],
     ]
     assert SGR.sub("", text.render(REPORT, color=True, quiet=True)) == text.render(REPORT, quiet=True)
 

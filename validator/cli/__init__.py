@@ -26,7 +26,7 @@ app = typer.Typer(
     name="connector-validator",
     help="Check that an Intercom token grants what a connector.yaml declares.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion and --show-completion, for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -44,7 +44,10 @@ COMMANDS: tuple[tuple[Callable[..., Any], str], ...] = (
     (check.plan, ""),
 )
 for _command, _note in COMMANDS:
-    app.command(epilog=exit_codes_help(_command.__name__, _note))(_command)
+    # The summary in `--help`'s command list is the docstring's first sentence, whole: Click would cut it
+    # at 45 characters.
+    _summary = (_command.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    app.command(epilog=exit_codes_help(_command.__name__, _note), short_help=_summary)(_command)
 
 
 def version_callback(value: bool) -> None:
@@ -168,7 +171,9 @@ def main() -> None:
     _guard_standard_streams()
 
     try:
-        app()
+        # Named, not taken from argv: `python -m validator` then prints the same usage and installs the
+        # same shell completion as the console script.
+        app(prog_name="connector-validator")
     except KeyboardInterrupt:
         _stopped_by_signal()
     except SystemExit:

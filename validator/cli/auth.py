@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from validator.cli.options import DEFAULT_SPEC, ApiUrl, Force, SpecPath, Verbose, finite
+from validator.cli.options import DEFAULT_SPEC, DEFAULT_SPEC_SHOWN, ApiUrl, Force, SpecPath, Verbose, finite
 from validator.model import DEFAULT_TOKEN_ENV, AuthMode
 
 LOGIN_NOTE = "Once a token is obtained, 0 to 4 are those of `validate`."
@@ -26,7 +26,10 @@ def login(
     ] = None,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Print the authorize URL only.")] = False,
     timeout: Annotated[
-        float, typer.Option(min=0.1, max=86400, callback=finite, help="Seconds to wait for the browser.")
+        float,
+        typer.Option(
+            metavar="SECONDS", min=0.1, max=86400, callback=finite, help="How long to wait for the browser."
+        ),
     ] = 300.0,
     save: Annotated[
         Path | None, typer.Option("--save", metavar="FILE", help="Write the token to FILE (mode 0600).")
@@ -53,17 +56,33 @@ def init(
     token_stdin: Annotated[bool, typer.Option("--token-stdin", help="Read the token from stdin.")] = False,
     api_url: ApiUrl = None,
     mode: Annotated[
-        AuthMode, typer.Option("--mode", help="access_token (a private app) or oauth (a public app).")
+        AuthMode,
+        typer.Option("--mode", metavar="MODE", help="access_token (a private app) or oauth (a public app)."),
     ] = AuthMode.ACCESS_TOKEN,
     name: Annotated[
-        str | None, typer.Option("--name", help="Connector name (default: the workspace's).")
+        str | None,
+        typer.Option("--name", metavar="NAME", help="Connector name (default: the workspace's)."),
     ] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="PATH", help="Where to write.")] = Path(
-        DEFAULT_SPEC
-    ),
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help=f"Where to write.  [default: {DEFAULT_SPEC_SHOWN}]",
+            show_default=False,
+        ),
+    ] = Path(DEFAULT_SPEC),
     force: Force = False,
     timeout: Annotated[
-        float, typer.Option(min=0.1, max=3600, callback=finite, help="Read timeout per request, in seconds.")
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            min=0.1,
+            max=3600,
+            callback=finite,
+            help="Read timeout per request, in seconds.",
+        ),
     ] = 15.0,
     compare: Annotated[
         Path | None,

@@ -14,6 +14,7 @@ import typer
 
 from validator.cli.options import (
     DEFAULT_SPEC,
+    DEFAULT_SPEC_SHOWN,
     Quiet,
     SpecPath,
     Verbose,
@@ -22,7 +23,7 @@ from validator.cli.options import (
     policy_today,
     verbosity,
 )
-from validator.errors import VERDICTS
+from validator.errors import VERDICTS, UsageError
 from validator.formats import Format
 from validator.model import ExcessMode
 from validator.terminal import ColorChoice
@@ -36,17 +37,38 @@ VALIDATE_NOTE = (
 
 
 def lint(
-    paths: Annotated[list[str] | None, typer.Argument(help="connector.yaml files or globs.")] = None,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[PATH]...",
+            help=f"connector.yaml files or globs; - reads standard input.  [default: {DEFAULT_SPEC_SHOWN}]",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Annotated[
         Format,
-        typer.Option("--format", "-f", metavar="[text|json|github|sarif|junit]", help="The output format."),
+        typer.Option("--format", "-f", metavar="FORMAT", help="text, json, github, sarif or junit."),
     ] = Format.TEXT,
+    stdin_filename: Annotated[
+        str | None,
+        typer.Option(
+            "--stdin-filename", metavar="NAME", help="The file name to report for - (default: <stdin>)."
+        ),
+    ] = None,
 ) -> None:
     """Check connector.yaml files offline: one line per problem, `path:line:col: message (json.path)`."""
-    from validator.formats import Subject, renderer
-    from validator.lint import lint_paths
+    import sys
 
-    result = lint_paths(expand(paths or [DEFAULT_SPEC]), policy_today())
+    from validator.formats import Subject, renderer
+    from validator.lint import STDIN, lint_paths
+
+    given = paths or [DEFAULT_SPEC]
+    if stdin_filename is not None and STDIN not in given:
+        raise UsageError("--stdin-filename names standard input: give - as the path too")
+    # `-` is standard input, never a glob or a file of that name (`./-` is the file).
+    ordered = [found for path in given for found in ([Path(STDIN)] if path == STDIN else expand([path]))]
+    stdin = sys.stdin.buffer if sys.stdin is not None else None  # None: descriptor 0 was closed
+    result = lint_paths(ordered, policy_today(), stdin=stdin, stdin_name=stdin_filename)
     text = renderer(output_format, Subject.LINT)(result)
     if output_format not in (Format.TEXT, Format.JSON):  # CI formats annotate lines; an unread file has none
         for file in result.files:
@@ -65,25 +87,42 @@ def schema() -> None:
 
 
 def validate(
-    paths: Annotated[list[str] | None, typer.Argument(help="connector.yaml files or globs.")] = None,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[PATH]...",
+            help=f"connector.yaml files or globs.  [default: {DEFAULT_SPEC_SHOWN}]",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Annotated[
         Format,
         typer.Option(
-            "--format", "-f", help="Format of the main report: text, json, junit, sarif, github, markdown."
+            "--format",
+            "-f",
+            metavar="FORMAT",
+            help="Format of the main report: text, json, junit, sarif, github or markdown.",
         ),
     ] = Format.TEXT,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the main report to FILE; stdout then gets text."),
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write the main report to FILE; stdout then gets text."
+        ),
     ] = None,
     reports: Annotated[
         list[str] | None,
-        typer.Option("--report", help="Also write FORMAT=FILE (repeatable), e.g. junit=reports/junit.xml."),
+        typer.Option(
+            "--report",
+            metavar="FORMAT=FILE",
+            help="Also write a report (repeatable), e.g. junit=reports/junit.xml.",
+        ),
     ] = None,
     api_url: Annotated[
         str | None,
         typer.Option(
             "--api-url",
+            metavar="URL",
             envvar="INTERCOM_API_URL",
             help="Replace the regional Intercom host (a proxy, or the sandbox). https unless loopback.",
         ),
@@ -93,14 +132,19 @@ def validate(
         typer.Option("--token-stdin", help="Read the token from standard input instead of auth.token_env."),
     ] = False,
     concurrency: Annotated[
-        int, typer.Option(min=1, max=64, help="Requests in flight at most, across all connectors.")
+        int,
+        typer.Option(metavar="N", min=1, max=64, help="Requests in flight at most, across all connectors."),
     ] = 16,
     timeout: Annotated[
-        float, typer.Option(min=0.1, callback=finite, help="Read timeout per request, in seconds.")
+        float,
+        typer.Option(
+            metavar="SECONDS", min=0.1, callback=finite, help="Read timeout per request, in seconds."
+        ),
     ] = 15.0,
     retry_budget: Annotated[
         float,
         typer.Option(
+            metavar="SECONDS",
             min=0,
             callback=finite,
             help="Longest total wait, in seconds, for retries of 429, 5xx and network errors.",
@@ -136,7 +180,11 @@ def validate(
         ColorChoice,
         typer.Option(
             "--color",
-            help="Colour the text report: auto (on a terminal, unless NO_COLOR; FORCE_COLOR forces it).",
+            metavar="WHEN",
+            help=(
+                "Colour the text report: auto (on a terminal, unless NO_COLOR; FORCE_COLOR forces it), "
+                "always or never."
+            ),
         ),
     ] = ColorChoice.AUTO,
 ) -> None:
@@ -169,7 +217,7 @@ def validate(
 def plan(
     path: SpecPath = Path(DEFAULT_SPEC),
     output_format: Annotated[
-        Format, typer.Option("--format", "-f", metavar="[text|json]", help="The output format.")
+        Format, typer.Option("--format", "-f", metavar="FORMAT", help="text or json.")
     ] = Format.TEXT,
 ) -> None:
     """Show what `validate` would send and how each answer is read; offline, no token needed."""

@@ -18,9 +18,18 @@ from validator.errors import ANY_COMMAND, EXIT_CODES, UsageError
 from validator.terminal import Verbosity
 
 DEFAULT_SPEC = "connector.yaml"
+# How --help shows the default: the file in the current directory, which is where it is looked for.
+DEFAULT_SPEC_SHOWN = "./connector.yaml"
 API_URL_HELP = "Replace the Intercom API host (a proxy, or the sandbox). https unless loopback."
 
-SpecPath = Annotated[Path, typer.Argument(metavar="PATH", help="The connector.yaml.")]
+# Placeholders in --help are one style: an upper-case word naming what to write (FILE, URL, NAME, FORMAT,
+# SECONDS, N), never Click's `<path>` or `<float range>`.
+SpecPath = Annotated[
+    Path,
+    typer.Argument(
+        metavar="[PATH]", help=f"The connector.yaml.  [default: {DEFAULT_SPEC_SHOWN}]", show_default=False
+    ),
+]
 ApiUrl = Annotated[
     str | None,
     typer.Option("--api-url", metavar="URL", envvar="INTERCOM_API_URL", help=API_URL_HELP),

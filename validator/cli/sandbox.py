@@ -23,8 +23,12 @@ def demo() -> None:
 
 
 def sandbox(
-    config: Annotated[Path | None, typer.Option("--config", help="Sandbox configuration (YAML).")] = None,
-    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one.")] = 0,
+    config: Annotated[
+        Path | None, typer.Option("--config", metavar="FILE", help="Sandbox configuration (YAML).")
+    ] = None,
+    port: Annotated[
+        int, typer.Option(metavar="N", min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one.")
+    ] = 0,
 ) -> None:
     """Serve the Intercom sandbox on 127.0.0.1 to rehearse CI wiring offline."""
     from validator.sandbox.cli_entry import run

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from validator.catalog import AnswerRule
     from validator.lint import LintResult
     from validator.plan import Plan, PlannedRequest
+    from validator.spec import SpecProblem
 
 FORMAT_VERSION = 1
 LINT_FORMAT_VERSION = 1  # `lint --format json`
@@ -53,6 +54,7 @@ def _connector(connector: ConnectorResult) -> dict[str, Any]:
         "outcome": str(connector.outcome),
         "exit_code": int(connector.exit_code),
         "error": connector.error,
+        "problems": [_problem(problem) for problem in connector.problems],
         "token": {
             "status": str(connector.token.status),
             "error_code": connector.token.error_code,
@@ -120,6 +122,15 @@ def _notice(notice: Notice) -> dict[str, Any]:
             else {"data_type": str(permission.data_type), "access": str(permission.access)}
         ),
         "position": _position(notice.position),
+    }
+
+
+def _problem(problem: SpecProblem) -> dict[str, Any]:
+    return {
+        "line": problem.line,
+        "col": problem.col,
+        "message": problem.message,
+        "json_path": problem.json_path,
     }
 
 

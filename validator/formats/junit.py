@@ -5,8 +5,12 @@ declared permission. A failing check is a `<failure>`. A check that could not be
 unverifiable, a token or workspace that could not be read) is an `<error>`, not a `<skipped>`: CI views count
 skipped tests as harmless and keep the build green, while the run exits 4 because nothing proves the
 permission is granted. An `<error>` keeps the test view in step with the exit code: failures for exits 1 and
-3, errors for exits 2 and 4. `<skipped>` is kept for what truly was not run: the workspace behind a rejected
-token, whose failure already stands.
+3, errors for exits 2 and 4. `<skipped>` is kept for what truly was not run: the workspace and the declared
+permissions behind a rejected (or missing) token, whose failure already stands; they are listed so that the
+CI test view shows what was not checked.
+
+`time` is measured (`ConnectorResult.elapsed` for a suite, the requests of each check for its testcase), in
+seconds with millisecond precision; a check that sent nothing says 0.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import re
 import socket
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -37,9 +41,6 @@ from validator.report import ConnectorResult, Report
 if TYPE_CHECKING:
     from validator.lint import LintResult
 
-# We measure no durations (the report holds none); Ant's schema requires the attribute, so it says zero.
-_NO_DURATION = "0"
-
 
 class Result(StrEnum):
     """The child element a testcase gets; a passed testcase has none."""
@@ -56,6 +57,7 @@ class Case:
     type: str | None = None
     message: str | None = None
     text: str | None = None
+    seconds: float | None = None  # measured; None: nothing was sent for it
 
 
 _XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -73,6 +75,7 @@ def render(report: Report, *, timestamp: datetime | None = None, hostname: str |
             _testcases(connector),
             _properties(report, connector),
             _notices(connector),
+            connector.elapsed,
         )
         for connector in report.connectors
     ]
@@ -103,23 +106,38 @@ def render_lint(result: LintResult, *, timestamp: datetime | None = None, hostna
 def _testcases(connector: ConnectorResult) -> list[Case]:
     found = connector_findings(connector)
     if connector.error is not None or connector.token.status.stops_the_check:
-        return [_from_finding(finding) for finding in found]  # the check never started: one error
+        # The check never started: an error per problem, the time spent reading the file on the first.
+        cases = [_from_finding(finding) for finding in found]
+        if cases:
+            cases[0] = replace(cases[0], seconds=connector.elapsed)
+        return cases + _not_checked(connector, "no usable token (auth.token_env)")
     by_subject = {finding.subject: finding for finding in found}
-    cases = [_case(TOKEN_SUBJECT, by_subject)]
+    cases = [_case(TOKEN_SUBJECT, by_subject, connector.token.elapsed)]
     if connector.workspace is None and connector.token.status is TokenStatus.REJECTED:
-        cases.append(
-            Case(WORKSPACE_SUBJECT, Result.SKIPPED, message="not checked: Intercom rejected the token")
-        )
+        cases.append(Case(WORKSPACE_SUBJECT, Result.SKIPPED, message=_REJECTED))
     else:
-        cases.append(_case(WORKSPACE_SUBJECT, by_subject))
-    cases += [_case(str(result.permission), by_subject) for result in connector.permissions]
+        cases.append(_case(WORKSPACE_SUBJECT, by_subject))  # read from the answer to /me: no time of its own
+    cases += [_case(str(result.permission), by_subject, result.elapsed) for result in connector.permissions]
     cases += [_case(waiver_subject(failure), by_subject) for failure in connector.policy_failures]
-    return cases
+    return cases + _not_checked(connector, "Intercom rejected the token")
 
 
-def _case(subject: str, findings: dict[str, Finding]) -> Case:
+_REJECTED = "not checked: Intercom rejected the token"
+
+
+def _not_checked(connector: ConnectorResult, reason: str) -> list[Case]:
+    """A skipped testcase per declared permission that no request was sent for."""
+    message = f"not checked: {reason}"
+    return [Case(str(permission), Result.SKIPPED, message=message) for permission in connector.not_checked]
+
+
+def _case(subject: str, findings: dict[str, Finding], seconds: float | None = None) -> Case:
     finding = findings.get(subject)
-    return Case(subject) if finding is None else _from_finding(finding)
+    return (
+        Case(subject, seconds=seconds)
+        if finding is None
+        else replace(_from_finding(finding), seconds=seconds)
+    )
 
 
 def _from_finding(finding: Finding) -> Case:
@@ -155,6 +173,7 @@ class _Suite:
     cases: Sequence[Case]
     properties: dict[str, str]
     output: str = ""  # <system-out>: the connector's warnings and notes, which pass or fail no testcase
+    seconds: float | None = None  # measured for the whole suite
 
 
 def _document(suites: Sequence[_Suite], timestamp: datetime | None, hostname: str | None) -> str:
@@ -183,7 +202,7 @@ def _suite_element(index: int, suite: _Suite, when: str, host: str) -> ET.Elemen
             "failures": count(Result.FAILURE),
             "errors": count(Result.ERROR),
             "skipped": count(Result.SKIPPED),
-            "time": _NO_DURATION,
+            "time": _seconds(suite.seconds),
             "package": suite.classname,
             "id": str(index),
         },
@@ -200,13 +219,24 @@ def _suite_element(index: int, suite: _Suite, when: str, host: str) -> ET.Elemen
 
 
 def _case_element(case: Case, classname: str) -> ET.Element:
-    element = ET.Element("testcase", {"name": case.name, "classname": classname, "time": _NO_DURATION})
+    element = ET.Element(
+        "testcase", {"name": case.name, "classname": classname, "time": _seconds(case.seconds)}
+    )
     if case.result is not None:
         attributes = {"message": case.message or ""}
         if case.result is not Result.SKIPPED:
             attributes["type"] = case.type or str(case.result)
         ET.SubElement(element, str(case.result), attributes).text = case.text
     return element
+
+
+def _seconds(value: float | None) -> str:
+    """Ant's `time`: seconds, to the millisecond. Anything measured shows as at least 0.001, so that a
+    quick check is never taken for one that did not run (and viewers that divide by the total, such as
+    `junit2html --report-matrix`, get a total above zero)."""
+    if value is None or value <= 0:
+        return "0"
+    return f"{max(value, 0.001):.3f}"
 
 
 def _iso_timestamp(moment: datetime) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from validator.findings import (
     WORKSPACE_MISMATCH,
@@ -18,6 +19,9 @@ from validator.findings import (
 )
 from validator.model import Declared, PermissionOutcome, TokenStatus, Verdict, WorkspaceStatus
 from validator.report import ConnectorResult, PermissionResult, Report
+
+if TYPE_CHECKING:
+    from validator.spec import SpecProblem
 
 _VERDICT_SHOWN = {
     Verdict.GRANTED: "granted",
@@ -50,6 +54,10 @@ def render(report: Report) -> str:
 def _connector(connector: ConnectorResult) -> list[str]:
     name = f" ({_inline(connector.name)})" if connector.name else ""
     lines = [f"### {_code(connector.path)}{name}: {str(connector.outcome).upper()}", ""]
+    if connector.problems:
+        count = len(connector.problems)
+        lines.append(f"**connector.yaml is invalid:** {count} problem{'' if count == 1 else 's'}")
+        return [*lines, "", *(_problem(problem) for problem in connector.problems)]
     if connector.error is not None:
         return [*lines, f"**connector.yaml error:** {_inline(connector.error)}"]
     lines.append(f"**Token:** {_token(connector)}  ")
@@ -87,6 +95,11 @@ def _notices(connector: ConnectorResult) -> list[str]:
         tick = f" Developer Hub: {labels}." if labels else ""
         lines.append(f"- {notice.level} {_code(notice.code)}{about}: {_inline(notice.message)}{tick}")
     return lines
+
+
+def _problem(problem: SpecProblem) -> str:
+    where = f"line {problem.line}, column {problem.col}"
+    return f"- {where}: {_inline(problem.message)} ({_code(problem.json_path)})"
 
 
 def _token(connector: ConnectorResult) -> str:

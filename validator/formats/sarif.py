@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from validator.findings import (
     findings,
     lint_text,
     normalized_path,
+    problem_fingerprint,
 )
 from validator.model import Position
 from validator.report import Report
@@ -46,12 +48,28 @@ def to_document(report: Report) -> dict[str, Any]:
     rules: list[AnyRule] = list(RULES)
     rules += dict.fromkeys(finding.rule for finding in found if finding.rule not in RULES)
     results = [_result(finding, rules.index(finding.rule)) for finding in found]
-    return _log(report.tool_version, rules, results)
+    paths = [connector.path for connector in report.connectors]
+    return _log(report.tool_version, rules, results, automation_id("validate", paths))
 
 
-def _log(tool_version: str, rules: list[AnyRule], results: list[dict[str, Any]]) -> dict[str, Any]:
+def automation_id(command: str, paths: Sequence[str]) -> str:
+    """`runAutomationDetails.id`: code scanning keeps one analysis per category (the id up to its last
+    `/`), so runs over different connector files must not share one, and reruns over the same files must.
+
+    The category names the command and a digest of the files (normalized, in any order); the run part
+    after the last `/` is left empty, so that each upload replaces the previous one of its category.
+    """
+    names = sorted({normalized_path(path) for path in paths})
+    digest = hashlib.sha256("\0".join(names).encode("utf-8")).hexdigest()[:12]
+    return f"{TOOL_NAME}/{command}/{digest}/"
+
+
+def _log(
+    tool_version: str, rules: list[AnyRule], results: list[dict[str, Any]], automation: str
+) -> dict[str, Any]:
     driver: dict[str, Any] = {
         "name": TOOL_NAME,
+        "fullName": f"{TOOL_NAME} {tool_version}",
         "version": tool_version,
         "informationUri": INFORMATION_URI,
         "rules": [_rule(rule) for rule in rules],
@@ -59,7 +77,14 @@ def _log(tool_version: str, rules: list[AnyRule], results: list[dict[str, Any]])
     return {
         "$schema": SARIF_SCHEMA_URI,
         "version": SARIF_VERSION,
-        "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}],
+        "runs": [
+            {
+                "tool": {"driver": driver},
+                "automationDetails": {"id": automation},
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
     }
 
 
@@ -86,18 +111,21 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
 
 
 def _location(path: str, position: Position | None) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": _artifact(path)}
-    if position is not None:
-        physical["region"] = {"startLine": position.line, "startColumn": position.col}
-    return {"physicalLocation": physical}
+    # A finding without a place (a file that could not be read) is shown at the file's start: code scanning
+    # and the multitool want a region on every result.
+    where = position or Position(1, 1)
+    region = {"startLine": where.line, "startColumn": where.col}
+    return {"physicalLocation": {"artifactLocation": _artifact(path), "region": region}}
 
 
 def _artifact(path: str) -> dict[str, Any]:
     posix = normalized_path(path)
-    if PurePosixPath(posix).is_absolute() or PureWindowsPath(path).drive:
+    # `C:\\x` and `C:/x` are absolute; `a:b.yaml` is a relative name holding a colon, not a drive.
+    if PurePosixPath(posix).is_absolute() or PureWindowsPath(path).is_absolute():
         # Code scanning wants paths relative to the checkout; an absolute one can only be kept as a file URI.
         return {"uri": "file://" + quote(posix if posix.startswith("/") else "/" + posix, safe="/:")}
-    return {"uri": quote(posix), "uriBaseId": SOURCE_ROOT}
+    # Percent-encoded, `:` included: `a:b.yaml` must not read as a URI with the scheme `a`.
+    return {"uri": quote(posix, safe="/"), "uriBaseId": SOURCE_ROOT}
 
 
 # --- lint -------------------------------------------------------------------------------------------------
@@ -107,17 +135,17 @@ def render_lint(result: LintResult, tool_version: str = __version__) -> str:
     """SARIF for `lint`: one `connector-invalid` result per problem, at its line and column."""
     results = [_lint_result(problem) for problem in result.problems]
     results += [_lint_result(warning, "warning") for warning in result.warnings]
-    return json.dumps(_log(tool_version, [CONNECTOR_INVALID], results), indent=2, ensure_ascii=False) + "\n"
+    automation = automation_id("lint", [file.path for file in result.files])
+    document = _log(tool_version, [CONNECTOR_INVALID], results, automation)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _lint_result(problem: SpecProblem, level: str | None = None) -> dict[str, Any]:
-    # The JSON path says which value is wrong, and unlike the line it survives edits elsewhere in the file.
-    where = "\0".join((normalized_path(problem.file), problem.json_path, problem.message))
     return {
         "ruleId": CONNECTOR_INVALID.id,
         "ruleIndex": 0,
         "level": level or CONNECTOR_INVALID.level,
         "message": {"text": lint_text(problem)},
         "locations": [_location(problem.file, Position(problem.line, problem.col))],
-        "partialFingerprints": {FINGERPRINT_KEY: hashlib.sha256(where.encode("utf-8")).hexdigest()[:32]},
+        "partialFingerprints": {FINGERPRINT_KEY: problem_fingerprint(problem)},
     }

@@ -102,7 +102,11 @@ def _quiet(report: Report, color: bool) -> str:
     lines: list[str] = []
     for connector in report.connectors:
         token = connector.token
-        if connector.error is not None:  # it names the file already (`path:line:col: message`)
+        if connector.problems:  # every problem of the file, each naming it (`path:line:col: message`)
+            lines += [
+                f"{_paint('error', _PROBLEM, color)}: {problem.format()}" for problem in connector.problems
+            ]
+        elif connector.error is not None:  # it names the file already (`path:line:col: message`)
             where = "" if connector.error.startswith(connector.path) else f"{connector.path}: "
             lines.append(f"{_paint('error', _PROBLEM, color)}: {where}{connector.error}")
         elif token.status is TokenStatus.REJECTED:
@@ -122,7 +126,10 @@ def _connector(connector: ConnectorResult, color: bool = False) -> str:
     title = connector.path + (f" ({connector.name})" if connector.name else "")
     lines = [title, "=" * len(title)]
     if connector.error is not None:
-        lines.append(f"{_paint('error', _PROBLEM, color)}: {connector.error}")
+        # Every problem, one `path:line:col: message (json.path)` line each, as `lint` prints them.
+        label = _paint("error", _PROBLEM, color)
+        shown = [problem.format() for problem in connector.problems] or [connector.error]
+        lines += [f"{label}: {text}" for text in shown]
         return "\n".join(lines)
     lines.append(_token_line(connector, color))
     if connector.workspace is not None:

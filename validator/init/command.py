@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from validator import files
 from validator.errors import ExitCode, ValidatorError
 from validator.init.probe import Scaffold, probe_token
-from validator.init.render import check_generated, render_connector_yaml
+from validator.init.render import SCHEMA_FILE, check_generated, render_connector_yaml
 from validator.init.request import InitError, InitRequest
 from validator.init.schema import connector_property, connector_schema, fits
 
@@ -58,7 +58,8 @@ def run_init(
         write_new_file(request.output, text, replace=request.force)
     except ValidatorError as error:
         raise error.scrubbed(scrub) from None
-    stdout.write(scrub(_summary(request.output, scaffold)))
+    schema_note = write_schema_beside(request.output, replace=request.force)
+    stdout.write(scrub(_summary(request.output, scaffold) + schema_note))
     return ExitCode.OK
 
 
@@ -135,6 +136,40 @@ def write_new_file(path: Path, text: str, *, replace: bool) -> None:
         raise InitError(f"{path} already exists; pass --force to replace it", ExitCode.USAGE) from None
     except files.TargetError as error:
         raise InitError(str(error), ExitCode.USAGE) from None
+
+
+def write_schema_beside(output: Path, *, replace: bool) -> str:
+    """Write connector.schema.json beside `output`, which names it in its yaml-language-server line; the
+    line of the summary that says what became of it.
+
+    An existing file is kept unless it differs and `replace` (--force) is given. The schema is a help for
+    editors, not part of the check: failing to write it costs the run nothing but that line.
+    """
+    from validator.schemas import schema_path
+
+    target = output.parent / SCHEMA_FILE
+    text = schema_path(SCHEMA_FILE).read_text(encoding="utf-8")
+    refresh = f"`connector-validator schema > {target}` rewrites it"
+    try:
+        files.create_new(target, text, mode=0o644)
+        return f"Wrote {target}, the schema its first line names (for editors, offline).\n"
+    except files.TargetExists:
+        pass
+    except files.TargetError as error:
+        return f"Did not write {target} ({error}); {refresh}.\n"
+    try:
+        current = target.read_bytes() if target.is_file() and not target.is_symlink() else None
+    except OSError:
+        current = None
+    if current == text.encode("utf-8"):
+        return f"Kept {target}: it is this version's schema.\n"
+    if not replace:
+        return f"Left {target} as it was (not this version's schema); --force or {refresh}.\n"
+    try:
+        files.replace_entry(target, text, mode=0o644)
+    except files.TargetError as error:
+        return f"Did not replace {target} ({error}); {refresh}.\n"
+    return f"Replaced {target} with this version's schema.\n"
 
 
 def _summary(output: Path, scaffold: Scaffold) -> str:

@@ -99,7 +99,7 @@ def _explain(error: ValidationError, document: Document) -> Iterator[Found]:
             hint = PATTERN_HINTS.get(str(error.validator_value), f"does not match {error.validator_value}")
             if error.validator_value == _NAME_PATTERN:
                 hint = _name_hint(error.instance)
-            yield Found(value_position(located), f"{_label(path)}: '{_shown(error.instance)}' {hint}", path)
+            yield Found(value_position(located), f"{_label(path)}: {_shown(error.instance)} {hint}", path)
         case "minLength":
             yield Found(value_position(located), f"{_label(path)} must not be empty", path)
         case "maxLength":
@@ -129,8 +129,10 @@ def _unknown_keys(
             continue
         key_path = child_path(path, key)
         located = document.values.get(key_path)
-        message = f"unknown {noun} '{_shown(key)}'{where}; " + _suggest(key, known)
-        yield Found(public_position(located), message, key_path)
+        message = f"unknown {noun} {_shown(key)}{where}; " + _suggest(key, known)
+        # At the key, as yaml-language-server reports it: the key is what is unknown, not its value.
+        position = located.key_position if located and located.key_position else public_position(located)
+        yield Found(position, message, key_path)
 
 
 def _suggest(given: str, choices: Sequence[str]) -> str:
@@ -159,7 +161,7 @@ def _duplicate_items(path: str, items: Sequence[object], document: Document) -> 
     for index, item in enumerate(items):
         if item in seen:
             item_path = child_path(path, index)
-            message = f"'{_shown(item)}' is listed twice in {_label(path)}; list each access level once"
+            message = f"{_shown(item)} is listed twice in {_label(path)}; list each access level once"
             yield Found(value_position(document.values.get(item_path)), message, item_path)
         seen.append(item)
 
@@ -207,7 +209,7 @@ def _wrong_choice(path: str, located: Located | None, value: object, schema: Map
         # `people: [read, yes]`: YAML 1.1 read the word as a boolean before the enum saw it
         value = located.source
         return (
-            f"{_label(path)}: {value} was read as {located.kind} (YAML 1.1), and '{_shown(value)}' is not "
+            f"{_label(path)}: {value} was read as {located.kind} (YAML 1.1), and {_shown(value)} is not "
             f"valid here either; {_suggest(value, choices)}"
         )
     if (
@@ -220,7 +222,7 @@ def _wrong_choice(path: str, located: Located | None, value: object, schema: Map
     if path == "$.platform":
         return "platform must be 'intercom', the only platform format version 1 supports"
     what = "access level" if path.startswith(("$.permissions.", "$.policy.forbidden.")) else _label(path)
-    shown = f"'{_shown(value)}' is not a valid {what}" if isinstance(value, str) else f"{what} is not valid"
+    shown = f"{_shown(value)} is not a valid {what}" if isinstance(value, str) else f"{what} is not valid"
     suggestion = (
         _suggest(value, choices) if isinstance(value, str) else "expected one of: " + ", ".join(choices)
     )
@@ -233,6 +235,10 @@ def _label(path: str) -> str:
 
 
 def _shown(value: object) -> str:
-    """A value fit to quote in a message: one line, short."""
-    text = " ".join(str(value).split())
-    return text if len(text) <= 40 else text[:37] + "..."
+    """A value fit to quote in a message, quoted like `repr`: one line, short, and every character that
+    would not show escaped (`'read '`, `'re\\tad'`, `'people\\u200b'`), so that a trailing space, a tab or a
+    zero-width character is visible in a terminal and in a CI annotation."""
+    text = str(value)
+    if len(text) > 40:
+        return repr(text[:37]) + "..."
+    return repr(text)  # escapes what str.isprintable refuses: controls, zero-width, bidi, odd spaces

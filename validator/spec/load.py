@@ -30,13 +30,13 @@ from validator.spec.secret_scan import redact, secret_problems
 from validator.spec.yamlnodes import Document, parse_document
 
 
-def load_spec(path: Path) -> ConnectorSpec:
-    """Read and check the connector.yaml at `path`.
+def load_spec(path: Path, name: str | None = None) -> ConnectorSpec:
+    """Read and check the connector.yaml at `path`, reported as `name` (default: the path as given).
 
     Raises SpecFileError when the file cannot be read and SpecError, carrying every problem sorted by
     position, when it is not a valid connector.yaml.
     """
-    return parse_spec(read_bytes(path), str(path))
+    return parse_spec(read_bytes(path), name or str(path))
 
 
 def parse_spec(raw: bytes, file: str) -> ConnectorSpec:

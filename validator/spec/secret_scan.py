@@ -58,7 +58,7 @@ def _secret_problem(located: Located) -> Found | None:
     if key is not None and _TOKEN_MARK in key:
         return Found(where, f"this key looks like an Intercom access token; {_TOKEN_ADVICE}", located.path)
     if key is not None and _SECRET_KEY.search(key) and not key.lower().endswith("_env"):
-        return Found(where, f"the key '{key}' looks like it holds a secret; {_SECRET_ADVICE}", located.path)
+        return Found(where, f"the key {key!r} looks like it holds a secret; {_SECRET_ADVICE}", located.path)
     if isinstance(located.value, str) and _TOKEN_MARK in located.value:
         if located.path == "$.auth.token_env":
             message = (

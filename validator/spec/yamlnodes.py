@@ -319,7 +319,7 @@ class _Builder:
             value_path = child_path(path, key)
             if key in first_seen:
                 message = (
-                    f"duplicate key '{key}' (first on line {first_seen[key].line}); "
+                    f"duplicate key {key!r} (first on line {first_seen[key].line}); "
                     "YAML would silently keep only one, remove the other"
                 )
                 self._problem(key_position, message, value_path, replaces_value=False)
