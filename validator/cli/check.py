@@ -154,6 +154,7 @@ def validate(
         ExcessMode | None,
         typer.Option(
             "--excess",
+            metavar="MODE",
             help="Replace policy.excess of every file: off, warn or fail on granted undeclared permissions.",
         ),
     ] = None,
