@@ -82,9 +82,10 @@ def _advised(result: PermissionResult, catalog: Catalog, auth: Auth, api_version
     kind = finding_kind(result)
     if kind is None and result.declared is not Declared.REQUIRED:
         return replace(result, remediation=None)  # forbidden and absent, or undeclared and not excess
-    return replace(
-        result, remediation=remediation(catalog, result.verdict, result.labels, auth, api_version, kind)
+    advice = remediation(
+        catalog, result.verdict, result.labels, auth, api_version, kind, inferred=result.labels_inferred
     )
+    return replace(result, remediation=advice)
 
 
 def remediation(
@@ -94,19 +95,25 @@ def remediation(
     auth: Auth,
     api_version: str,
     kind: FindingKind | None = None,
+    *,
+    inferred: bool = False,
 ) -> str | None:
     """What the user should do about one verdict (None for `granted`), for the connector's auth mode.
 
     It is the help of the verdict's kind of finding (or of `kind`, for a forbidden or undeclared
-    permission: `finding_kind`), filled with this result's values, as plain text.
+    permission: `finding_kind`), filled with this result's values, as plain text. When which label gates
+    the route is inference (API-NOTES §8), the labels are named as candidates.
     """
     kind = kind or PERMISSION_FINDINGS.get(verdict)
     if kind is None:
         return None
+    named = quote_labels(labels)
+    if inferred and labels:
+        named += " (inferred: Intercom does not document which label gates this)"
     return _fill(
         catalog,
         plain(catalog.remediation.findings[kind].help),
-        labels=quote_labels(labels),
+        labels=named,
         after_change=after_change(catalog, auth),
         token_env=auth.token_env,
         api_version=api_version,

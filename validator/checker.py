@@ -19,7 +19,9 @@ from dataclasses import dataclass, replace
 from validator.catalog import AnswerRule, Catalog, ControlRequest, PermissionProbes, Probe
 from validator.intercom import Answer, IntercomClient
 from validator.model import (
+    Access,
     ConnectorSpec,
+    DataType,
     Declared,
     ExcessMode,
     Permission,
@@ -32,6 +34,7 @@ from validator.model import (
 from validator.report import (
     ConnectorResult,
     Evidence,
+    Notice,
     PermissionResult,
     TokenCheck,
     WorkspaceCheck,
@@ -43,6 +46,13 @@ from validator.report import (
 _PRECEDENCE = (Verdict.MISSING, Verdict.PLAN_RESTRICTED, Verdict.INCONCLUSIVE, Verdict.UNVERIFIABLE)
 
 ProgressHook = Callable[[str, Permission, Verdict], None]
+
+CONVERSATIONS_READ = Permission(DataType.CONVERSATIONS, Access.READ)
+TICKETS_READ = Permission(DataType.TICKETS, Access.READ)
+# API-NOTES §3, §8 [DOC]: without Read tickets, conversation lists and searches silently leave out every
+# conversation that is a ticket; a 200 to GET /conversations says nothing about it.
+TICKETS_HIDDEN = "tickets_hidden_from_conversations"
+API_VERSION_UNCHECKED = "api_version_unchecked"
 
 
 @dataclass(frozen=True)
@@ -291,7 +301,9 @@ class Checker:
             workspace=None,
             api_version=api_version,
             auth_position=spec.position_of("$.auth"),
+            warnings=self._version_warnings(spec, api_version),
         )
+        watch_tickets = CONVERSATIONS_READ in spec.permissions and TICKETS_READ not in spec.permissions
         if token.status is TokenStatus.REJECTED:
             # A rejected token proves nothing more: no probe is sent; reports list what was not checked.
             return replace(base, not_checked=spec.permissions)
@@ -306,7 +318,9 @@ class Checker:
                 for permission, declared in self.targets(spec)
                 if declared is not Declared.UNDECLARED
             )
-            return replace(base, workspace=workspace, permissions=results)
+            unknown = self._tickets_warning(spec, None) if watch_tickets else None
+            warnings = base.warnings + ((unknown,) if unknown is not None else ())
+            return replace(base, workspace=workspace, permissions=results, warnings=warnings)
         if identity is None:
             workspace = WorkspaceCheck(
                 WorkspaceStatus.UNVERIFIED,
@@ -317,35 +331,42 @@ class Checker:
         else:
             workspace = self._compare_workspace(spec, expected, identity)
         # The probes run even when the workspace mismatches: they are harmless, and one run then tells the
-        # user everything that is wrong with the token. Needed, forbidden and undeclared permissions are
-        # all probed in this one concurrent round.
-        probed = await self._probe_all(spec, client)
+        # user everything that is wrong with the token. Read tickets, when conversations are read without
+        # it, is probed in the same round; its result is kept out of `permissions` (it is not declared).
+        probed = await self._probe_all(spec, client, TICKETS_READ if watch_tickets else None)
         if identified.unverified:
             refused = next(
                 (answer for _, answers in probed for answer in answers if self._refuses(answer)), None
             )
             if refused is not None:
                 return replace(base, token=self._rejected_later(token, refused), not_checked=spec.permissions)
-        return replace(base, workspace=workspace, permissions=tuple(result for result, _ in probed))
+        declared = tuple(result for result, _ in probed[: len(self.targets(spec))])
+        warnings = base.warnings
+        if watch_tickets:
+            hidden = self._tickets_warning(spec, probed[-1][0])
+            warnings += (hidden,) if hidden is not None else ()
+        return replace(base, workspace=workspace, permissions=declared, warnings=warnings)
 
     async def _probe_all(
-        self, spec: ConnectorSpec, client: IntercomClient
+        self, spec: ConnectorSpec, client: IntercomClient, undeclared: Permission | None = None
     ) -> list[tuple[PermissionResult, tuple[Answer, ...]]]:
-        """Every permission's probes (`targets`), with the route-miss controls they need, in one round."""
-        targets = self.targets(spec)
+        """Every declared permission's probes (and `undeclared`'s, last), with the route-miss controls they
+        need, in one round."""
+        api_version = self._catalog.api_version_for(spec)
+        targets = self.targets(spec)  # needed, forbidden and (under excess) undeclared: one round
+        wanted = [permission for permission, _ in targets] + ([undeclared] if undeclared is not None else [])
         controls = {
             control.method: asyncio.ensure_future(self._send_control(client, control))
-            for control in self._catalog.controls_for([permission for permission, _ in targets])
+            for control in self._catalog.controls_for(wanted, api_version)
         }
+        checks = [
+            self._check_permission(spec, client, permission, controls, kind=kind)
+            for permission, kind in targets
+        ]
+        if undeclared is not None:
+            checks.append(self._check_permission(spec, client, undeclared, controls, declared=False))
         try:
-            return list(
-                await asyncio.gather(
-                    *(
-                        self._check_permission(spec, client, permission, controls, declared)
-                        for permission, declared in targets
-                    )
-                )
-            )
+            return list(await asyncio.gather(*checks))
         finally:
             for task in controls.values():
                 task.cancel()  # a no-op once done; ends a control nobody waits for any more
@@ -374,6 +395,48 @@ class Checker:
         )
         evidence = (*token.evidence, _evidence(refused, None, "the token itself was refused"))
         return TokenCheck(TokenStatus.REJECTED, code or "unauthorized", token.env, evidence, message=message)
+
+    def _version_warnings(self, spec: ConnectorSpec, api_version: str) -> tuple[Notice, ...]:
+        """A version the probes were not checked against is used with the default version's probes."""
+        if self._catalog.is_checked(api_version):
+            return ()
+        checked = self._catalog.checked_api_versions
+        span = " and ".join((", ".join(checked[:-1]), checked[-1])) if len(checked) > 1 else checked[0]
+        message = (
+            f"Intercom-Version {api_version} is not one the probes were checked against (only {span}): the "
+            f"probes of {self._catalog.default_api_version} were sent with it, and a route that changed in "
+            f"{api_version} could make a verdict wrong"
+        )
+        return (Notice(API_VERSION_UNCHECKED, message, position=spec.position_of("$.api_version")),)
+
+    def _tickets_warning(self, spec: ConnectorSpec, probed: PermissionResult | None) -> Notice | None:
+        """The warning for conversations read without Read tickets, from that permission's probe (None:
+        not probed); nothing when the token has it."""
+        entry = self._catalog.probes_for(TICKETS_READ)
+        labels = entry.labels if entry is not None else ()
+        named = " or ".join(f'"{label}"' for label in labels)
+        if probed is not None and probed.verdict is Verdict.GRANTED:
+            return None
+        if probed is not None and probed.verdict is Verdict.MISSING:
+            message = (
+                f"conversations: [read] is declared without tickets: [read], and the token lacks {named}: "
+                "conversation lists and searches will leave out every conversation that is a ticket. Tick "
+                f"{named} (and declare tickets: [read]) if the connector must see them"
+            )
+        else:
+            why = f"its check was {probed.verdict}" if probed is not None else "it was not checked"
+            message = (
+                "conversations: [read] is declared without tickets: [read], and whether the token has "
+                f"{named} could not be ruled out ({why}): without it, conversation lists and searches leave "
+                "out every conversation that is a ticket"
+            )
+        return Notice(
+            TICKETS_HIDDEN,
+            message,
+            labels=labels,
+            permission=CONVERSATIONS_READ,
+            position=spec.position_of_permission(CONVERSATIONS_READ),
+        )
 
     def _read_identity(self, me: Answer, token_source: str) -> tuple[TokenCheck, WorkspaceIdentity | None]:
         code, _ = me.error
@@ -452,11 +515,13 @@ class Checker:
         client: IntercomClient,
         permission: Permission,
         controls: Mapping[str, asyncio.Future[RouteMissControl]],
-        declared: Declared = Declared.REQUIRED,
+        *,
+        declared: bool = True,
+        kind: Declared = Declared.REQUIRED,
     ) -> tuple[PermissionResult, tuple[Answer, ...]]:
-        entry = self._catalog.probes_for(permission)
+        entry = self._catalog.probes_for(permission, self._catalog.api_version_for(spec))
         if entry is None or not entry.probes:
-            return self._result(spec, permission, Verdict.UNVERIFIABLE, (), declared=declared), ()
+            return self._result(spec, permission, Verdict.UNVERIFIABLE, (), declared=kind), ()
         started = self._clock()
         answers = tuple(await asyncio.gather(*(self._send(client, probe) for probe in entry.probes)))
         classified = []
@@ -477,9 +542,12 @@ class Checker:
                 shown.append(item.compared_with)
         note = "route-miss control: how Intercom answers a path it does not serve"
         evidence.extend(_evidence(control, None, note) for control in shown)
-        result = self._result(spec, permission, verdict, tuple(evidence), labels, declared=declared)
+        result = self._result(spec, permission, verdict, tuple(evidence), labels, declared=kind)
         result = replace(result, elapsed=elapsed)
-        if self._progress is not None:
+        deciding = [p for p, item in zip(entry.probes, classified, strict=True) if item.verdict is verdict]
+        if entry.labels_inferred or any(probe.labels_inferred for probe in deciding):
+            result = replace(result, labels_inferred=True)
+        if self._progress is not None and declared:
             self._progress(spec.path, permission, verdict)
         return result, answers
 

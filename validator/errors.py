@@ -53,6 +53,7 @@ class ExitCode(IntEnum):
             "plan": "the plan was shown",
             "schema": "the schema was printed",
             "demo": "the demo went as designed (exactly the withheld permission reported missing)",
+            "fleet": "every install passed",
         },
     )
     FAILED = (
@@ -68,6 +69,10 @@ class ExitCode(IntEnum):
                 "workspace to write"
             ),
             "demo": "the demo did not go as designed (please report it)",
+            "fleet": (
+                "an install lacks a declared permission or may not read GET /me (reauthorize), or its region "
+                "mismatches"
+            ),
         },
     )
     USAGE = (
@@ -81,6 +86,9 @@ class ExitCode(IntEnum):
             "init": "usage error (token variable unset, output exists without --force)",
             "plan": "unreadable or invalid connector.yaml, or a usage error",
             "sandbox": "unusable sandbox configuration, or the port cannot be served",
+            "fleet": (
+                "a usage or connector.yaml error, or a malformed install line (skipped, the run goes on)"
+            ),
         },
     )
     TOKEN_REJECTED = (
@@ -133,6 +141,20 @@ class ExitCode(IntEnum):
         15,
         "a callback without a code, another OAuth error, or an answer that could not be used",
     )
+    WRONG_WORKSPACE = (
+        20,
+        (
+            "fleet: an install's token belongs to another workspace than the workspace_id given for it "
+            "(GET /me named another one), the worst failure"
+        ),
+    )
+    INSTALLS_EXPOSED = (
+        21,
+        (
+            "fleet: the --installs file is open to its group or others (chmod 600 it, or pipe the installs "
+            "on standard input), and nothing was sent"
+        ),
+    )
     INTERNAL = 70, "a bug in this tool (EX_SOFTWARE), never a verdict: CONNECTOR_VALIDATOR_DEBUG=1 shows it"
     INTERRUPTED = 130, "interrupted (SIGINT, Ctrl-C)"
     BROKEN_PIPE = 141, "the reader of standard output went away (broken pipe)"
@@ -150,14 +172,18 @@ class ExitCode(IntEnum):
 
 # Not verdicts first: a run that could not deliver its report outranks whatever the report says. Among the
 # verdicts: a usage error, then a rejected token, then a failure, then inconclusive, then success.
+# `fleet` ranks a token of another workspace above every other verdict: one customer's data moved with
+# another's token is the worst failure a migration vendor can have.
 _SEVERITY = {
-    ExitCode.INTERNAL: 10,
-    ExitCode.TERMINATED: 9,
-    ExitCode.INTERRUPTED: 8,
-    ExitCode.BROKEN_PIPE: 7,
-    ExitCode.STDOUT_FAILED: 6,
-    ExitCode.REPORT_NOT_WRITTEN: 5,
-    ExitCode.BASELINE_UNUSABLE: 5,
+    ExitCode.INTERNAL: 12,
+    ExitCode.TERMINATED: 11,
+    ExitCode.INTERRUPTED: 10,
+    ExitCode.BROKEN_PIPE: 9,
+    ExitCode.STDOUT_FAILED: 8,
+    ExitCode.REPORT_NOT_WRITTEN: 7,
+    ExitCode.INSTALLS_EXPOSED: 6,
+    ExitCode.WRONG_WORKSPACE: 5,
+    ExitCode.BASELINE_UNUSABLE: 7,
     ExitCode.USAGE: 4,
     ExitCode.TOKEN_REJECTED: 3,
     ExitCode.FAILED: 2,
@@ -194,6 +220,12 @@ EXIT_CODES: Mapping[str, tuple[ExitCode, ...]] = MappingProxyType(
         "login": (*VERDICTS, *_LOGIN),
         "init": VERDICTS,
         "plan": (ExitCode.OK, ExitCode.USAGE),
+        "fleet": (
+            *VERDICTS,
+            ExitCode.REPORT_NOT_WRITTEN,
+            ExitCode.WRONG_WORKSPACE,
+            ExitCode.INSTALLS_EXPOSED,
+        ),
     }
 )
 

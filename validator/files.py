@@ -193,6 +193,83 @@ def _replace(target: Path, data: bytes, mode: int, *, shown: Path) -> None:
                 os.unlink(temporary)
 
 
+class StreamedReplacement:
+    """A report written as it is produced, replacing its target atomically at the end (`commit`).
+
+    The text goes to a temporary file beside the target (buffered, so that memory stays flat however long
+    it grows); `commit` syncs it and renames it over the target, `discard` removes it, and the target is
+    untouched until `commit`. Failures raise TargetError naming the target; a failed write is remembered
+    and raised again by `commit`, so that the run goes on and the file is reported once.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._target = resolved_target(path)
+        self._temporary: str | None = None
+        self._error: TargetError | None = None
+        self._buffer = bytearray()
+        self._descriptor = -1
+        try:
+            self._target.parent.mkdir(parents=True, exist_ok=True)
+            existing = _regular_or_absent(self._target, path)
+            self._mode = stat.S_IMODE(existing.st_mode) if existing else _default_mode()
+            self._temporary = str(self._target.parent / f".{self._target.name}.{secrets.token_hex(6)}.tmp")
+            self._descriptor = os.open(
+                self._temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC | _NOFOLLOW, 0o600
+            )
+        except OSError as error:
+            self._temporary = None
+            raise TargetError(f"cannot write {path}: {error.strerror or error}") from None
+
+    def write(self, text: str) -> None:
+        if self._error is not None or self._temporary is None:
+            return
+        self._buffer += text.encode("utf-8", _ENCODE_ERRORS)
+        if len(self._buffer) >= 64 * 1024:
+            self._flush()
+
+    def _flush(self) -> None:
+        try:
+            _write_all(self._descriptor, bytes(self._buffer))
+        except OSError as error:
+            self._error = TargetError(f"cannot write {self.path}: {error.strerror or error}")
+        self._buffer.clear()
+
+    def commit(self) -> None:
+        """Put the file in place of the target; raise TargetError (the target untouched) if it failed."""
+        if self._temporary is None:
+            return
+        try:
+            if self._error is None:
+                self._flush()
+            if self._error is not None:
+                raise self._error
+            try:
+                if hasattr(os, "fchmod"):
+                    os.fchmod(self._descriptor, self._mode)
+                os.fsync(self._descriptor)
+                os.close(self._descriptor)
+                self._descriptor = -1
+                os.replace(self._temporary, self._target)
+                self._temporary = None
+                _sync_folder(self._target.parent)
+            except OSError as error:
+                raise TargetError(f"cannot write {self.path}: {error.strerror or error}") from None
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove the temporary file (if not committed); the target stays as it was."""
+        if self._descriptor >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._descriptor)
+            self._descriptor = -1
+        if self._temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._temporary)
+            self._temporary = None
+
+
 def _write_all(descriptor: int, data: bytes) -> None:
     view = memoryview(data)
     while view:

@@ -20,6 +20,7 @@ import random
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -87,6 +88,38 @@ def tls_context() -> ssl.SSLContext:
     """One TLS context for every client of the process: loading the CA bundle takes tens of milliseconds,
     which 200 clients would otherwise spend 200 times. It reads SSL_CERT_FILE / SSL_CERT_DIR as httpx does."""
     return httpx.create_ssl_context()
+
+
+def http_client(
+    *, transport: httpx.AsyncBaseTransport | None = None, max_connections: int = DEFAULT_IN_FLIGHT
+) -> httpx.AsyncClient:
+    """The httpx client of a run, for every token and host: one TLS context, one pool of connections.
+
+    Headers that name a token or a version are not set here but on each request (`IntercomClient`).
+    Redirects are never followed; proxies from the environment serve https only, and plain http (loopback
+    only) is mounted on a transport of its own that never uses one. Cookies are never kept: a cookie set in
+    the answer to one token's request must not travel with another token's.
+    """
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    mounts: dict[str, httpx.AsyncBaseTransport | None] | None = None
+    if transport is None:  # with a transport given, httpx uses no proxy from the environment at all
+        direct = httpx.AsyncHTTPTransport(verify=tls_context(), limits=limits, trust_env=False)
+        mounts = {"http://": direct}
+    return httpx.AsyncClient(
+        headers={
+            "Accept": "application/json",
+            # Uncompressed answers only: a compressed body can inflate far past the size cap in one read.
+            "Accept-Encoding": "identity",
+            "User-Agent": f"connector-validator/{__version__}",
+        },
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        follow_redirects=False,  # a redirect must never carry the token anywhere
+        transport=transport,
+        mounts=mounts,
+        trust_env=True,  # for https proxies (a CONNECT tunnel) and SSL_CERT_FILE; never for http, see above
+        verify=tls_context(),
+        limits=limits,
+    )
 
 
 def host_of(base_url: str) -> str:
@@ -191,12 +224,17 @@ class IntercomClient:
         breaker: HostBreaker | None = None,
         slow_notice: SlowHostNotice | None = None,
         on_exchange: ExchangeObserver | None = None,
+        http: httpx.AsyncClient | None = None,
     ) -> None:
+        """`http`: the run's one `httpx.AsyncClient` (from `http_client`), shared by many IntercomClients so
+        that one pool of connections and one TLS context serve them all; the token and Intercom-Version then
+        travel as headers of each request, and the shared client is not closed here."""
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
         timeouts = self._timeouts = timeouts or Timeouts()
         # httpx's read timeout is per read: a server dripping a byte at a time would never trip it.
         self._deadline = timeouts.connect + timeouts.read
+        self._timeout = timeouts.as_httpx()
         self._sleep = sleep
         self._gate = gate or RateGate()
         # Bounds requests in flight (shared across clients); held only while a request is on the wire, never
@@ -208,28 +246,38 @@ class IntercomClient:
         # Server text may echo the token (a hostile or broken server): it is scrubbed before it is cut,
         # escaped or lower-cased for a report, which would leave pieces the output filter cannot recognise.
         self._scrub = Scrubber([token])
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/json",
-                # Uncompressed answers only: a compressed body can inflate far past the size cap in one read.
-                "Accept-Encoding": "identity",
-                "Intercom-Version": api_version,
-                "User-Agent": f"connector-validator/{__version__}",
-            },
-            timeout=timeouts.as_httpx(),
-            follow_redirects=False,  # a redirect must never carry the token anywhere
-            transport=transport,
-            trust_env=uses_environment_proxies(base_url),  # no proxy ever sees plain http
-            verify=tls_context(),
-        )
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/json",
+            # Uncompressed answers only: a compressed body can inflate far past the size cap in one read.
+            "Accept-Encoding": "identity",
+            "Intercom-Version": api_version,
+            "User-Agent": f"connector-validator/{__version__}",
+        }
+        self._owns_http = http is None
+        if http is None:
+            self._prefix = ""
+            self._headers: dict[str, str] | None = None
+            self._http = httpx.AsyncClient(
+                base_url=base_url,
+                headers=headers,
+                timeout=timeouts.as_httpx(),
+                follow_redirects=False,  # a redirect must never carry the token anywhere
+                transport=transport,
+                trust_env=uses_environment_proxies(base_url),  # no proxy ever sees plain http
+                verify=tls_context(),
+            )
+        else:
+            self._prefix = base_url.rstrip("/")
+            self._headers = headers
+            self._http = http
 
     async def __aenter__(self) -> IntercomClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self._http.aclose()
+        if self._owns_http:
+            await self._http.aclose()
 
     async def request(
         self,
@@ -302,7 +350,9 @@ class IntercomClient:
         started: list[float],
     ) -> tuple[httpx.Response, bytes]:
         """One attempt: the request and its whole body, within one deadline and the body size cap."""
-        request = self._http.build_request(method, path, params=query, json=body)
+        request = self._http.build_request(
+            method, self._prefix + path, params=query, json=body, headers=self._headers, timeout=self._timeout
+        )
         async with self._limit:
             if self._breaker.reason is not None:
                 raise HostDown  # waited for a slot while the host stopped answering

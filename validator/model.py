@@ -21,6 +21,14 @@ class DataType(StrEnum):
     TAGS = "tags"
     WORKSPACE_COUNTS = "workspace_counts"
     DATA_ATTRIBUTES = "data_attributes"
+    # The help-desk data a migration also moves (API-NOTES §8)
+    TICKETS = "tickets"
+    ARTICLES = "articles"
+    HELP_CENTER = "help_center"
+    NOTES = "notes"
+    SEGMENTS = "segments"
+    ADMIN_ACTIVITY_LOGS = "admin_activity_logs"
+    EVENTS = "events"
 
 
 class Access(StrEnum):

@@ -14,7 +14,16 @@ from typing import Any
 
 from validator.catalog import AnswerRule, Catalog, ControlRequest, IdentityCheck, Probe, RouteMiss
 from validator.errors import ExitCode, ValidatorError
-from validator.model import ConnectorSpec, Declared, ExcessMode, Permission, Strength, Verdict
+from validator.model import (
+    Access,
+    ConnectorSpec,
+    DataType,
+    Declared,
+    ExcessMode,
+    Permission,
+    Strength,
+    Verdict,
+)
 
 
 def identity_answers(identity: IdentityCheck) -> tuple[str, ...]:
@@ -95,6 +104,9 @@ class PlannedPermission:
     permission: Permission
     labels: tuple[str, ...]
     requests: tuple[PlannedRequest, ...]  # empty: no safe probe, the verdict would be `unverifiable`
+    proves: str = ""  # what answer proves it and how strong that proof is, in the catalog's words
+    labels_inferred: bool = False  # which label gates it is inference: `labels` are the candidates
+    unverifiable_because: str | None = None  # why no safe probe exists
     declared: Declared = Declared.REQUIRED  # forbidden ones and (under policy.excess) undeclared ones too
     alternatives: bool = False  # one granted request suffices, unless another says missing
 
@@ -111,11 +123,13 @@ class Plan:
     common_answers: tuple[AnswerRule, ...]
     route_miss: RouteMiss
     controls: tuple[ControlRequest, ...] = ()  # sent once, alongside the probes, when a rule needs them
+    notes: tuple[str, ...] = ()  # what validate would also do or warn about (extra probes, versions)
 
 
 def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
     """The requests `validate` would send for `spec`, in the order of the file: the needed permissions,
     the forbidden ones, then under `policy.excess` warn or fail every other permission the catalog probes."""
+    api_version = catalog.api_version_for(spec)
     targets = [(permission, Declared.REQUIRED) for permission in spec.permissions]
     targets += [(permission, Declared.FORBIDDEN) for permission in spec.policy.forbidden]
     if spec.policy.excess is not ExcessMode.OFF:
@@ -127,12 +141,23 @@ def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
         ]
     planned: list[PlannedPermission] = []
     for permission, declared in targets:
-        entry = catalog.probes_for(permission)
+        entry = catalog.probes_for(permission, api_version)
         labels = entry.labels if entry else ()
         probes = entry.probes if entry else ()
-        requests = tuple(_request(probe, labels) for probe in probes)
-        alternatives = entry.alternatives if entry else False
-        planned.append(PlannedPermission(permission, labels, requests, declared, alternatives=alternatives))
+        planned.append(
+            PlannedPermission(
+                permission,
+                labels,
+                tuple(_request(probe, labels) for probe in probes),
+                proves=entry.proves if entry else "",
+                labels_inferred=bool(
+                    entry and (entry.labels_inferred or any(p.labels_inferred for p in probes))
+                ),
+                unverifiable_because=entry.unverifiable_because if entry else None,
+                alternatives=entry.alternatives if entry else False,
+                declared=declared,
+            )
+        )
     return Plan(
         path=spec.path,
         name=spec.name,
@@ -143,8 +168,33 @@ def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
         permissions=tuple(planned),
         common_answers=catalog.common_answers,
         route_miss=catalog.route_miss,
-        controls=catalog.controls_for([item.permission for item in planned]),
+        controls=catalog.controls_for([item.permission for item in planned], api_version),
+        notes=_notes(spec, catalog, api_version),
     )
+
+
+def _notes(spec: ConnectorSpec, catalog: Catalog, api_version: str) -> tuple[str, ...]:
+    """What `validate` would also do for `spec`: the Read tickets probe, the unchecked-version warning."""
+    notes: list[str] = []
+    conversations = Permission(DataType.CONVERSATIONS, Access.READ)
+    tickets = Permission(DataType.TICKETS, Access.READ)
+    if conversations in spec.permissions and tickets not in spec.permissions:
+        entry = catalog.probes_for(tickets, api_version)
+        requests = ", ".join(f"{p.method} {p.target}" for p in (entry.probes if entry else ()))
+        notes.append(
+            "conversations: [read] is declared without tickets: [read]: validate also probes Read tickets "
+            f"({requests}) in the same round, and warns (tickets_hidden_from_conversations, exit code "
+            "unchanged) unless it is granted, since conversation lists and searches leave out every "
+            "conversation that is a ticket without it"
+        )
+    if not catalog.is_checked(api_version):
+        checked = " and ".join(catalog.checked_api_versions)
+        notes.append(
+            f"Intercom-Version {api_version} is not one the probes were checked against ({checked}): the "
+            f"probes of {catalog.default_api_version} are sent with it, and validate warns "
+            "(api_version_unchecked)"
+        )
+    return tuple(notes)
 
 
 def _request(probe: Probe, labels: tuple[str, ...]) -> PlannedRequest:

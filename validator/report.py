@@ -75,6 +75,7 @@ class PermissionResult:
     labels: tuple[str, ...] = ()  # the Developer Hub permission(s) that grant it
     remediation: str | None = None
     position: Position | None = None  # where connector.yaml declares it (`permissions` for an undeclared one)
+    labels_inferred: bool = False  # which of `labels` gates it is inference (API-NOTES §8): candidates
     elapsed: float | None = None  # seconds its probes took, first sent to last answered; None: none sent
     declared: Declared = Declared.REQUIRED
     outcome: PermissionOutcome = None  # type: ignore[assignment]  # None: what the verdict means if required

@@ -87,6 +87,12 @@ def contract_problems(exchange: Exchange, allowlist: Iterable[Allowed]) -> list[
     description = load_description(exchange.version)
     found = find_operation(description, exchange.method, exchange.path)
     if found is None:
+        # An operation the claimed version does not have (a newer route, API-NOTES §8) may only give an
+        # answer that is allowed on every route (unknown version, token errors, faults), never its own.
+        key = f"{exchange.method} {exchange.path.split('?')[0]}"
+        for allowed in allowlist:
+            if allowed.routes is None and allowed.covers(exchange, key):
+                return _body_problems(exchange, where, ERROR_SCHEMA_REF if allowed.json_body else None)
         return [f"{where}: no such operation in the {exchange.version} description"]
     template, operation = found
     operation_key = f"{exchange.method} {template}"

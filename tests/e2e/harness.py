@@ -51,6 +51,13 @@ ALL_LABELS = [
     "Write tags",
     "Read counts",
     "Write data attributes",
+    "Read tickets",
+    "Write tickets",
+    "Read and List articles",
+    "Read and Write Articles",
+    "Read admin activity logs",
+    "Read events",
+    "Write events",
 ]
 
 

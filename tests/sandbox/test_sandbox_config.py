@@ -53,7 +53,7 @@ def test_a_minimal_config_gets_sensible_defaults(tmp_path: Path) -> None:
     assert (token.workspace, token.admin, token.status) == ("w1", "1", TokenStatus.ACTIVE)
     assert token.permissions == ALL_LABELS
     assert config.workspaces[0].region is Region.US
-    assert config.default_api_version == "2.15"
+    assert config.default_api_version == "2.16"
     assert (config.rate_limit.limit, config.rate_limit.window_seconds) == (1000, 10)
 
 

@@ -47,7 +47,27 @@ HARMLESS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
         "/data_attributes",
         {"name": "probe", "model": "company", "data_type": "mithril"},
     ),
+    # the help-desk reads (API-NOTES §8)
+    "POST /tickets/search": (
+        "POST",
+        "/tickets/search",
+        {"query": {"field": "id", "operator": "=", "value": "0"}, "pagination": {"per_page": 1}},
+    ),
+    "GET /ticket_types": ("GET", "/ticket_types", None),
+    "GET /ticket_states": ("GET", "/ticket_states", None),
+    "GET /articles": ("GET", "/articles", None),
+    "GET /help_center/collections": ("GET", "/help_center/collections", None),
+    "GET /help_center/help_centers": ("GET", "/help_center/help_centers", None),
+    "GET /contacts/{id}/notes": ("GET", "/contacts/ffffffffffffffffffffffff/notes", None),
+    "GET /companies/{id}/notes": ("GET", "/companies/ffffffffffffffffffffffff/notes", None),
+    "GET /segments": ("GET", "/segments", None),
+    "GET /admins/activity_logs": ("GET", "/admins/activity_logs?created_at_after=1677253093", None),
+    "GET /events": ("GET", "/events?type=user&intercom_user_id=ffffffffffffffffffffffff", None),
+    # A tripwire no probe sends (API-NOTES §8: no safe form): whatever reaches it counts as a mutation,
+    # so the tests below that hold the permission skip it; `test_post_events_is_a_tripwire` covers it.
+    "POST /events": ("POST", "/events", {}),
 }
+TRIPWIRES = {"POST /events"}
 
 
 def _with_catalog_probes(harmless: dict[str, tuple[str, str, dict[str, Any] | None]]) -> None:
@@ -82,7 +102,7 @@ def test_the_route_table_covers_the_notes() -> None:
     assert match_route("DELETE", "/tags") is None
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.key)
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.key not in TRIPWIRES], ids=lambda r: r.key)
 def test_full_access_is_never_refused_for_permission(route: Route) -> None:
     response = _send(Sandbox(), FULL, route)
     assert response.status_code not in (401, 403), response.text
@@ -134,7 +154,7 @@ def test_an_invalid_token_gets_401_unauthorized_without_rate_limit_headers(route
     assert "X-RateLimit-Limit" not in response.headers
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.key)
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.key not in TRIPWIRES], ids=lambda r: r.key)
 def test_an_over_budget_client_gets_429_with_the_headers(route: Route) -> None:
     sandbox = Sandbox(with_tokens(rate_limit=RateLimitConfig(limit=2, window_seconds=10)))
     _send(sandbox, FULL, route)
@@ -196,7 +216,7 @@ def test_a_withheld_route_is_refused_although_the_labels_grant_it(route: Route) 
     withheld = dataclasses.replace(token("withheld", *ALL_LABELS), withheld_routes=frozenset({route.key}))
     sandbox = Sandbox(with_tokens(withheld))
     assert error_code(_send(sandbox, "withheld", route)) == "token_unauthorized"
-    others = [other for other in GUARDED if other.key != route.key]
+    others = [other for other in GUARDED if other.key != route.key and other.key not in TRIPWIRES]
     assert all(_send(sandbox, "withheld", other).status_code not in (401, 403) for other in others)
 
 
@@ -218,3 +238,32 @@ def test_withheld_routes_must_be_sandbox_routes() -> None:
     }
     with pytest.raises(SandboxConfigError, match="not a sandbox route"):
         SandboxConfig.from_dict(data)
+
+
+@pytest.mark.allows_mutation
+def test_post_events_is_a_tripwire() -> None:
+    """API-NOTES §8: POST /events has no safe form; whatever reaches it is recorded as a mutation."""
+    sandbox = Sandbox()
+    with client_for(sandbox) as client:
+        response = client.post("/events", json={})
+    assert (response.status_code, response.content) == (202, b"")
+    assert [entry.route for entry in sandbox.log.mutations] == ["POST /events"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/tickets/0/linked_conversations"),
+        ("POST", "/articles/0/tags"),
+        ("POST", "/companies/000000000000000000000000/notes"),
+    ],
+)
+def test_a_route_2_15_does_not_have_answers_intercom_version_invalid(method: str, path: str) -> None:
+    sandbox = Sandbox()
+    with client_for(sandbox, **{"Intercom-Version": "2.15"}) as client:
+        refused = client.request(method, path, json={})
+    with client_for(sandbox, **{"Intercom-Version": "2.16"}) as client:
+        served = client.request(method, path, json={})
+    assert (refused.status_code, error_code(refused)) == (400, "intercom_version_invalid")
+    assert served.status_code == 404
+    assert sandbox.log.mutations == []

@@ -151,8 +151,8 @@ def test_the_catalog_must_say_it(missing: str) -> None:
 
 
 def test_the_default_intercom_version_is_the_catalogs() -> None:
-    catalog = _catalog(lambda raw: raw.update(default_api_version="2.16"))
-    pinned = ConnectorSpec(**{**SPEC.__dict__, "api_version": "2.15"})
+    catalog = _catalog(lambda raw: raw.update(default_api_version="2.15"))
+    pinned = ConnectorSpec(**{**SPEC.__dict__, "api_version": "2.16"})
     seen: list[str] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -167,10 +167,10 @@ def test_the_default_intercom_version_is_the_catalogs() -> None:
     )
     asyncio.run(run_checks([Ready(SPEC, TOKEN, "TOKEN")], options, catalog))
 
-    assert seen and set(seen) == {"2.16"}
-    assert build_plan(SPEC, catalog).api_version == "2.16"
-    assert catalog.api_version_for(pinned) == build_plan(pinned, catalog).api_version == "2.15"
-    assert load_catalog().api_version_for(SPEC) == "2.15"
+    assert seen and set(seen) == {"2.15"}
+    assert build_plan(SPEC, catalog).api_version == "2.15"
+    assert catalog.api_version_for(pinned) == build_plan(pinned, catalog).api_version == "2.16"
+    assert load_catalog().api_version_for(SPEC) == "2.16"
 
 
 OAUTH_SPEC = """\

@@ -284,8 +284,31 @@ COLLECTIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/teams"): ("teams", "team"),
     ("GET", "/tags"): ("data", "tag"),
     ("GET", "/data_attributes"): ("data", "data_attribute"),
+    # the help-desk reads (issue 10)
+    ("POST", "/tickets/search"): ("tickets", "ticket"),
+    ("GET", "/ticket_types"): ("data", "ticket_type"),
+    ("GET", "/ticket_states"): ("data", "ticket_state"),
+    ("GET", "/articles"): ("data", "article"),
+    ("GET", "/segments"): ("segments", "segment"),
 }
-PAGED = {"/contacts", "/companies/list", "/conversations"}  # these lists document total_count and pages
+# Lists whose items have no `type` in the description: an item is identified by its string `id`.
+UNTYPED: dict[tuple[str, str], tuple[str, str]] = {
+    ("GET", "/help_center/collections"): ("list", "data"),
+    ("GET", "/help_center/help_centers"): ("list", "data"),
+    ("GET", "/admins/activity_logs"): ("activity_log.list", "activity_logs"),
+}
+# Reads that can only grant on a route-specific 404 (there is no note list), and the events summary.
+NOT_LISTS = {
+    ("GET", "/contacts/000000000000000000000000/notes"),
+    ("GET", "/companies/000000000000000000000000/notes"),
+}
+PAGED = {
+    "/contacts",
+    "/companies/list",
+    "/conversations",
+    "/tickets/search",
+    "/articles",
+}  # total_count, pages
 LIST_READS = [
     (probe, rule)
     for probe in CATALOG.all_probes()
@@ -296,10 +319,42 @@ LIST_READS = [
 
 def test_every_read_that_lists_something_is_covered() -> None:
     reads = {
-        (p.method, p.path) for p in CATALOG.all_probes() if p.method == "GET" or p.path.endswith("/list")
+        (p.method, p.path)
+        for p in CATALOG.all_probes()
+        if p.method == "GET" or p.path.endswith(("/list", "/search"))
     }
-    assert reads - {("GET", "/counts")} == set(COLLECTIONS)
+    others = {("GET", "/counts"), ("GET", "/events"), *NOT_LISTS}
+    assert reads - others == set(COLLECTIONS) | set(UNTYPED)
     assert len(LIST_READS) == len(COLLECTIONS)
+
+
+@pytest.mark.parametrize("read", sorted(UNTYPED), ids=lambda read: f"{read[0]} {read[1]}")
+def test_a_list_of_untyped_items_grants_only_with_string_ids(read: tuple[str, str]) -> None:
+    [probe] = [p for p in CATALOG.all_probes() if (p.method, p.path) == read]
+    body_type, key = UNTYPED[read]
+    for good in ({"type": body_type, key: []}, {"type": body_type, key: [{"id": "1", "extra": 1}]}):
+        assert classify_read(probe, good).verdict is Verdict.GRANTED, good
+    for bad in (
+        {"type": body_type},
+        {"type": body_type, key: {}},
+        {"type": body_type, key: [{}]},
+        {"type": body_type, key: [{"id": 1}]},
+        {"type": body_type, key: ["1"]},
+        {"type": "list.of.something", key: []},
+    ):
+        assert classify_read(probe, bad).verdict is Verdict.INCONCLUSIVE, bad
+
+
+def test_the_events_summary_grants_only_in_its_documented_shape() -> None:
+    probe = probe_of(DataType.EVENTS, Access.READ)
+    assert classify_read(probe, {"type": "event.summary", "events": []}).verdict is Verdict.GRANTED
+    for bad in (
+        {"type": "event.summary"},
+        {"type": "event.summary", "events": {}},
+        {"type": "event.summary", "events": ["x"]},
+        {"type": "list", "events": []},
+    ):
+        assert classify_read(probe, bad).verdict is Verdict.INCONCLUSIVE, bad
 
 
 def classify_read(probe: Any, body: Any) -> Any:

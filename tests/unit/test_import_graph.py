@@ -42,7 +42,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # 4. formats: pure functions of what they render
     ("validator.formats",),
     # 5. commands
-    ("validator.run", "validator.init", "validator.login", "validator.demo"),
+    ("validator.run", "validator.init", "validator.login", "validator.demo", "validator.fleet"),
     # 6. the command line
     ("validator.cli", "validator.__main__"),
 )

@@ -221,3 +221,75 @@ def test_a_format_plan_does_not_write_is_a_one_line_usage_error() -> None:
         renderer(Format.JUNIT, Subject.PLAN)
     assert str(raised.value) == "unknown format 'junit' for plan (text, json)"
     assert raised.value.exit_code is ExitCode.USAGE
+
+
+HELPDESK = """\
+version: 1
+name: helpdesk
+platform: intercom
+workspace: {{id: abc12xyz}}
+auth: {{mode: access_token}}
+api_version: "{version}"
+permissions:
+  conversations: [read]
+  tickets: [write]
+  events: [write]
+  help_center: [read]
+"""
+
+
+def _helpdesk(tmp_path: Path, version: str) -> Path:
+    path = tmp_path / f"helpdesk-{version}.yaml"
+    path.write_text(HELPDESK.format(version=version), encoding="utf-8")
+    return path
+
+
+def test_plan_says_per_data_type_what_proves_it_and_how_strong(tmp_path: Path) -> None:
+    document = json.loads(plan_file(_helpdesk(tmp_path, "2.16"), Format.JSON))
+    by_key = {(p["data_type"], p["access"]): p for p in document["permissions"]}
+    assert all(p["proves"] for p in document["permissions"])
+    assert "(inference)" in by_key[("tickets", "write")]["proves"]
+    assert "(proof" in by_key[("help_center", "read")]["proves"]
+    assert by_key[("help_center", "read")]["labels_inferred"] is True
+    assert by_key[("tickets", "write")]["labels_inferred"] is False
+    text = plan_file(_helpdesk(tmp_path, "2.16"))
+    assert text.count("what proves it:") == 4
+    assert "which one gates it is inference" in text
+
+
+def test_plan_says_why_events_write_is_unverifiable(tmp_path: Path) -> None:
+    document = json.loads(plan_file(_helpdesk(tmp_path, "2.16"), Format.JSON))
+    [events] = [p for p in document["permissions"] if p["data_type"] == "events"]
+    assert events["requests"] == []
+    assert "records an event" in events["unverifiable_because"]
+    text = plan_file(_helpdesk(tmp_path, "2.16"))
+    assert "no safe request proves it: the verdict would be unverifiable" in text
+    assert "why: POST /events records an event" in text
+
+
+def test_plan_shows_each_versions_own_probes(tmp_path: Path) -> None:
+    targets = {}
+    for version in ("2.15", "2.16"):
+        document = json.loads(plan_file(_helpdesk(tmp_path, version), Format.JSON))
+        [tickets] = [p for p in document["permissions"] if p["data_type"] == "tickets"]
+        targets[version] = [(r["method"], r["target"]) for r in tickets["requests"]]
+    assert targets == {"2.15": [("PUT", "/tickets/0")], "2.16": [("POST", "/tickets/0/linked_conversations")]}
+
+
+def test_plan_names_the_extra_tickets_probe_and_the_unchecked_version(tmp_path: Path) -> None:
+    checked = json.loads(plan_file(_helpdesk(tmp_path, "2.16"), Format.JSON))["notes"]
+    assert len(checked) == 1 and "tickets_hidden_from_conversations" in checked[0]
+    unchecked = json.loads(plan_file(_helpdesk(tmp_path, "2.17"), Format.JSON))["notes"]
+    assert any("api_version_unchecked" in note and "2.15 and 2.16" in note for note in unchecked)
+    text = plan_file(_helpdesk(tmp_path, "2.17"))
+    assert "Also: Intercom-Version 2.17" in text and "POST /tickets/search" in text
+
+
+def test_a_rule_on_the_route_miss_answer_is_shown_against_the_control(tmp_path: Path) -> None:
+    path = tmp_path / "hc.yaml"
+    path.write_text(HELPDESK.format(version="2.16").replace("help_center: [read]", "help_center: [write]"))
+    document = json.loads(plan_file(path, Format.JSON))
+    [help_center] = [p for p in document["permissions"] if p["data_type"] == "help_center"]
+    [request] = help_center["requests"]
+    assert [r["route_miss_possible"] for r in request["answers"]] == [True]
+    assert "PUT" in [control["method"] for control in document["route_miss"]["controls"]]

@@ -76,6 +76,9 @@ def test_every_existing_write_probe_with_a_bare_404_rule_is_gated() -> None:
         ("PUT", DataType.CONVERSATIONS),
         ("PUT", DataType.TEAMS_AND_TEAMMATES),
         ("PUT", DataType.DATA_ATTRIBUTES),
+        # the help-desk writes whose only missing-object answer is the bare form (issue 10, research §4.1)
+        ("PUT", DataType.ARTICLES),  # 2.15: PUT /articles/{id}
+        ("PUT", DataType.HELP_CENTER),  # PUT /help_center/collections/{id}
     }
 
 

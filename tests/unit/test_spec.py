@@ -235,7 +235,7 @@ def test_defaults_fill_what_the_minimal_file_leaves_out() -> None:
     assert spec.auth.token_env == DEFAULT_TOKEN_ENV
     assert spec.auth.client_id_env is None
     assert spec.api_version is None
-    assert load_catalog().api_version_for(spec) == load_catalog().default_api_version == "2.15"
+    assert load_catalog().api_version_for(spec) == load_catalog().default_api_version == "2.16"
 
 
 def test_all_optional_fields_are_read() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -91,6 +91,11 @@ class Probe:
     query: Mapping[str, str] | None = None
     body: Mapping[str, Any] | None = None
     labels: tuple[str, ...] = ()  # overrides the permission's labels for this probe when set
+    labels_inferred: bool = False  # which label gates this route is inference (API-NOTES §8)
+    versions: tuple[str, ...] = ()  # the Intercom-Versions it is sent with; empty: every version
+
+    def sent_with(self, api_version: str) -> bool:
+        return not self.versions or api_version in self.versions
 
     @property
     def target(self) -> str:
@@ -164,6 +169,9 @@ class PermissionProbes:
     permission: Permission
     labels: tuple[str, ...]
     probes: tuple[Probe, ...]
+    labels_inferred: bool = False  # which label gates it is inference (API-NOTES §8): these are candidates
+    unverifiable_because: str | None = None  # why no safe probe exists (then `probes` is empty)
+    proves: str = ""  # what answer proves it, and how strong that proof is, in words (plan, README)
     # True: the probes are alternative proofs of the same labels (one granted suffices unless another says
     # missing); False: every probe must grant.
     alternatives: bool = False
@@ -280,23 +288,40 @@ class Catalog:
     oauth: OAuthEndpoints
     route_miss: RouteMiss
     shapes: Mapping[str, BodyShape] = field(default_factory=dict)
+    checked_api_versions: tuple[str, ...] = ()  # the versions every probe was checked against
 
     def api_version_for(self, spec: ConnectorSpec) -> str:
         """The Intercom-Version to send for `spec`: its own `api_version`, else the catalog's default."""
         return spec.api_version or self.default_api_version
 
-    def probes_for(self, permission: Permission) -> PermissionProbes | None:
-        return self.permissions.get(permission)
+    def is_checked(self, api_version: str) -> bool:
+        """Whether the probes were checked against `api_version` (2.17 and Preview are not)."""
+        return api_version in self.checked_api_versions
+
+    def probe_version(self, api_version: str) -> str:
+        """The checked version whose probes are sent with `api_version`: itself, or else the default."""
+        return api_version if self.is_checked(api_version) else self.default_api_version
+
+    def probes_for(self, permission: Permission, api_version: str | None = None) -> PermissionProbes | None:
+        """The permission's probes, keeping only those sent with `api_version` when one is given."""
+        entry = self.permissions.get(permission)
+        if entry is None or api_version is None:
+            return entry
+        version = self.probe_version(api_version)
+        return replace(entry, probes=tuple(probe for probe in entry.probes if probe.sent_with(version)))
 
     def all_probes(self) -> list[Probe]:
         return [probe for entry in self.permissions.values() for probe in entry.probes]
 
-    def controls_for(self, permissions: Sequence[Permission]) -> tuple[ControlRequest, ...]:
-        """The route-miss controls the probes of `permissions` need: one per method, in catalog order."""
+    def controls_for(
+        self, permissions: Sequence[Permission], api_version: str | None = None
+    ) -> tuple[ControlRequest, ...]:
+        """The route-miss controls the probes of `permissions` need (those sent with `api_version`, when
+        given): one per method, in catalog order."""
         methods = {
             probe.method
             for permission in permissions
-            if (entry := self.probes_for(permission)) is not None
+            if (entry := self.probes_for(permission, api_version)) is not None
             for probe in entry.probes
             if any(rule.route_miss_possible for rule in probe.answers)
         }
@@ -403,6 +428,8 @@ def _probe(
         query=raw.get("query"),
         body=raw.get("body"),
         labels=tuple(raw.get("labels", ())),
+        labels_inferred=raw.get("labels_inferred", False),
+        versions=tuple(raw.get("versions", ())),
     )
 
 
@@ -415,6 +442,9 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
     if errors:
         raise CatalogError(f"probe catalog invalid at {errors[0].json_path}: {errors[0].message}")
     impossible_ids = raw["impossible_ids"]
+    checked = tuple(raw["checked_api_versions"])
+    if raw["default_api_version"] not in checked:
+        raise CatalogError("probe catalog invalid at $.default_api_version: not one of checked_api_versions")
     shapes = _shapes(raw["shapes"])
     route_miss = _route_miss(raw["route_miss"], impossible_ids)
     permissions: dict[Permission, PermissionProbes] = {}
@@ -433,7 +463,15 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
                 labels=tuple(entry["labels"]),
                 probes=probes,
                 alternatives=bool(entry.get("alternatives", False)),
+                labels_inferred=entry.get("labels_inferred", False),
+                unverifiable_because=entry.get("unverifiable_because"),
+                proves=" ".join(entry["proves"].split()),
             )
+            for index, probe in enumerate(permissions[permission].probes):
+                if not set(probe.versions) <= set(checked):
+                    raise CatalogError(
+                        f"probe catalog invalid at {where}[{index}].versions: not among checked_api_versions"
+                    )
     remediation = _remediation(raw["remediation"])
     identity = raw["identity"]
     identity_shape = _shape_for(identity, shapes, "$.identity")
@@ -469,6 +507,7 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
         oauth=OAuthEndpoints(**raw["oauth"]),
         route_miss=route_miss,
         shapes=shapes,
+        checked_api_versions=checked,
     )
 
 

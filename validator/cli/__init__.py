@@ -18,7 +18,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from validator import __version__
-from validator.cli import auth, check, sandbox
+from validator.cli import auth, check, fleet, sandbox
 from validator.cli.options import exit_codes_help
 from validator.errors import ExitCode, ValidatorError
 
@@ -37,6 +37,7 @@ COMMANDS: tuple[tuple[Callable[..., Any], str], ...] = (
     (check.lint, ""),
     (check.schema, ""),
     (check.validate, check.VALIDATE_NOTE),
+    (fleet.fleet, fleet.FLEET_NOTE),
     (sandbox.demo, ""),
     (sandbox.sandbox, ""),
     (auth.login, auth.LOGIN_NOTE),

@@ -29,10 +29,21 @@ def sandbox(
     port: Annotated[
         int, typer.Option(metavar="N", min=0, max=65535, help="Port on 127.0.0.1; 0 picks a free one.")
     ] = 0,
+    print_installs: Annotated[
+        bool,
+        typer.Option(
+            "--print-installs",
+            help="Print the config's active tokens as `fleet --installs` lines and exit (serves nothing).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the Intercom sandbox on 127.0.0.1 to rehearse CI wiring offline."""
+    from validator.sandbox.cli_entry import print_installs as print_sandbox_installs
     from validator.sandbox.cli_entry import run
 
+    if print_installs:
+        print_sandbox_installs(config, sys.stdout)
+        return
     try:
         run(config, port, sys.stdout)  # an unusable config raises SandboxConfigError (exit code 2)
     except OSError as error:

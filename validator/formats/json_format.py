@@ -242,11 +242,15 @@ def render_plan(plan: Plan) -> str:
                 "access": str(planned.permission.access),
                 "declared": str(planned.declared),
                 "labels": list(planned.labels),
+                "labels_inferred": planned.labels_inferred,
+                "proves": planned.proves,
+                "unverifiable_because": planned.unverifiable_because,
                 "alternatives": planned.alternatives,
                 "requests": [_request_json(request) for request in planned.requests],
             }
             for planned in plan.permissions
         ],
+        "notes": list(plan.notes),
         "route_miss": {
             "rule": route_miss_rule(plan.route_miss),
             "controls": [

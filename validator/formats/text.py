@@ -262,7 +262,7 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
         if not found:
             continue
         lines += ["", heading]
-        if all(not result.evidence for result in found):
+        if verdict is not Verdict.UNVERIFIABLE and all(not result.evidence for result in found):
             why = f"since {identity_request()} gave no trustworthy answer"
             lines.append(f"  {len(found)} permission(s) not probed, {why}")
         else:
@@ -298,6 +298,8 @@ def _wrapped(text: str, indent: str = "  ") -> list[str]:
 
 def _why(result: PermissionResult) -> str:
     notes = [evidence.note for evidence in result.evidence if evidence.note]
+    if not notes and not result.evidence and result.verdict is Verdict.UNVERIFIABLE:
+        return "no safe request exists, so none was sent"
     return notes[0] if notes else "no request answered"
 
 
@@ -333,10 +335,15 @@ def render_plan(plan: Plan) -> str:
     ]
     for number, planned in enumerate(plan.permissions, start=2):
         labels = ", ".join(f'"{label}"' for label in planned.labels) or "no Developer Hub permission known"
+        inferred = "; which one gates it is inference" if planned.labels_inferred else ""
         declared = "" if planned.declared is Declared.REQUIRED else f"{planned.declared}; "
-        lines += ["", f"{number}. {planned.permission} ({declared}Developer Hub: {labels})"]
+        lines += ["", f"{number}. {planned.permission} ({declared}Developer Hub: {labels}{inferred})"]
+        if planned.proves:
+            lines += _wrapped(f"what proves it: {planned.proves}", "   ")
         if not planned.requests:
             lines.append("     no safe request proves it: the verdict would be unverifiable")
+            if planned.unverifiable_because:
+                lines += _wrapped(f"why: {planned.unverifiable_because}", "     ")
         if planned.alternatives:
             lines.append("     alternative proofs: one granted request suffices, unless another says missing")
         for request in planned.requests:
@@ -347,6 +354,8 @@ def render_plan(plan: Plan) -> str:
             lines.append(f"     evidence when granted: {request.strength or 'none'}")
             lines += [f"     {describe_rule(rule)}" for rule in request.answers]
             lines.append("     otherwise the common answers below; anything unexplained → inconclusive")
+    for note in plan.notes:
+        lines += ["", *_wrapped(f"Also: {note}", "")]
     if plan.controls:
         lines += ["", "Route-miss controls (sent once, in the same concurrent round as the probes):"]
         for control in plan.controls:

@@ -10,6 +10,8 @@ The order in which a request is judged (each step is [INF] unless noted; Interco
 5. `Accept` (406) and `Intercom-Version` (400 `intercom_version_invalid`, §1);
 6. the route: unknown, or listed in `absent_routes` → the route-miss 404 `not_found` "Resource Not Found"
    (§3: Intercom answers 404 to a route or method it does not serve; the body is the bare form [INF]);
+   one the requested version does not have (a 2.16-only route under 2.15) → 400 `intercom_version_invalid`
+   (§1 [EX][OBS]);
 7. the permission (§4): missing → 401 `token_unauthorized` or 403 `forbidden`, as configured (§3). It is
    checked before the body or the id, as Intercom's per-route scope mapping suggests (§5). `GET /me` needs
    none, unless `me_requires_read_admins` makes it need "Read admins" (§2: the old references say so);
@@ -136,7 +138,7 @@ class Sandbox:
         """Answer one request and record it in the log."""
         matched = match_route(request.method, request.path)
         route_key = matched[0].key if matched else f"{request.method} {request.path}"
-        delay_s, fault = self._faults.take(route_key)
+        delay_s, fault = self._faults.take(route_key, self._tokens.workspace_of(request))
 
         answer = fault_rules.replacement(fault)
         if answer is None and fault is not None and fault.kind == FaultKind.RATE_LIMIT:
@@ -232,6 +234,11 @@ class Sandbox:
         if matched is None or matched[0].key in self._config.absent_routes:
             return route_miss()
         route, record_id = matched
+        if version in route.absent_in:
+            # API-NOTES §1 [EX][OBS]: an endpoint the requested version does not have.
+            return error(
+                400, "intercom_version_invalid", "Requested resource is not available in current API version."
+            )
         if route.key == ME_ROUTE_KEY and self._config.me_requires_read_admins:
             route = dataclasses.replace(route, required=Label.READ_ADMINS)
         refused = refusal(route, token, workspace)

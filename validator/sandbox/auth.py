@@ -43,6 +43,12 @@ class Tokens:
         with self._lock:
             return [t for t in self._by_value.values() if t.status == TokenStatus.ACTIVE]
 
+    def workspace_of(self, request: SandboxRequest) -> str | None:
+        """The workspace (id_code) of the request's bearer token, whatever its status; None if unknown."""
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        token = self._by_value.get(value.strip()) if scheme.lower() == "bearer" else None
+        return token.workspace if token is not None else None
+
     def authenticate(self, request: SandboxRequest) -> TokenConfig | Answer:
         """The token of the request's `Authorization: Bearer`, or the 401 Intercom answers instead."""
         scheme, _, value = request.headers.get("authorization", "").partition(" ")

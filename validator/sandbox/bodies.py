@@ -256,3 +256,56 @@ UPDATE_DATA_ATTRIBUTE = BodyRule(
         "options": Field(ARRAY, items=OPTION),
     }
 )
+
+# The help-desk routes (API-NOTES §8) ----------------------------------------------------------------------
+
+# PUT /tickets/{id}: update_ticket_request, plus skip_notifications; nothing required.
+UPDATE_TICKET = BodyRule(
+    {
+        "ticket_attributes": Field(OBJECT),
+        "ticket_state_id": Field(STRING),
+        "company_id": Field(STRING),
+        "open": Field(BOOLEAN),
+        "is_shared": Field(BOOLEAN),
+        "snoozed_until": Field(INTEGER),
+        "admin_id": Field(INTEGER),
+        "assignee_id": Field(STRING),
+        "skip_notifications": Field(BOOLEAN),
+    }
+)
+
+# POST /tickets/{id}/linked_conversations (2.16): `conversation_id` is required; its absence has a
+# documented answer of its own (400 parameter_not_found "conversation_id not specified"), given by the
+# handler.
+LINK_CONVERSATION = BodyRule({"conversation_id": Field(STRING)})
+
+# PUT /articles/{id}: update_article_request (2.16 adds fields; the shared ones are checked).
+UPDATE_ARTICLE = BodyRule(
+    {
+        "title": Field(STRING),
+        "description": Field(STRING),
+        "body": Field(STRING),
+        "author_id": Field(INTEGER),
+        "state": Field(STRING),
+        "parent_id": Field(STRING),
+        "parent_type": Field(STRING),
+        "translated_content": Field(OBJECT, nullable=True),
+    }
+)
+
+# POST /articles/{id}/tags (2.16): `id` (the tag) is required; no 400 is documented, so a missing or
+# unknown tag answers the documented 404 tag_not_found, given by the handler.
+TAG_ARTICLE = BodyRule({"id": Field(STRING), "admin_id": Field(STRING, nullable=True)})
+
+# PUT /help_center/collections/{id}: update_collection_request.
+UPDATE_COLLECTION = BodyRule(
+    {
+        "name": Field(STRING),
+        "description": Field(STRING),
+        "translated_content": Field(OBJECT, nullable=True),
+        "parent_id": Field(STRING, nullable=True),
+    }
+)
+
+# POST /contacts/{id}/notes and POST /companies/{id}/notes (2.16): `body` is required.
+CREATE_NOTE = BodyRule({"body": Field(STRING), "admin_id": Field(STRING)}, required=("body",))

@@ -6,14 +6,25 @@ with a one-line message for the CLI to print.
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import TextIO
 
 from validator.sandbox.app import Sandbox
 from validator.sandbox.config import DEFAULT_CONFIG_PATH, load_config
+from validator.sandbox.generate import installs
 from validator.sandbox.permissions import ALL_LABELS
 from validator.sandbox.server import serve
+
+
+def print_installs(config_path: Path | None, out: TextIO) -> None:
+    """Every active token of the config as one `fleet --installs` line: sandbox-only values, printed on
+    purpose (as `run` prints them), so that tests and benchmarks can feed `fleet` the world they serve."""
+    config = load_config(config_path or DEFAULT_CONFIG_PATH)
+    for install in installs(config):
+        out.write(json.dumps(install) + "\n")
+    out.flush()
 
 
 def run(config_path: Path | None, port: int, out: TextIO, *, stop: threading.Event | None = None) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from validator.model import DataType
 from validator.sandbox.config_file import Places, SandboxConfigError, Step, check_shape, read_file
+from validator.sandbox.generate import GenerateConfig, generated
 from validator.sandbox.permissions import ALL_LABELS, ROUTES_BY_KEY, Label
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.yaml")
@@ -134,6 +135,8 @@ class FaultConfig:
     # rate_limit only: announce the reset this many seconds from now instead of at the window's end, so
     # a client that honours X-RateLimit-Reset retries quickly in tests.
     reset_in_s: int | None = None
+    # Only requests whose bearer token belongs to this workspace (id_code); None: every request.
+    workspace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,13 +154,15 @@ class SandboxConfig:
     oauth_clients: tuple[OAuthClientConfig, ...] = ()
     faults: tuple[FaultConfig, ...] = ()
     rate_limit: RateLimitConfig = RateLimitConfig()
-    default_api_version: str = "2.15"
+    default_api_version: str = "2.16"
     # Versions the sandbox answers for: the ones its contract tests cover. Others get 400.
     api_versions: tuple[str, ...] = ("2.15", "2.16")
     # GET /me needs "Read admins", as the old references say (API-NOTES §2); off: it needs nothing.
     me_requires_read_admins: bool = False
     # Route keys answered as if Intercom did not serve them (the route-miss 404, API-NOTES §3).
     absent_routes: frozenset[str] = frozenset()
+    # The block the generated workspaces and tokens (already in `workspaces` and `tokens`) came from.
+    generate: GenerateConfig | None = None
 
     def workspace(self, id_code: str) -> WorkspaceConfig | None:
         return self._workspaces_by_id.get(id_code)
@@ -224,14 +229,35 @@ class _Builder:
         return frozenset(granted)
 
     def sandbox(self, root: Mapping[str, Any]) -> SandboxConfig:
-        workspaces = tuple(self.workspace(w, ["workspaces", i]) for i, w in enumerate(root["workspaces"]))
+        given = list(_items(root.get("workspaces")))
+        given_tokens = list(_items(root.get("tokens")))
+        block = root.get("generate")
+        generate: GenerateConfig | None = None
+        if block is not None:
+            generate = GenerateConfig(
+                workspaces=block["workspaces"],
+                seed=block.get("seed", 12),
+                tokens_per_workspace=block.get("tokens_per_workspace", 1),
+                label_sets=tuple(
+                    tuple(item) if isinstance(item, list) else item
+                    for item in block.get("label_sets") or ("all",)
+                ),
+                regions=tuple(str(region) for region in block.get("regions") or ("US",)),
+                id_prefix=str(block.get("id_prefix", "gw")),
+            )
+            extra_workspaces, extra_tokens = generated(generate)
+            given += extra_workspaces
+            given_tokens += extra_tokens
+        elif "workspaces" not in root:
+            self.fail([], "missing required key 'workspaces'")
+        workspaces = tuple(self.workspace(w, ["workspaces", i]) for i, w in enumerate(given))
         first_index: dict[str, int] = {}
         for i, w in enumerate(workspaces):
             if first_index.setdefault(w.id_code, i) != i:
                 self.fail(["workspaces"], f"duplicate id_code {w.id_code!r}")
         by_id = {w.id_code: w for w in workspaces}
 
-        tokens = tuple(self.token(t, ["tokens", i], by_id) for i, t in enumerate(_items(root.get("tokens"))))
+        tokens = tuple(self.token(t, ["tokens", i], by_id) for i, t in enumerate(given_tokens))
         first_index = {}
         for i, t in enumerate(tokens):
             if first_index.setdefault(t.value, i) != i:  # never print the value itself
@@ -247,7 +273,7 @@ class _Builder:
             limit=limits.get("limit", 1000), window_seconds=limits.get("window_seconds", 10)
         )
         versions = tuple(_text(v) for v in _items(root.get("api_versions", ["2.15", "2.16"])))
-        default_version = _text(root.get("default_api_version", "2.15"))
+        default_version = _text(root.get("default_api_version", "2.16"))
         if default_version not in versions:
             self.fail(["default_api_version"], f"{default_version!r} is not in api_versions")
         return SandboxConfig(
@@ -260,6 +286,7 @@ class _Builder:
             api_versions=versions,
             me_requires_read_admins=bool(root.get("me_requires_read_admins") or False),
             absent_routes=self.route_keys(root.get("absent_routes"), ["absent_routes"]),
+            generate=generate,
         )
 
     def workspace(self, w: Mapping[str, Any], steps: list[Step]) -> WorkspaceConfig:
@@ -343,6 +370,7 @@ class _Builder:
         reset_in_s = f.get("reset_in_s")
         if reset_in_s is not None and kind is not FaultKind.RATE_LIMIT:
             self.fail([*steps, "reset_in_s"], "only a rate_limit fault has a reset")
+        workspace = f.get("workspace")
         return FaultConfig(
             route=route,
             kind=kind,
@@ -350,4 +378,5 @@ class _Builder:
             status=status,
             times=f.get("times"),
             reset_in_s=reset_in_s,
+            workspace=_text(workspace) if workspace is not None else None,
         )

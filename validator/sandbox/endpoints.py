@@ -306,6 +306,173 @@ def _update_data_attribute(call: Call) -> Answer:
     return Answer(200, updated, mutation=True)
 
 
+# --- the help-desk routes (API-NOTES §8) -----------------------------------------------------------------
+
+
+def _search_tickets(call: Call) -> Answer:
+    """A read: the tickets whose id equals a single `id =` filter; any other query lists them all [INF]."""
+    body = bodies.parse(call.request.body)
+    query = body.get("query") if isinstance(body, dict) else None
+    pagination = body.get("pagination") if isinstance(body, dict) else None
+    per_page = pagination.get("per_page") if isinstance(pagination, dict) else None
+    found = [fixtures.ticket(call.workspace, ticket_id) for ticket_id in fixtures.TICKET_IDS]
+    if isinstance(query, dict) and query.get("field") == "id" and query.get("operator") == "=":
+        found = [ticket for ticket in found if ticket["id"] == str(query.get("value"))]
+    size = per_page if isinstance(per_page, int) and not isinstance(per_page, bool) and per_page > 0 else 20
+    return Answer(200, fixtures.ticket_list(found, min(size, 150)))
+
+
+def _list_ticket_types(call: Call) -> Answer:
+    return Answer(200, fixtures.ticket_types(call.workspace))
+
+
+def _list_ticket_states(call: Call) -> Answer:
+    return Answer(200, fixtures.ticket_states())
+
+
+def _ticket_not_found() -> Answer:
+    # [EX] on linked_conversations and the ticket's tags; on PUT /tickets/{id} undocumented [INF].
+    return error(404, "ticket_not_found", "Ticket not found")
+
+
+def _update_ticket(call: Call) -> Answer:
+    if call.record_id not in fixtures.TICKET_IDS:
+        return _ticket_not_found()
+    body = bodies.UPDATE_TICKET.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    updated = fixtures.ticket(call.workspace, call.record_id)
+    if isinstance(body.get("open"), bool):
+        updated["open"] = body["open"]
+    return Answer(200, updated, mutation=True)
+
+
+def _link_conversation(call: Call) -> Answer:
+    if call.record_id not in fixtures.TICKET_IDS:
+        return _ticket_not_found()
+    body = bodies.LINK_CONVERSATION.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    conversation_id = body.get("conversation_id")
+    if not _nonempty_str(conversation_id):
+        return error(400, "parameter_not_found", "conversation_id not specified")  # [EX]
+    if conversation_id not in fixtures.CONVERSATION_IDS:
+        return error(404, "conversation_not_found", "Conversation not found")  # [EX]
+    return Answer(
+        200, fixtures.conversation(call.workspace, str(conversation_id), call.version), mutation=True
+    )
+
+
+def _list_articles(call: Call) -> Answer:
+    return Answer(200, fixtures.articles(call.workspace))
+
+
+def _update_article(call: Call) -> Answer:
+    if call.record_id not in fixtures.ARTICLE_IDS:
+        return error(404, "not_found", "Resource Not Found")  # [EX] "Article Not Found"
+    body = bodies.UPDATE_ARTICLE.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    updated = fixtures.article(call.workspace, call.record_id)
+    if _nonempty_str(body.get("title")):
+        updated["title"] = body["title"]
+    return Answer(200, updated, mutation=True)
+
+
+def _tag_article(call: Call) -> Answer:
+    if call.record_id not in fixtures.ARTICLE_IDS:
+        return error(404, "article_not_found", "Article not found")  # [EX]
+    body = bodies.TAG_ARTICLE.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    if body.get("id") not in fixtures.TAG_IDS:
+        return error(404, "tag_not_found", "Tag not found")  # [EX]; no 400 is documented
+    return Answer(200, fixtures.applied_tag(str(body["id"]), call.admin.id), mutation=True)
+
+
+def _list_collections(call: Call) -> Answer:
+    return Answer(200, fixtures.collections(call.workspace))
+
+
+def _list_help_centers(call: Call) -> Answer:
+    return Answer(200, fixtures.help_centers(call.workspace))
+
+
+def _update_collection(call: Call) -> Answer:
+    if call.record_id not in fixtures.COLLECTION_IDS:
+        return error(404, "not_found", "Resource Not Found")  # [EX] "Collection Not Found"
+    body = bodies.UPDATE_COLLECTION.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    updated = fixtures.collection(call.workspace, call.record_id)
+    if _nonempty_str(body.get("name")):
+        updated["name"] = body["name"]
+    return Answer(200, updated, mutation=True)
+
+
+def _list_contact_notes(call: Call) -> Answer:
+    if call.record_id not in fixtures.CONTACT_IDS:
+        return error(404, "not_found", "User Not Found")  # [EX]
+    return Answer(200, fixtures.note_list())
+
+
+def _list_company_notes(call: Call) -> Answer:
+    if call.record_id not in fixtures.COMPANY_IDS:
+        return error(404, "company_not_found", "Company Not Found")  # [EX]
+    return Answer(200, fixtures.note_list())
+
+
+def _create_contact_note(call: Call) -> Answer:
+    if call.record_id not in fixtures.CONTACT_IDS:
+        return error(404, "not_found", "User Not Found")  # [EX]
+    body = bodies.CREATE_NOTE.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    return Answer(200, fixtures.note(call.admin, contact_id=call.record_id), mutation=True)
+
+
+def _create_company_note(call: Call) -> Answer:
+    if call.record_id not in fixtures.COMPANY_IDS:
+        return error(404, "company_not_found", "Company Not Found")  # [EX]
+    body = bodies.CREATE_NOTE.read(call.request.body)
+    if isinstance(body, Answer):
+        return body
+    return Answer(200, fixtures.note(call.admin, company_id=call.record_id), mutation=True)
+
+
+def _list_segments(call: Call) -> Answer:
+    return Answer(200, fixtures.segments())
+
+
+def _unix_time(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _list_activity_logs(call: Call) -> Answer:
+    after = _unix_time(call.request.param("created_at_after"))
+    if after is None:
+        return error(400, "parameter_not_found", "created_at_after is required")  # [INF]
+    before = _unix_time(call.request.param("created_at_before"))
+    return Answer(200, fixtures.activity_logs(call.admin, after, before))
+
+
+def _list_events(call: Call) -> Answer:
+    identifiers = [name for name in ("user_id", "intercom_user_id", "email") if call.request.param(name)]
+    if call.request.param("type") != "user" or not identifiers:
+        return error(400, "parameter_not_found", "type=user and a user identifier are required")  # [INF]
+    name = identifiers[0]
+    # Intercom's answer for a user that does not exist is undocumented [INF]: an empty summary here.
+    return Answer(200, fixtures.event_summary(name, call.request.param(name) or ""))
+
+
+def _create_event(call: Call) -> Answer:
+    # A tripwire: no probe may ever send it (API-NOTES §8); anything reaching it counts as a mutation.
+    return Answer(202, None, mutation=True)
+
+
 HANDLERS: dict[str, Callable[[Call], Answer]] = {
     "GET /me": _me,
     "GET /contacts": _list_contacts,
@@ -329,4 +496,23 @@ HANDLERS: dict[str, Callable[[Call], Answer]] = {
     "GET /data_attributes": _list_data_attributes,
     "POST /data_attributes": _create_data_attribute,
     "PUT /data_attributes/{id}": _update_data_attribute,
+    "POST /tickets/search": _search_tickets,
+    "GET /ticket_types": _list_ticket_types,
+    "GET /ticket_states": _list_ticket_states,
+    "PUT /tickets/{id}": _update_ticket,
+    "POST /tickets/{id}/linked_conversations": _link_conversation,
+    "GET /articles": _list_articles,
+    "PUT /articles/{id}": _update_article,
+    "POST /articles/{id}/tags": _tag_article,
+    "GET /help_center/collections": _list_collections,
+    "GET /help_center/help_centers": _list_help_centers,
+    "PUT /help_center/collections/{id}": _update_collection,
+    "GET /contacts/{id}/notes": _list_contact_notes,
+    "GET /companies/{id}/notes": _list_company_notes,
+    "POST /contacts/{id}/notes": _create_contact_note,
+    "POST /companies/{id}/notes": _create_company_note,
+    "GET /segments": _list_segments,
+    "GET /admins/activity_logs": _list_activity_logs,
+    "GET /events": _list_events,
+    "POST /events": _create_event,
 }

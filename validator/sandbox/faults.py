@@ -39,14 +39,19 @@ class Faults:
         with self._lock:
             self._states.append(_FaultState(fault, fault.times))
 
-    def take(self, route_key: str) -> tuple[float, FaultConfig | None]:
-        """Consume the faults matching this request: (total delay in seconds, the fault to enact)."""
+    def take(self, route_key: str, workspace: str | None = None) -> tuple[float, FaultConfig | None]:
+        """Consume the faults matching this request: (total delay in seconds, the fault to enact).
+
+        `workspace` is the id_code of the workspace the request's token belongs to (None: no known token);
+        a fault limited to a workspace matches only its requests."""
         delay_ms = 0
         chosen: FaultConfig | None = None
         with self._lock:
             for state in self._states:
                 fault = state.fault
                 if fault.route not in ("*", route_key) or state.remaining == 0:
+                    continue
+                if fault.workspace is not None and fault.workspace != workspace:
                     continue
                 if fault.kind == FaultKind.LATENCY:
                     delay_ms += fault.ms

@@ -281,3 +281,232 @@ class Listing:
             "tag": {"count": len(TAG_IDS)},
             "segment": {"count": 0},
         }
+
+
+# --- the help-desk data (API-NOTES §8) -------------------------------------------------------------------
+# Each body validates against its route's response schema in 2.15 and 2.16. Tickets leave out
+# admin_assignee_id / team_assignee_id: strings in 2.15, integers in 2.16.
+
+TICKET_IDS = ("633",)
+ARTICLE_IDS = ("39",)
+COLLECTION_IDS = ("159",)
+HELP_CENTER_ID = "79"
+SEGMENT_ID = "6762f25c1bb69f9f2193bc22"
+_TICKET_TYPE_ID = "67"
+
+_TICKET_STATE: JsonObject = {
+    "type": "ticket_state",
+    "id": "8321",
+    "category": "submitted",
+    "internal_label": "Submitted",
+    "external_label": "Submitted",
+}
+
+
+def _ticket_type(workspace: WorkspaceConfig) -> JsonObject:
+    return {
+        "type": "ticket_type",
+        "id": _TICKET_TYPE_ID,
+        "name": "Bug Report",
+        "description": "Bug Report Template",
+        "icon": "🎟️",
+        "workspace_id": workspace.id_code,
+        "archived": False,
+        "created_at": CREATED_AT,
+        "updated_at": CREATED_AT,
+        "category": "Customer",
+        "ticket_type_attributes": {"type": "list", "data": []},
+    }
+
+
+def ticket(workspace: WorkspaceConfig, ticket_id: str) -> JsonObject:
+    return {
+        "type": "ticket",
+        "id": ticket_id,
+        "ticket_id": "40",
+        "category": "Customer",
+        "ticket_attributes": {"_default_title_": "Printer on fire", "_default_description_": None},
+        "ticket_state": dict(_TICKET_STATE),
+        "ticket_type": _ticket_type(workspace),
+        "contacts": {
+            "type": "contact.list",
+            "contacts": [{"type": "contact", "id": CONTACT_IDS[0], "external_id": "70"}],
+        },
+        "created_at": CREATED_AT,
+        "updated_at": CREATED_AT,
+        "open": True,
+        "linked_objects": {"type": "list", "data": [], "total_count": 0, "has_more": False},
+        "ticket_parts": {"type": "ticket_part.list", "ticket_parts": [], "total_count": 0},
+        "is_shared": False,
+    }
+
+
+def ticket_list(tickets: list[JsonObject], per_page: int) -> JsonObject:
+    """`POST /tickets/search`."""
+    return {
+        "type": "ticket.list",
+        "pages": _list_meta(len(tickets), per_page),
+        "total_count": len(tickets),
+        "tickets": tickets[:per_page],
+    }
+
+
+def ticket_types(workspace: WorkspaceConfig) -> JsonObject:
+    listed = {**_ticket_type(workspace), "is_internal": False}
+    listed["ticket_states"] = {"type": "list", "data": [dict(_TICKET_STATE)]}
+    return {"type": "list", "data": [listed]}
+
+
+def ticket_states() -> JsonObject:
+    linked = {
+        "type": "ticket_type",
+        "id": _TICKET_TYPE_ID,
+        "name": "Bug Report",
+        "description": "Bug Report Template",
+        "icon": "🎟️",
+        "archived": False,
+        "is_internal": False,
+        "category": "Customer",
+    }
+    state = {**_TICKET_STATE, "archived": False, "ticket_types": {"type": "list", "data": [linked]}}
+    return {"type": "list", "data": [state]}
+
+
+def article(workspace: WorkspaceConfig, article_id: str) -> JsonObject:
+    return {
+        "id": article_id,
+        "type": "article",
+        "workspace_id": workspace.id_code,
+        "parent_ids": [],
+        "tags": {"type": "tag.list", "tags": []},
+        "title": "This is the article title",
+        "description": "",
+        "body": "",
+        "author_id": int(workspace.admins[0].id),
+        "state": "published",
+        "created_at": CREATED_AT,
+        "updated_at": CREATED_AT,
+        "url": f"http://help-center.test/{workspace.id_code}/en/articles/{article_id}-this-is-the-article-title",
+    }
+
+
+def articles(workspace: WorkspaceConfig) -> JsonObject:
+    return {
+        "type": "list",
+        "pages": _list_meta(len(ARTICLE_IDS), 25),
+        "total_count": len(ARTICLE_IDS),
+        "data": [article(workspace, article_id) for article_id in ARTICLE_IDS],
+    }
+
+
+def applied_tag(tag_id: str, admin_id: str) -> JsonObject:
+    """`POST /articles/{id}/tags` (schema `tag`)."""
+    return {**tag(tag_id), "applied_at": CREATED_AT, "applied_by": {"type": "admin", "id": admin_id}}
+
+
+def collection(workspace: WorkspaceConfig, collection_id: str) -> JsonObject:
+    return {
+        "id": collection_id,
+        "workspace_id": workspace.id_code,
+        "name": "English collection title",
+        "url": f"http://help-center.test/{workspace.id_code}/collection-17",
+        "order": 17,
+        "created_at": CREATED_AT,
+        "updated_at": CREATED_AT,
+        "description": "english collection description",
+        "icon": "bookmark",
+        "parent_id": None,
+        "help_center_id": int(HELP_CENTER_ID),
+    }
+
+
+def collections(workspace: WorkspaceConfig) -> JsonObject:
+    return {
+        "type": "list",
+        "data": [collection(workspace, collection_id) for collection_id in COLLECTION_IDS],
+        "total_count": len(COLLECTION_IDS),
+        "pages": _list_meta(len(COLLECTION_IDS), 20),
+    }
+
+
+def help_centers(workspace: WorkspaceConfig) -> JsonObject:
+    center = {
+        "id": HELP_CENTER_ID,
+        "workspace_id": workspace.id_code,
+        "created_at": CREATED_AT,
+        "updated_at": CREATED_AT,
+        "identifier": "help-center-1",
+        "website_turned_on": False,
+        "display_name": "Help Center",
+    }
+    return {"type": "list", "data": [center]}
+
+
+def note(person: AdminConfig, *, contact_id: str | None = None, company_id: str | None = None) -> JsonObject:
+    owner = (
+        {"contact": {"type": "contact", "id": contact_id}}
+        if contact_id is not None
+        else {"company": {"type": "company", "id": company_id}}
+    )
+    return {
+        "type": "note",
+        "id": "31",
+        "created_at": CREATED_AT,
+        **owner,
+        "author": {
+            "type": "admin",
+            "id": person.id,
+            "name": person.name,
+            "email": person.email,
+            "away_mode_enabled": False,
+            "away_mode_reassign": False,
+        },
+        "body": "<p>Hello</p>",
+    }
+
+
+def note_list() -> JsonObject:
+    return {
+        "type": "list",
+        "data": [],
+        "total_count": 0,
+        "pages": {"type": "pages", "next": None, "page": 1, "per_page": 50, "total_pages": 0},
+    }
+
+
+def segments() -> JsonObject:
+    segment = {
+        "type": "segment",
+        "id": SEGMENT_ID,
+        "name": "John segment",
+        "created_at": CREATED_AT,
+        "updated_at": CREATED_AT,
+        "person_type": "user",
+    }
+    return {"type": "segment.list", "segments": [segment]}
+
+
+def activity_logs(person: AdminConfig, after: int, before: int | None) -> JsonObject:
+    """The entries of `GET /admins/activity_logs` whose created_at falls in [after, before]."""
+    created_at = CREATED_AT + 10
+    entries: list[JsonObject] = [
+        {
+            "id": "fca05814-4b72-4dce-ad4f-77a786a2c136",
+            "performed_by": {"type": "admin", "id": person.id, "email": person.email, "ip": "127.0.0.1"},
+            "metadata": {"away_mode": True, "reassign_conversations": False},  # not the example's strings
+            "created_at": created_at,
+            "activity_type": "admin_away_mode_change",
+            "activity_description": f"{person.name} changed their away mode.",
+        }
+    ]
+    kept = entries if created_at >= after and (before is None or created_at <= before) else []
+    return {
+        "type": "activity_log.list",
+        "pages": {"type": "pages", "next": None, "page": 1, "per_page": 20, "total_pages": 1},
+        "activity_logs": kept,
+    }
+
+
+def event_summary(identifier: str, value: str) -> JsonObject:
+    """`GET /events` for one user: the sandbox records no data events."""
+    return {"type": "event.summary", "events": [], identifier: value}

@@ -1,4 +1,4 @@
-"""The sandbox's own route → permission table, written from API-NOTES §4 and §5.
+"""The sandbox's own route → permission table, written from API-NOTES §4, §5 and §8.
 
 This table is deliberately independent of the validator's probe catalog: the sandbox stands in for
 Intercom, so it must encode what Intercom enforces, not what the validator believes. If both were derived
@@ -29,6 +29,14 @@ class Label(StrEnum):
     WRITE_TAGS = "Write tags"
     READ_COUNTS = "Read counts"
     WRITE_DATA_ATTRIBUTES = "Write data attributes"
+    # the help-desk labels (API-NOTES §8)
+    READ_TICKETS = "Read tickets"
+    WRITE_TICKETS = "Write tickets"
+    READ_ARTICLES = "Read and List articles"
+    WRITE_ARTICLES = "Read and Write Articles"
+    READ_ADMIN_ACTIVITY_LOGS = "Read admin activity logs"
+    READ_EVENTS = "Read events"
+    WRITE_EVENTS = "Write events"
 
 
 ALL_LABELS: frozenset[Label] = frozenset(Label)
@@ -49,6 +57,13 @@ SCOPE_IDS: dict[Label, str] = {
     Label.WRITE_TAGS: "write_tags",  # [INF]
     Label.READ_COUNTS: "read_counts",  # [INF]
     Label.WRITE_DATA_ATTRIBUTES: "write_data_attributes",  # [INF]
+    Label.READ_TICKETS: "read_tickets",  # [INF]
+    Label.WRITE_TICKETS: "write_tickets",  # [DOC] 2.16 prose, POST /tickets/{id}/linked_conversations
+    Label.READ_ARTICLES: "read_articles_scope",  # [DOC] 2.16 prose, GET /articles/{id}/draft
+    Label.WRITE_ARTICLES: "read_write_articles_scope",  # [DOC] 2.16 prose, POST /articles/{id}/tags
+    Label.READ_ADMIN_ACTIVITY_LOGS: "read_admin_activity_logs",  # [INF]
+    Label.READ_EVENTS: "read_events",  # [INF]
+    Label.WRITE_EVENTS: "write_events",  # [INF]
 }
 
 
@@ -67,6 +82,8 @@ class Route:
     required: Label | None
     also_accepted: frozenset[Label] = frozenset()
     is_write: bool = False
+    # Versions whose description does not have the route: they answer 400 intercom_version_invalid.
+    absent_in: frozenset[str] = frozenset()
 
     @property
     def key(self) -> str:
@@ -85,8 +102,20 @@ def _route(
     data_type: DataType | None,
     required: Label | None,
     *also: Label,
+    absent_in: frozenset[str] = frozenset(),
 ) -> Route:
-    return Route(method, template, data_type, required, frozenset(also), is_write=method in ("POST", "PUT"))
+    return Route(
+        method,
+        template,
+        data_type,
+        required,
+        frozenset(also),
+        is_write=method in ("POST", "PUT"),
+        absent_in=absent_in,
+    )
+
+
+_NOT_IN_2_15 = frozenset({"2.15"})  # in the 2.16 description only
 
 
 _PEOPLE, _COMPANIES = DataType.PEOPLE, DataType.COMPANIES
@@ -127,6 +156,36 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/data_attributes", DataType.DATA_ATTRIBUTES, _READ_LIST),
     _route("POST", "/data_attributes", DataType.DATA_ATTRIBUTES, Label.WRITE_DATA_ATTRIBUTES),
     _route("PUT", "/data_attributes/{id}", DataType.DATA_ATTRIBUTES, Label.WRITE_DATA_ATTRIBUTES),
+    # tickets (§8). POST /tickets/search is a read despite the verb. Ticket types and states: label [INF].
+    Route("POST", "/tickets/search", DataType.TICKETS, Label.READ_TICKETS),
+    _route("GET", "/ticket_types", DataType.TICKETS, Label.READ_TICKETS),
+    _route("GET", "/ticket_states", DataType.TICKETS, Label.READ_TICKETS),
+    _route("PUT", "/tickets/{id}", DataType.TICKETS, Label.WRITE_TICKETS),
+    _route(
+        "POST",
+        "/tickets/{id}/linked_conversations",
+        DataType.TICKETS,
+        Label.WRITE_TICKETS,
+        absent_in=_NOT_IN_2_15,
+    ),
+    # articles (labels [DOC]) and the help center (labels [INF])
+    _route("GET", "/articles", DataType.ARTICLES, Label.READ_ARTICLES),
+    _route("PUT", "/articles/{id}", DataType.ARTICLES, Label.WRITE_ARTICLES),
+    _route("POST", "/articles/{id}/tags", DataType.ARTICLES, Label.WRITE_ARTICLES, absent_in=_NOT_IN_2_15),
+    _route("GET", "/help_center/collections", DataType.HELP_CENTER, Label.READ_ARTICLES),
+    _route("GET", "/help_center/help_centers", DataType.HELP_CENTER, Label.READ_ARTICLES),
+    _route("PUT", "/help_center/collections/{id}", DataType.HELP_CENTER, Label.WRITE_ARTICLES),
+    # notes (labels [INF])
+    _route("GET", "/contacts/{id}/notes", DataType.NOTES, _READ_LIST),
+    _route("GET", "/companies/{id}/notes", DataType.NOTES, _READ_LIST),
+    _route("POST", "/contacts/{id}/notes", DataType.NOTES, _WRITE_UC),
+    _route("POST", "/companies/{id}/notes", DataType.NOTES, _WRITE_UC, absent_in=_NOT_IN_2_15),
+    # segments, admin activity logs, data events
+    _route("GET", "/segments", DataType.SEGMENTS, _READ_LIST),
+    _route("GET", "/admins/activity_logs", DataType.ADMIN_ACTIVITY_LOGS, Label.READ_ADMIN_ACTIVITY_LOGS),
+    _route("GET", "/events", DataType.EVENTS, Label.READ_EVENTS),
+    # Never probed (no safe form, §8); served so that a stray request is recorded as a mutation.
+    _route("POST", "/events", DataType.EVENTS, Label.WRITE_EVENTS),
 )
 
 ROUTES_BY_KEY: dict[str, Route] = {route.key: route for route in ROUTES}

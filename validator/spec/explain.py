@@ -31,7 +31,7 @@ PATTERN_HINTS: Mapping[str, str] = {
         "is not an environment variable name (letters, digits and _, not starting with a digit); "
         "name the variable here, not its value"
     ),
-    r"^2\.\d+$": 'is not an Intercom API version; write it quoted, like "2.15"',
+    r"^(2\.\d+|Preview)$": 'is not an Intercom API version; write it quoted, like "2.16", or Preview',
     r"^[A-Za-z0-9_-]+$": "is not a workspace id: use the app id_code, letters, digits, _ and - only",
     r"^[a-z_]+\.(read|write)$": "is not a permission; write <data_type>.<read|write>, like tags.write",
     r"\S": "holds only spaces; say why the problem is accepted",
@@ -212,11 +212,12 @@ def _wrong_choice(path: str, located: Located | None, value: object, schema: Map
             f"{_label(path)}: {value} was read as {located.kind} (YAML 1.1), and {_shown(value)} is not "
             f"valid here either; {_suggest(value, choices)}"
         )
-    if (
-        re.fullmatch(r"\$\.(permissions|policy\.forbidden)\.workspace_counts\[\d+\]", path)
-        and value == "write"
-    ):
-        return "Intercom has no write permission for workspace counts; declare workspace_counts: [read]"
+    read_only = re.fullmatch(
+        r"\$\.(?:permissions|policy\.forbidden)\.(workspace_counts|segments|admin_activity_logs)\[\d+\]", path
+    )
+    if read_only and value == Access.WRITE:
+        key = read_only.group(1)
+        return f"Intercom has no write permission for {key.replace('_', ' ')}; declare {key}: [read]"
     if path == "$.version" and isinstance(value, int):
         return f"unsupported format version {value}; this connector-validator reads version 1"
     if path == "$.platform":

@@ -1,0 +1,210 @@
+"""One install's check, read as what the vendor must do about it: an outcome, an action, the labels to tick.
+
+The check itself is `validate`'s (`Checker.check` on the connector's spec with the install's workspace);
+this module only reads its `ConnectorResult`, most severe first:
+
+| what the check found                              | outcome      | action            | exit code |
+|---------------------------------------------------|--------------|-------------------|-----------|
+| `/me` names another workspace id                  | fail         | `wrong_workspace` | 20        |
+| a line that is not an install                     | error        | `fix_input`       | 2         |
+| `/me` answered 401                                | fail         | `token_rejected`  | 3         |
+| `/me` names another region than the line gives    | fail         | `fix_input`       | 1         |
+| the token may not read `/me` (workspace unverified)| fail         | `reauthorize`     | 1         |
+| a declared permission missing                     | fail         | `reauthorize`     | 1         |
+| a declared permission not in the workspace's plan | fail         | `none`            | 1         |
+| no trustworthy answer (network, 5xx, unexplained) | inconclusive | `retry`           | 4         |
+| every declared permission granted                 | pass         | `none`            | 0         |
+
+A plan restriction is a failure no one at the vendor can fix by asking again (the customer's plan lacks
+the data type), so its action is `none`, its `reason` says so, and it is not counted as missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from validator.errors import ExitCode
+from validator.fleet.installs import Install, Malformed, shown
+from validator.model import Outcome, TokenStatus, Verdict, WorkspaceStatus
+from validator.report import ConnectorResult, PermissionResult
+
+
+class Action(StrEnum):
+    NONE = "none"
+    REAUTHORIZE = "reauthorize"  # a workspace admin must authorize the app again, with the labels ticked
+    WRONG_WORKSPACE = "wrong_workspace"  # the stored token belongs to another customer's workspace
+    TOKEN_REJECTED = "token_rejected"  # revoked or unknown: the install must be authorized anew
+    RETRY = "retry"  # nothing decided (network, server errors): run again for these installs
+    FIX_INPUT = "fix_input"  # the line (or its region) is wrong in the vendor's own records
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    """What is written for one install: never the token, only its fingerprint."""
+
+    line: int
+    label: str | None
+    workspace_id: str | None
+    region: str | None
+    token_fingerprint: str | None
+    outcome: Outcome
+    action: Action
+    exit_code: ExitCode
+    reason: str
+    missing: tuple[str, ...] = ()  # Developer Hub labels to tick before the admin authorizes again
+    found_workspace_id: str | None = None  # the workspace /me named, when it is not the one given
+
+    @property
+    def needs_action(self) -> bool:
+        return self.action is not Action.NONE or self.outcome is not Outcome.PASS
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "label": self.label,
+            "workspace_id": self.workspace_id,
+            "region": self.region,
+            "token_fingerprint": self.token_fingerprint,
+            "outcome": str(self.outcome),
+            "action": str(self.action),
+            "missing": list(self.missing),
+            "reason": self.reason,
+            "found_workspace_id": self.found_workspace_id,
+        }
+
+
+def malformed(line: Malformed) -> InstallResult:
+    return InstallResult(
+        line=line.line,
+        label=line.label,
+        workspace_id=line.workspace_id,
+        region=None,
+        token_fingerprint=line.token_fingerprint,
+        outcome=Outcome.ERROR,
+        action=Action.FIX_INPUT,
+        exit_code=ExitCode.USAGE,
+        reason=f"skipped: {line.problem}",
+    )
+
+
+def judge(install: Install, region: str, result: ConnectorResult) -> InstallResult:
+    """Read `result`, the check of `install` (whose workspace region is `region`), as an InstallResult."""
+
+    def made(
+        outcome: Outcome,
+        action: Action,
+        code: ExitCode,
+        reason: str,
+        missing: tuple[str, ...] = (),
+        found: str | None = None,
+    ) -> InstallResult:
+        return InstallResult(
+            line=install.line,
+            label=install.label,
+            workspace_id=shown(install.workspace_id),
+            region=region,
+            token_fingerprint=install.token_fingerprint,
+            outcome=outcome,
+            action=action,
+            exit_code=code,
+            reason=reason,
+            missing=missing,
+            found_workspace_id=found,
+        )
+
+    workspace = result.workspace
+    if (
+        workspace is not None
+        and workspace.status is WorkspaceStatus.MISMATCH
+        and workspace.actual is not None
+    ):
+        found = workspace.actual.id
+        if "id" in workspace.mismatches:
+            return made(
+                Outcome.FAIL,
+                Action.WRONG_WORKSPACE,
+                ExitCode.WRONG_WORKSPACE,
+                f"the token belongs to workspace {found}, not {shown(install.workspace_id)}: never use it "
+                "for this install",
+                found=found,
+            )
+    if result.token.status.stops_the_check or result.error is not None:
+        return made(
+            Outcome.ERROR, Action.FIX_INPUT, ExitCode.USAGE, result.error or "the token is not usable"
+        )
+    if result.token.status is TokenStatus.REJECTED:
+        code = result.token.error_code or "unauthorized"
+        return made(
+            Outcome.FAIL,
+            Action.TOKEN_REJECTED,
+            ExitCode.TOKEN_REJECTED,
+            f"Intercom rejected the token (GET /me answered 401 {code}): the app must be installed again",
+        )
+    if (
+        workspace is not None
+        and workspace.status is WorkspaceStatus.MISMATCH
+        and workspace.actual is not None
+    ):
+        return made(
+            Outcome.FAIL,
+            Action.FIX_INPUT,
+            ExitCode.FAILED,
+            f"GET /me names region {workspace.actual.region}, not {region}: correct the install's region",
+        )
+    missing = [item for item in result.permissions if item.verdict is Verdict.MISSING]
+    if workspace is not None and workspace.status is WorkspaceStatus.UNVERIFIED:
+        # A valid token that may not read /me: which workspace it belongs to is not known, so it must not
+        # pass (it could be another customer's). The admin must authorize again with the label /me needs.
+        labels = tuple(dict.fromkeys((*workspace.labels, *_labels(missing))))
+        return made(
+            Outcome.FAIL,
+            Action.REAUTHORIZE,
+            ExitCode.FAILED,
+            "the token may not read GET /me, so its workspace cannot be verified (it could be another "
+            "customer's): tick the labels in Developer Hub, then have a workspace admin authorize the app "
+            "again",
+            missing=labels,
+        )
+    if workspace is None or workspace.status is WorkspaceStatus.UNKNOWN:
+        why = result.token.message or "GET /me gave no usable answer"
+        return made(Outcome.INCONCLUSIVE, Action.RETRY, ExitCode.INCONCLUSIVE, f"{why}; try again later")
+    if missing:
+        labels = _labels(missing)
+        names = ", ".join(str(item.permission) for item in missing)
+        return made(
+            Outcome.FAIL,
+            Action.REAUTHORIZE,
+            ExitCode.FAILED,
+            f"lacks {names}: tick the labels in Developer Hub, then have a workspace admin authorize the app "
+            "again",
+            missing=labels,
+        )
+    restricted = [item for item in result.permissions if item.verdict is Verdict.PLAN_RESTRICTED]
+    if restricted:
+        names = ", ".join(str(item.permission) for item in restricted)
+        return made(
+            Outcome.FAIL,
+            Action.NONE,
+            ExitCode.FAILED,
+            f"the workspace's plan does not include {names} (the customer's subscription, not the token)",
+        )
+    undecided = [item for item in result.permissions if item.verdict is not Verdict.GRANTED]
+    if undecided:
+        names = ", ".join(str(item.permission) for item in undecided)
+        retry = any(item.verdict is Verdict.INCONCLUSIVE for item in undecided)
+        return made(
+            Outcome.INCONCLUSIVE,
+            Action.RETRY if retry else Action.NONE,
+            ExitCode.INCONCLUSIVE,
+            f"no verdict for {names}" + ("; try again later" if retry else " (no probe can decide it)"),
+        )
+    return made(Outcome.PASS, Action.NONE, ExitCode.OK, "every declared permission is granted")
+
+
+def _labels(results: list[PermissionResult]) -> tuple[str, ...]:
+    labels: list[str] = []
+    for item in results:
+        labels.extend(label for label in item.labels if label not in labels)
+    return tuple(labels)
