@@ -57,9 +57,18 @@ def entries(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f"{p['data_type']}:{p['access']}": p for p in report["connectors"][0]["permissions"]}
 
 
+# The connector reads conversations without tickets: issue 10's warning about it is not this test's subject.
+OTHER_NOTICES = {"tickets_hidden_from_conversations"}
+
+
 def sarif_results(run: Run) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = json.loads(run.reports["sarif"])["runs"][0]["results"]
-    return results
+    others = {code.replace("_", "-") for code in OTHER_NOTICES}
+    return [result for result in results if result["ruleId"] not in others]
+
+
+def notices(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [w for w in report["connectors"][0]["warnings"] if w["code"] not in OTHER_NOTICES]
 
 
 def line_of(text: str, needle: str) -> int:
@@ -145,7 +154,7 @@ def test_excess_warn_passes_with_a_warning_in_every_format(tmp_path: Path) -> No
     assert run.code == 0 and report["outcome"] == "pass"
     entry = entries(report)["tags:write"]
     assert (entry["declared"], entry["status"], entry["outcome"]) == ("undeclared", "granted", "warn")
-    warnings = report["connectors"][0]["warnings"]
+    warnings = notices(report)
     assert [(w["code"], w["permission"]) for w in warnings] == [
         ("excess_permission", {"data_type": "tags", "access": "write"})
     ]
@@ -233,7 +242,7 @@ def test_a_waiver_in_force_turns_a_failure_into_waived(tmp_path: Path) -> None:
     assert waived[0]["locations"][0]["physicalLocation"]["region"]["startLine"] == waiver_line
     assert "::notice" in run.reports["github"]
     assert "waived" in run.reports["markdown"]
-    assert report["connectors"][0]["warnings"] == []  # not expiring within 14 days
+    assert notices(report) == []  # not expiring within 14 days
 
 
 def test_an_expired_waiver_fails_naming_it_and_its_date(tmp_path: Path) -> None:
@@ -257,19 +266,19 @@ def test_an_expired_waiver_fails_even_when_its_problem_is_gone(tmp_path: Path) -
 def test_a_waiver_expiring_soon_warns_and_the_window_is_an_option(tmp_path: Path) -> None:
     run, report = validate(tmp_path, ["Read conversations"], waiver("tags.read", "2026-06-10"))
     assert run.code == 0
-    warnings = report["connectors"][0]["warnings"]
+    warnings = notices(report)
     assert [w["code"] for w in warnings] == ["waiver_expiring"]
     assert "2026-06-10" in warnings[0]["message"] and "in 9 days" in warnings[0]["message"]
     run, report = validate(
         tmp_path, ["Read conversations"], waiver("tags.read", "2026-06-10"), "--expiry-warning", "5"
     )
-    assert run.code == 0 and report["connectors"][0]["warnings"] == []
+    assert run.code == 0 and notices(report) == []
 
 
 def test_a_waiver_no_longer_needed_gives_a_note(tmp_path: Path) -> None:
     run, report = validate(tmp_path, READS, waiver("tags.read", "2026-09-30"))
     assert run.code == 0
-    notes = report["connectors"][0]["warnings"]
+    notes = notices(report)
     assert [(n["code"], n["level"]) for n in notes] == [("waiver_unneeded", "note")]
     assert entries(report)["tags:read"]["outcome"] == "ok"
     assert "remove it" in notes[0]["message"]
@@ -289,7 +298,7 @@ def test_a_baseline_shows_the_label_the_token_gained_as_a_warning_whatever_exces
     unprobed.write_text(validate(tmp_path, READS)[0].stdout, encoding="utf-8")
     _, partial = validate(tmp_path, [*READS, "Write tags"], "", "--baseline", str(unprobed))
     assert partial["connectors"][0]["drift"]["gained"] == []
-    assert "baseline_incomplete" in [w["code"] for w in partial["connectors"][0]["warnings"]]
+    assert "baseline_incomplete" in [w["code"] for w in notices(partial)]
     baseline = tmp_path / "baseline.json"
     baseline.write_text(first.stdout, encoding="utf-8")
     run, report = validate(tmp_path, [*READS, "Write tags"], "", "--baseline", str(baseline))
@@ -298,7 +307,7 @@ def test_a_baseline_shows_the_label_the_token_gained_as_a_warning_whatever_exces
     assert connector["drift"]["gained"] == [{"data_type": "tags", "access": "write"}]
     assert connector["drift"]["lost"] == []
     assert entries(report)["tags:write"]["outcome"] == "warn"
-    assert [w["code"] for w in connector["warnings"]] == ["permission_gained"]
+    assert [w["code"] for w in notices(report)] == ["permission_gained"]
     assert "::warning" in run.reports["github"] and "gained" in run.reports["markdown"]
     # The report holds every permission's verdict, so the next run compares them all.
     assert len(connector["permissions"]) == len(earlier["connectors"][0]["permissions"])
@@ -306,7 +315,7 @@ def test_a_baseline_shows_the_label_the_token_gained_as_a_warning_whatever_exces
     later.write_text(run.stdout, encoding="utf-8")
     run, report = validate(tmp_path, READS, "", "--baseline", str(later))
     assert report["connectors"][0]["drift"]["lost"] == [{"data_type": "tags", "access": "write"}]
-    assert [w["code"] for w in report["connectors"][0]["warnings"]] == ["permission_lost"]
+    assert [w["code"] for w in notices(report)] == ["permission_lost"]
 
 
 @pytest.mark.parametrize(
