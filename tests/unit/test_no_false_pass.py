@@ -381,23 +381,33 @@ def test_without_faults_policy_outcomes_are_the_set_arithmetic(
 ) -> None:
     declared, forbidden = drawn
     result = judged(sandbox_with(granted, [], style), declared, forbidden, excess)
+    catalog = load_catalog()
+    version = catalog.default_api_version
+    verdict = {permission: expected_verdict(permission, granted, version) for permission in NEEDS}
     needed_labels = set().union(*(NEEDS[permission] for permission in declared))
+    undecided = PermissionOutcome.INCONCLUSIVE
     expected: dict[Permission, PermissionOutcome] = {}
     for permission in declared:
-        expected[permission] = (
-            PermissionOutcome.OK if NEEDS[permission] <= granted else PermissionOutcome.FAIL
-        )
+        expected[permission] = {
+            Verdict.GRANTED: PermissionOutcome.OK,
+            Verdict.MISSING: PermissionOutcome.FAIL,
+        }.get(verdict[permission], undecided)
     for permission in forbidden:
-        expected[permission] = (
-            PermissionOutcome.FAIL if NEEDS[permission] <= granted else PermissionOutcome.OK
-        )
+        expected[permission] = {
+            Verdict.GRANTED: PermissionOutcome.FAIL,
+            Verdict.MISSING: PermissionOutcome.OK,
+        }.get(verdict[permission], undecided)
     if excess is not ExcessMode.OFF:
-        for permission in NEEDS:
-            if permission in expected:
+        bad = PermissionOutcome.WARN if excess is ExcessMode.WARN else PermissionOutcome.FAIL
+        for permission, entry in catalog.permissions.items():
+            if permission in expected or not entry.probes:
                 continue
-            is_excess = NEEDS[permission] <= granted and not NEEDS[permission] <= needed_labels
-            bad = PermissionOutcome.WARN if excess is ExcessMode.WARN else PermissionOutcome.FAIL
-            expected[permission] = bad if is_excess else PermissionOutcome.OK
+            if verdict[permission] is Verdict.GRANTED:
+                expected[permission] = PermissionOutcome.OK if NEEDS[permission] <= needed_labels else bad
+            elif verdict[permission] is Verdict.MISSING:
+                expected[permission] = PermissionOutcome.OK
+            else:
+                expected[permission] = PermissionOutcome.WARN if excess is ExcessMode.WARN else undecided
     assert {item.permission: item.outcome for item in result.permissions} == expected
     failing = any(outcome is PermissionOutcome.FAIL for outcome in expected.values())
     assert (result.exit_code == 1) == failing
