@@ -71,6 +71,27 @@ def entry_point(name: str = "connector-validator", dirs: Sequence[Path] | None =
     )
 
 
+def clis(choices: Sequence[str] | None) -> dict[str, Path]:
+    """The CLIs to compare, from `--cli LABEL=PATH` options: each a `connector-validator` entry point (another
+    checkout's, in its own virtual environment). Without any, this checkout's (`entry_point()`), labelled
+    "this checkout". A PATH that is not an executable file ends the script with one line."""
+    if not choices:
+        return {"this checkout": entry_point()}
+    chosen: dict[str, Path] = {}
+    for choice in choices:
+        label, sep, path = choice.partition("=")
+        if not sep or not label or not path:
+            raise SystemExit(f"bench: --cli expects LABEL=PATH, got {choice!r}")
+        if label == "this checkout" and path == ".":
+            chosen[label] = entry_point()
+            continue
+        candidate = Path(path)
+        if not (candidate.is_file() and os.access(candidate, os.X_OK)):
+            raise SystemExit(f"bench: --cli {label}: {path} is not an executable file")
+        chosen[label] = candidate
+    return chosen
+
+
 def machine_line() -> str:
     import httpx
 

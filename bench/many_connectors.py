@@ -6,11 +6,15 @@ LATENCY, and runs `connector-validator validate 'DIR/*.yaml' --format json` as a
 reports, as medians with spread over the runs: wall time, the validate process's peak RSS and CPU time, the
 requests the sandbox received, the largest number of requests it saw waiting at once (the in-flight bound the
 client really used), and the wall time as a ratio to the network floor for that bound:
-floor = LATENCY x max(2, ceil(requests / in-flight bound)). Sizes run interleaved; every run must pass.
+floor = LATENCY x max(2, ceil(requests / in-flight bound)), for the most seen in flight and for the bound
+this checkout's rule sets (`validator.pacing.in_flight_bound`). With `--cli LABEL=PATH` (repeatable) several
+builds run side by side (another checkout in its own virtual environment, say); sizes and builds run
+interleaved; every run must pass.
 
     python bench/many_connectors.py              # N = 10 and 50, 3 runs each (about a minute today)
     python bench/many_connectors.py --full       # N = 100 and 1,000: the sizes the scale work is judged at
     python bench/many_connectors.py --sizes 200 --runs 5 --concurrency 64
+    python bench/many_connectors.py --full --cli old=OLD_CLI --cli "this checkout=."  # OLD_CLI: another
 
 Targets (issue 12): 100 files <= 3 s and <= 100 MiB; 1,000 files <= 20 s and <= 200 MiB.
 """
@@ -61,10 +65,16 @@ def main() -> int:
         "--concurrency", type=int, default=None, help="pass --concurrency to validate (default: its own)"
     )
     parser.add_argument("--latency-ms", type=int, default=LATENCY_MS)
+    parser.add_argument(
+        "--cli",
+        action="append",
+        metavar="LABEL=PATH",
+        help="a connector-validator to measure (repeatable; default: this checkout's); all run interleaved",
+    )
     args = parser.parse_args()
     sizes = args.sizes or ([100, 1000] if args.full else [10, 50])
     runs = args.runs or 3
-    cli = c.entry_point()
+    chosen = c.clis(args.cli)
     print(c.machine_line())
 
     world, installs = c.generated_world(max(sizes))
@@ -72,7 +82,7 @@ def main() -> int:
         tempfile.TemporaryDirectory(prefix="bench-many-") as tmp,
         c.latency_sandbox(world, args.latency_ms) as served,
     ):
-        commands: dict[int, list[str]] = {}
+        commands: dict[tuple[str, int], list[str]] = {}
         envs: dict[int, dict[str, str]] = {}
         for n in sizes:
             directory = Path(tmp) / f"n{n}"
@@ -80,31 +90,43 @@ def main() -> int:
             envs[n] = c.clean_env(
                 {"INTERCOM_API_URL": served.base_url, **write_connectors(directory, installs[:n])}
             )
-            command = [str(cli), "validate", str(directory / "*.yaml"), "--format", "json"]
-            if args.concurrency:
-                command += ["--concurrency", str(args.concurrency)]
-            commands[n] = command
+            for label, cli in chosen.items():
+                command = [str(cli), "validate", str(directory / "*.yaml"), "--format", "json"]
+                if args.concurrency:
+                    command += ["--concurrency", str(args.concurrency)]
+                commands[(label, n)] = command
 
-        def one(n: int) -> tuple[c.Measured, int, int]:
+        def one(label: str, n: int) -> tuple[c.Measured, int, int]:
             served.stats.reset()
-            measured = c.run_measured(commands[n], env=envs[n])
+            measured = c.run_measured(commands[(label, n)], env=envs[n])
             check_report(measured, n)
             return measured, served.stats.requests, served.stats.max_in_flight
 
-        samples = c.interleaved({n: (lambda n=n: one(n)) for n in sizes}, runs, warmup=0)
+        plan = {key: (lambda key=key: one(*key)) for key in commands}
+        samples = c.interleaved(plan, runs, warmup=0)
 
-    print(f"latency added per answer: {args.latency_ms} ms; 13 permissions per connector; sizes interleaved")
-    rows = {n: summarize_size(samples[n], args.latency_ms / 1000) for n in sizes}
-    for n, row in rows.items():
-        shown = c.quote_command(commands[n]).replace(str(Path(tmp) / f"n{n}"), "DIR")
-        print(f"\nN = {n}: {shown}  (DIR: the {n} generated connector files)")
+    print(f"latency added per answer: {args.latency_ms} ms; 13 permissions per connector; all interleaved")
+    from validator.pacing import in_flight_bound  # this checkout's rule
+
+    rows = {key: summarize_size(samples[key], args.latency_ms / 1000) for key in commands}
+    for (label, n), row in rows.items():
+        shown = c.quote_command(commands[(label, n)]).replace(str(Path(tmp) / f"n{n}"), "DIR")
+        print(f"\n{label}, N = {n}: {shown}  (DIR: the {n} generated connector files)")
         print(f"  wall            {row.wall.format('s')}")
         print(f"  peak RSS        {row.rss.format('MiB', 1, 1 / (1024 * 1024))}")
-        print(f"  CPU of validate {row.cpu.format('s')}")
+        per_request = row.cpu.median / row.requests.median * 1000
+        print(f"  CPU of validate {row.cpu.format('s')}; {per_request:.2f} ms per request sent")
         print(f"  requests sent   {row.requests.format('', 0)}; most in flight at once: {row.bound}")
         print(
             f"  network floor   {row.floor_s:.3f} s = {row.floor_trips} round trips of {args.latency_ms} ms "
-            f"for {row.bound} in flight; wall / floor = {row.wall.median / row.floor_s:.2f}"
+            f"for {row.bound} in flight (the most seen); wall / floor = {row.wall.median / row.floor_s:.2f}"
+        )
+        rule = in_flight_bound(n, args.concurrency)
+        rule_trips = c.dependent_floor(int(row.requests.median), rule)
+        rule_floor = rule_trips * args.latency_ms / 1000
+        print(
+            f"  network floor   {rule_floor:.3f} s = {rule_trips} round trips for {rule} in flight (this "
+            f"checkout's bound for {n} workspaces); wall / floor = {row.wall.median / rule_floor:.2f}"
         )
         if note := c.floor_note(row.wall.median, row.floor_s, "s"):
             print(f"  wall: {note}")
@@ -112,16 +134,27 @@ def main() -> int:
             wall_target, rss_target = TARGETS[n]
             met = row.wall.median <= wall_target and c.mib(row.rss.median) <= rss_target
             print(f"  target <= {wall_target:g} s and <= {rss_target:g} MiB: {'met' if met else 'not met'}")
-    if len(sizes) >= 2:
-        small, large = rows[min(sizes)], rows[max(sizes)]
-        extra = max(sizes) - min(sizes)
-        extra_requests = max(1.0, large.requests.median - small.requests.median)
-        print(
-            f"\nper extra connector (N = {min(sizes)} to {max(sizes)}, medians): "
-            f"{(large.wall.median - small.wall.median) / extra * 1000:.1f} ms wall, "
-            f"{c.mib(large.rss.median - small.rss.median) / extra:.2f} MiB; "
-            f"CPU per extra request {(large.cpu.median - small.cpu.median) / extra_requests * 1000:.2f} ms"
-        )
+    for label in chosen:
+        if len(sizes) >= 2:
+            small, large = rows[(label, min(sizes))], rows[(label, max(sizes))]
+            extra = max(sizes) - min(sizes)
+            extra_requests = max(1.0, large.requests.median - small.requests.median)
+            cpu_per_request = (large.cpu.median - small.cpu.median) / extra_requests * 1000
+            print(
+                f"\n{label}: per extra connector (N = {min(sizes)} to {max(sizes)}, medians): "
+                f"{(large.wall.median - small.wall.median) / extra * 1000:.1f} ms wall, "
+                f"{c.mib(large.rss.median - small.rss.median) / extra:.2f} MiB; "
+                f"CPU per extra request {cpu_per_request:.2f} ms"
+            )
+    if len(chosen) >= 2:
+        first, *others = chosen
+        for other in others:
+            for n in sizes:
+                a, b = rows[(first, n)], rows[(other, n)]
+                print(
+                    f"\nN = {n}: {other} / {first}: wall {b.wall.median / a.wall.median:.2f}x, "
+                    f"peak RSS {b.rss.median / a.rss.median:.2f}x, CPU {b.cpu.median / a.cpu.median:.2f}x"
+                )
     return 0
 
 

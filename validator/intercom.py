@@ -13,26 +13,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import ipaddress
 import json
 import random
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from http.cookiejar import CookieJar, DefaultCookiePolicy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
-if TYPE_CHECKING:
-    import ssl
-
-from validator import __version__
+from validator.connections import http_client
 from validator.errors import ExitCode, ValidatorError
 from validator.network_errors import describe_failure
 from validator.pacing import HostBreaker, RateGate, RetryPolicy, SlowHostNotice, Timeouts, hinted_wait
+from validator.sharing import SharedRequests, identity_of, request_key
 from validator.tokens import Scrubber
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -81,45 +77,6 @@ def uses_environment_proxies(base_url: str) -> bool:
     host, whatever the environment says.
     """
     return urlsplit(base_url).scheme == "https"
-
-
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """One TLS context for every client of the process: loading the CA bundle takes tens of milliseconds,
-    which 200 clients would otherwise spend 200 times. It reads SSL_CERT_FILE / SSL_CERT_DIR as httpx does."""
-    return httpx.create_ssl_context()
-
-
-def http_client(
-    *, transport: httpx.AsyncBaseTransport | None = None, max_connections: int = DEFAULT_IN_FLIGHT
-) -> httpx.AsyncClient:
-    """The httpx client of a run, for every token and host: one TLS context, one pool of connections.
-
-    Headers that name a token or a version are not set here but on each request (`IntercomClient`).
-    Redirects are never followed; proxies from the environment serve https only, and plain http (loopback
-    only) is mounted on a transport of its own that never uses one. Cookies are never kept: a cookie set in
-    the answer to one token's request must not travel with another token's.
-    """
-    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    mounts: dict[str, httpx.AsyncBaseTransport | None] | None = None
-    if transport is None:  # with a transport given, httpx uses no proxy from the environment at all
-        direct = httpx.AsyncHTTPTransport(verify=tls_context(), limits=limits, trust_env=False)
-        mounts = {"http://": direct}
-    return httpx.AsyncClient(
-        headers={
-            "Accept": "application/json",
-            # Uncompressed answers only: a compressed body can inflate far past the size cap in one read.
-            "Accept-Encoding": "identity",
-            "User-Agent": f"connector-validator/{__version__}",
-        },
-        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
-        follow_redirects=False,  # a redirect must never carry the token anywhere
-        transport=transport,
-        mounts=mounts,
-        trust_env=True,  # for https proxies (a CONNECT tunnel) and SSL_CERT_FILE; never for http, see above
-        verify=tls_context(),
-        limits=limits,
-    )
 
 
 def host_of(base_url: str) -> str:
@@ -207,7 +164,15 @@ ExchangeObserver = Callable[[Exchange], None]
 
 
 class IntercomClient:
-    """An Intercom API client for one token; use as an async context manager."""
+    """An Intercom API client for one token; use as an async context manager.
+
+    `http` is the run's one `httpx.AsyncClient` (from `http_client`), shared by every IntercomClient of the
+    run so that one pool of connections and one TLS context serve them all; the token and Intercom-Version
+    travel as headers of each request, and the client is not closed here. Without it the IntercomClient
+    makes its own (with `transport`, for tests) and closes it on exit. `shared` is the run's memo of
+    identical requests (`validator.sharing`): requests this client sends are shared with every client of
+    the same token, host and version.
+    """
 
     def __init__(
         self,
@@ -225,16 +190,16 @@ class IntercomClient:
         slow_notice: SlowHostNotice | None = None,
         on_exchange: ExchangeObserver | None = None,
         http: httpx.AsyncClient | None = None,
+        shared: SharedRequests[Answer] | None = None,
     ) -> None:
-        """`http`: the run's one `httpx.AsyncClient` (from `http_client`), shared by many IntercomClients so
-        that one pool of connections and one TLS context serve them all; the token and Intercom-Version then
-        travel as headers of each request, and the shared client is not closed here."""
+        if http is not None and transport is not None:
+            raise TypeError("pass a transport to http_client(), not beside a shared client")
         self.base_url = base_url
         self._retry = retry or RetryPolicy()
         timeouts = self._timeouts = timeouts or Timeouts()
+        self._timeout = timeouts.as_httpx()
         # httpx's read timeout is per read: a server dripping a byte at a time would never trip it.
         self._deadline = timeouts.connect + timeouts.read
-        self._timeout = timeouts.as_httpx()
         self._sleep = sleep
         self._gate = gate or RateGate()
         # Bounds requests in flight (shared across clients); held only while a request is on the wire, never
@@ -246,38 +211,32 @@ class IntercomClient:
         # Server text may echo the token (a hostile or broken server): it is scrubbed before it is cut,
         # escaped or lower-cased for a report, which would leave pieces the output filter cannot recognise.
         self._scrub = Scrubber([token])
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/json",
-            # Uncompressed answers only: a compressed body can inflate far past the size cap in one read.
-            "Accept-Encoding": "identity",
-            "Intercom-Version": api_version,
-            "User-Agent": f"connector-validator/{__version__}",
-        }
+        self._prefix = base_url.rstrip("/")  # + the probe's path, as httpx joins a base URL and a path
+        self._headers = {"Authorization": f"Bearer {token}", "Intercom-Version": api_version}
         self._owns_http = http is None
-        if http is None:
-            self._prefix = ""
-            self._headers: dict[str, str] | None = None
-            self._http = httpx.AsyncClient(
-                base_url=base_url,
-                headers=headers,
-                timeout=timeouts.as_httpx(),
-                follow_redirects=False,  # a redirect must never carry the token anywhere
-                transport=transport,
-                trust_env=uses_environment_proxies(base_url),  # no proxy ever sees plain http
-                verify=tls_context(),
-            )
-        else:
-            self._prefix = base_url.rstrip("/")
-            self._headers = headers
-            self._http = http
+        self._http = http if http is not None else http_client(transport=transport)
+        self._shared = shared
+        self._identity = identity_of(token, base_url, api_version)
+        if shared is not None:
+            shared.join(self._identity)
 
     async def __aenter__(self) -> IntercomClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        if self._shared is not None:
+            self._shared.leave(self._identity)
+            self._shared = None
         if self._owns_http:
             await self._http.aclose()
+
+    @property
+    def gate(self) -> RateGate:
+        return self._gate
+
+    def use_gate(self, gate: RateGate) -> None:
+        """Pace the requests from now on by `gate` (the workspace `/me` named, once it answered)."""
+        self._gate = gate
 
     async def request(
         self,
@@ -287,7 +246,23 @@ class IntercomClient:
         query: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> Answer:
-        """Send one request with bounded retries; never raises for network or HTTP trouble."""
+        """Send one request with bounded retries; never raises for network or HTTP trouble.
+
+        With a memo of the run's requests (`shared`), an identical request already sent or on its way is not
+        sent again: its answer is this one's.
+        """
+        if self._shared is None:
+            return await self._send(method, path, query, body)
+        key = request_key(method, path, query, body)
+        return await self._shared.answer(self._identity, key, lambda: self._send(method, path, query, body))
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str] | None,
+        body: Mapping[str, Any] | None,
+    ) -> Answer:
         attempt, waited = 0, 0.0
         while True:
             attempt += 1

@@ -1,9 +1,9 @@
-"""How the client paces its requests: timeouts, bounded retries, rate-limit windows, and a breaker for a host
-that has stopped answering.
+"""How the client paces its requests: timeouts, bounded retries, rate-limit windows, a breaker for a host
+that has stopped answering, and the bound on requests in flight.
 
 Every client of a run that talks to one workspace shares its `RateGate` (Intercom counts per app and
-workspace, API-NOTES §6), and every client that talks to one host shares its `HostBreaker` and its
-`SlowHostNotice`.
+workspace, API-NOTES §6), found in the run's `RateGates` by the workspace `/me` names, and every client
+that talks to one host shares its `HostBreaker` and its `SlowHostNotice`.
 """
 
 from __future__ import annotations
@@ -63,6 +63,39 @@ class RateGate:
                 self._resume_at = max(self._resume_at, float(reset))
         except ValueError:
             return
+
+
+class RateGates:
+    """The run's rate-limit gates, one per API host and workspace.
+
+    A client starts on the gate of the workspace its connector.yaml declares and moves to the gate of the
+    workspace `/me` names once it has answered: two files that declare different workspaces for tokens
+    of one workspace share that workspace's window, which is the one Intercom counts.
+    """
+
+    def __init__(self) -> None:
+        self._gates: dict[tuple[str, str], RateGate] = {}
+
+    def for_workspace(self, base_url: str, workspace_id: str) -> RateGate:
+        return self._gates.setdefault((base_url, workspace_id), RateGate())
+
+
+# The bound on requests in flight grows with the number of distinct workspaces a run talks to, because
+# Intercom's limits are per workspace and per app (API-NOTES §6), not per client: 16 for each workspace (one
+# connector's `/me` and then all its probes at once, the two round trips a check needs), never more than
+# MAX_IN_FLIGHT for the whole run (sockets, and the server's share of them), and never more than
+# `--concurrency` when that is given.
+PER_WORKSPACE_IN_FLIGHT = 16
+MAX_IN_FLIGHT = 256
+
+
+def in_flight_bound(workspaces: int, cap: int | None = None) -> int:
+    """Requests in flight at most for a run that talks to `workspaces` distinct workspaces.
+
+    16 per workspace, at most MAX_IN_FLIGHT, and at most `cap` (`--concurrency`) when given.
+    """
+    bound = min(MAX_IN_FLIGHT, PER_WORKSPACE_IN_FLIGHT * max(1, workspaces))
+    return max(1, min(bound, cap) if cap is not None else bound)
 
 
 class HostBreaker:

@@ -34,7 +34,7 @@ from validator.policy import DEFAULT_EXPIRY_WARNING_DAYS, PolicySettings
 from validator.report import Report
 from validator.terminal import ColorChoice, Verbosity, one_line, shows_progress, still_waiting, wants_color
 from validator.tokens import Scrubber, read_stdin_token
-from validator.validate import DEFAULT_CONCURRENCY, Ready, RunOptions, prepare_all, validate
+from validator.validate import Ready, RunOptions, prepare_all, validate
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class ValidateRequest:
     reports: Sequence[str] = ()
     api_url: str | None = None
     token_stdin: bool = False
-    concurrency: int = DEFAULT_CONCURRENCY
+    concurrency: int | None = None  # None: 16 per distinct workspace, at most 256
     timeout: float = 15.0
     retry_budget: float = 30.0
     excess: ExcessMode | None = None  # `--excess`: replaces policy.excess of every file

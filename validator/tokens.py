@@ -131,8 +131,9 @@ class Scrubber:
         return text
 
     def _replace_fragments(self, text: str) -> str:
-        decoded, starts, ends = _decoded(text)
-        folded = fold(decoded)
+        # Most server text has nothing encoded: it is searched as it stands, with no map of positions.
+        mapped = _decoded(text) if _MAY_BE_ENCODED.search(text) else None
+        folded = fold(mapped[0] if mapped is not None else text)
         spans: list[list[int]] = []  # merged [start, end) of every window found, in order
         for block in range(0, len(folded) - _HALF + 1, _HALF):
             if folded[block : block + _HALF] not in self._blocks:
@@ -150,8 +151,10 @@ class Scrubber:
         pieces: list[str] = []
         done = 0
         for start, end in spans:
-            pieces += [text[done : starts[start]], REDACTED]
-            done = ends[end - 1]
+            if mapped is not None:  # back to positions in `text`
+                start, end = mapped[1][start], mapped[2][end - 1]
+            pieces += [text[done:start], REDACTED]
+            done = end
         pieces.append(text[done:])
         return "".join(pieces)
 
@@ -164,35 +167,42 @@ _ENCODED = re.compile(
 )
 
 
+_MAY_BE_ENCODED = re.compile(r"[%&\\]")
+
+
 def _decoded(text: str) -> tuple[str, list[int], list[int]]:
     """`text` with every encoded character decoded and backslashes dropped, and for each character of that,
-    the span [start, end) of `text` it came from, so that what is found can be replaced in `text`."""
-    characters: list[str] = []
+    the span [start, end) of `text` it came from, so that what is found can be replaced in `text`.
+
+    The plain runs between encoded characters are copied as slices and their spans as ranges: a report of a
+    thousand connectors is megabytes of text, which a loop per character would take seconds to go through.
+    """
+    pieces: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     done = 0
     for match in _ENCODED.finditer(text):
-        for index in range(done, match.start()):
-            characters.append(text[index])
-            starts.append(index)
-            ends.append(index + 1)
-        done = match.end()
+        begin, finish = match.span()
+        if begin > done:
+            pieces.append(text[done:begin])
+            starts.extend(range(done, begin))
+            ends.extend(range(done + 1, begin + 1))
+        done = finish
         piece = match.group()
         if piece == "\\":
             continue
         percent = match.group(1)
         character = chr(int(percent, 16)) if percent is not None else html.unescape(piece)
         if len(character) == 1:
-            characters.append(character)
-            starts.append(match.start())
-            ends.append(match.end())
+            pieces.append(character)
+            starts.append(begin)
+            ends.append(finish)
         else:  # not one character (an unknown name): the text as it stands
-            for index in range(match.start(), match.end()):
-                characters.append(text[index])
-                starts.append(index)
-                ends.append(index + 1)
-    for index in range(done, len(text)):
-        characters.append(text[index])
-        starts.append(index)
-        ends.append(index + 1)
-    return "".join(characters), starts, ends
+            pieces.append(piece)
+            starts.extend(range(begin, finish))
+            ends.extend(range(begin + 1, finish + 1))
+    if done < len(text):
+        pieces.append(text[done:])
+        starts.extend(range(done, len(text)))
+        ends.extend(range(done + 1, len(text) + 1))
+    return "".join(pieces), starts, ends

@@ -32,6 +32,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "validator.pacing",
         "validator.network_errors",
+        "validator.sharing",
+        "validator.connections",
         "validator.intercom",
         "validator.checker",
         "validator.lint",

@@ -132,9 +132,16 @@ def validate(
         typer.Option("--token-stdin", help="Read the token from standard input instead of auth.token_env."),
     ] = False,
     concurrency: Annotated[
-        int,
-        typer.Option(metavar="N", min=1, max=64, help="Requests in flight at most, across all connectors."),
-    ] = 16,
+        int | None,
+        typer.Option(
+            metavar="N",
+            min=1,
+            max=256,
+            show_default=False,
+            help="Requests in flight at most, across all connectors "
+            "[default: 16 per distinct workspace, at most 256].",
+        ),
+    ] = None,
     timeout: Annotated[
         float,
         typer.Option(

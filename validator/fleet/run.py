@@ -27,12 +27,13 @@ import httpx
 
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker
+from validator.connections import http_client
 from validator.errors import ExitCode, SeveralErrors, UsageError, ValidatorError
 from validator.files import StdoutError, StreamedReplacement, TargetError, check_target, resolved_target
 from validator.fleet.installs import Install, Malformed, open_installs, parse_line, read_lines
 from validator.fleet.judge import InstallResult, judge, malformed
 from validator.fleet.outputs import REPORT_FORMATS, STDOUT_FORMATS, FleetFormat, Tally, head, row, tail
-from validator.intercom import IntercomClient, check_api_url, host_of, http_client
+from validator.intercom import IntercomClient, check_api_url, host_of
 from validator.model import ConnectorSpec, Workspace
 from validator.pacing import HostBreaker, RateGate, RetryPolicy, Timeouts
 from validator.spec import SpecError, SpecFileError, load_spec
@@ -40,7 +41,6 @@ from validator.tokens import Scrubber
 
 DEFAULT_FLEET_CONCURRENCY = 32
 PROGRESS_EVERY_S = 0.2
-SHARD_CONNECTIONS = 8
 
 
 @dataclass(frozen=True)
@@ -322,13 +322,13 @@ class _Engine:
                     with contextlib.suppress(RuntimeError):
                         asyncio.run_coroutine_threadsafe(queue.put(None), loop)
 
-        # Shards of at most SHARD_CONNECTIONS connections, each with its own client and its share of the
-        # in-flight bound: httpcore's pool rescans every connection for every request it adds or finishes
-        # (encode/httpcore#1035, #929), which with 64 connections in one pool cost several ms of CPU per
-        # request. Each worker keeps to one shard, so an install's requests share its connections.
+        # One client for the run (one TLS context, one set of connections: `validator.connections`, whose
+        # transport keeps httpcore's per-request pool scan short), and one bound on requests in flight.
         shards = [
-            (http_client(transport=self._transport(), max_connections=share), asyncio.Semaphore(share))
-            for share in _shares(self.concurrency, SHARD_CONNECTIONS)
+            (
+                http_client(transport=self._transport(), max_connections=self.concurrency),
+                asyncio.Semaphore(self.concurrency),
+            )
         ]
         gates: dict[tuple[str, str], tuple[RateGate, int]] = {}
         breakers: dict[str, HostBreaker] = {}
@@ -413,12 +413,6 @@ class _Engine:
         self.tally.add(result)
         self.outputs.install(result, scrub)
         self.progress.show(self.tally)
-
-
-def _shares(total: int, most: int) -> list[int]:
-    """`total` split into as few parts of at most `most` as can hold it, as even as can be."""
-    count = -(-max(1, total) // most)
-    return [total // count + (1 if index < total % count else 0) for index in range(count)]
 
 
 def _exit_later(signum: int, grace_s: float = 5.0) -> None:

@@ -34,7 +34,8 @@ def exchange_code(
     """Trade the code for a token with a POST to `url`, the token endpoint (form fields, API-NOTES §7)."""
     import httpx
 
-    from validator.intercom import MAX_BODY_BYTES, tls_context, uses_environment_proxies
+    from validator.connections import tls_context
+    from validator.intercom import MAX_BODY_BYTES, uses_environment_proxies
     from validator.tokens import token_problem
 
     form = {"code": code, "client_id": credentials.client_id, "client_secret": credentials.client_secret}
