@@ -126,7 +126,7 @@ def main() -> int:
     shown = c.quote_command(command).replace(served.base_url, "URL")
     print(
         f"latency added per answer: {args.latency_ms} ms; {spec.name}: 13 permissions, "
-        "15 requests per install"
+        f"{requests.median / n:g} requests per install (as the sandbox counted them)"
     )
     print(
         f"\nN = {n}: {shown} < installs.jsonl  (URL: the bench's sandbox; installs from its generate: block)"
