@@ -81,18 +81,22 @@ class RateGates:
 
 
 # The bound on requests in flight grows with the number of distinct workspaces a run talks to, because
-# Intercom's limits are per workspace and per app (API-NOTES §6), not per client: 16 for each workspace (one
-# connector's `/me` and then all its probes at once, the two round trips a check needs), never more than
-# MAX_IN_FLIGHT for the whole run (sockets, and the server's share of them), and never more than
-# `--concurrency` when that is given.
-PER_WORKSPACE_IN_FLIGHT = 16
+# Intercom's limits are per workspace and per app (API-NOTES §6), not per client: 40 for each workspace (one
+# connector's `/me` and then all its probes, route-miss controls and help-desk checks at once, the two round
+# trips a check needs: 33 after `/me` for a connector declaring every permission of the catalog, 20 for the
+# example's 13; tests/unit/test_shared_run.py checks it), never more than MAX_IN_FLIGHT for the whole run
+# (sockets, and the server's share of them), and never more than `--concurrency` when that is given. It was
+# 16 until the controls and help-desk checks made a connector's second round larger than that (a third
+# round trip for every check).
+PER_WORKSPACE_IN_FLIGHT = 40
 MAX_IN_FLIGHT = 256
 
 
 def in_flight_bound(workspaces: int, cap: int | None = None) -> int:
     """Requests in flight at most for a run that talks to `workspaces` distinct workspaces.
 
-    16 per workspace, at most MAX_IN_FLIGHT, and at most `cap` (`--concurrency`) when given.
+    PER_WORKSPACE_IN_FLIGHT per workspace, at most MAX_IN_FLIGHT, and at most `cap` (`--concurrency`) when
+    given.
     """
     bound = min(MAX_IN_FLIGHT, PER_WORKSPACE_IN_FLIGHT * max(1, workspaces))
     return max(1, min(bound, cap) if cap is not None else bound)

@@ -45,7 +45,7 @@ class ValidateRequest:
     reports: Sequence[str] = ()
     api_url: str | None = None
     token_stdin: bool = False
-    concurrency: int | None = None  # None: 16 per distinct workspace, at most 256
+    concurrency: int | None = None  # None: 40 per distinct workspace, at most 256
     timeout: float = 15.0
     retry_budget: float = 30.0
     excess: ExcessMode | None = None  # `--excess`: replaces policy.excess of every file

@@ -360,12 +360,13 @@ def test_probes_are_paced_by_the_gate_of_the_workspace_me_names(tmp_path: Path) 
     assert asyncio.run(go()) is gates.for_workspace(API, ACME)
 
 
-def test_the_in_flight_bound_is_16_per_workspace_up_to_256_and_never_above_the_cap() -> None:
-    assert in_flight_bound(0) == in_flight_bound(1) == 16
-    assert in_flight_bound(3) == 48
+def test_the_in_flight_bound_is_40_per_workspace_up_to_256_and_never_above_the_cap() -> None:
+    assert in_flight_bound(0) == in_flight_bound(1) == 40
+    assert in_flight_bound(3) == 120
     assert in_flight_bound(100) == MAX_IN_FLIGHT == 256
     assert in_flight_bound(100, cap=64) == 64
-    assert in_flight_bound(1, cap=64) == 16
+    assert in_flight_bound(1, cap=64) == 40
+    assert in_flight_bound(1, cap=16) == 16
     assert in_flight_bound(3, cap=1) == 1
 
 
@@ -427,3 +428,39 @@ def test_the_run_keeps_more_in_flight_for_more_workspaces_up_to_the_cap(
     assert report["outcome"] == "pass"
     assert transport.most >= expected if cap is None else transport.most <= expected
     assert transport.most <= in_flight_bound(20, cap)
+
+
+class Counting(InFlight):
+    def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__(sandbox)
+        self.total = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.total += 1
+        return await super().handle_async_request(request)
+
+
+EVERY_PERMISSION = (
+    ALL_PERMISSIONS
+    + """\
+  tickets: [read, write]
+  articles: [read, write]
+  help_center: [read, write]
+  notes: [read, write]
+  segments: [read]
+  admin_activity_logs: [read]
+  events: [read, write]
+"""
+)
+
+
+@pytest.mark.parametrize("permissions", [ALL_PERMISSIONS, EVERY_PERMISSION])
+def test_one_connector_sends_all_its_probes_at_once_after_me(tmp_path: Path, permissions: str) -> None:
+    """Two round trips: `/me`, then every probe, control and help-desk check of the connector together;
+    the bound for one workspace must not hold any of them back for a third."""
+    config, environ = generated(1)
+    path = connector(tmp_path, "c0", workspace="ws0000x", token_env="TOKEN_0", permissions=permissions)
+    transport = Counting(Sandbox(config))
+    report = run([path], environ, transport)
+    assert report["outcome"] == ("pass" if permissions == ALL_PERMISSIONS else report["outcome"])
+    assert transport.most == transport.total - 1

@@ -139,7 +139,7 @@ def validate(
             max=256,
             show_default=False,
             help="Requests in flight at most, across all connectors "
-            "[default: 16 per distinct workspace, at most 256].",
+            "[default: 40 per distinct workspace, at most 256].",
         ),
     ] = None,
     timeout: Annotated[
