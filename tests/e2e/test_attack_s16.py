@@ -1,0 +1,130 @@
+"""Attacks on the merged tree of session 16 (issues 10-13), each run by an outsider's stand-in for Intercom.
+
+Every test runs the real CLI as a subprocess against `hostile_server.HostileServer` (stdlib only, never the
+project's sandbox) on 127.0.0.1, and checks one hole that was found open:
+
+- a route miss whose message names the request path in another form than verbatim (percent-encoded, its
+  parent path, only its id) differed from the route-miss control, so every write answered only by route
+  misses was `granted`;
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hostile_server import WORKSPACE_ID, HostileServer, Reply, Request, error_body, good_reads, me_body
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "dG9rOjAwYXR0YWNrLTdmM2UtNDFhYS1iZWVmLWQ0NTZlYjAwMDAwMQ=="
+TIMEOUT = 60.0
+
+WRITES = {
+    "people": ["write"],
+    "companies": ["write"],
+    "conversations": ["write"],
+    "teams_and_teammates": ["write"],
+    "data_attributes": ["write"],
+    "tickets": ["write"],
+    "articles": ["write"],
+    "help_center": ["write"],
+    "notes": ["write"],
+}
+
+
+def connector_yaml(permissions: Mapping[str, list[str]], api_version: str | None = '"2.16"') -> str:
+    lines = [
+        "version: 1",
+        "name: attack",
+        "platform: intercom",
+        "workspace:",
+        f"  id: {WORKSPACE_ID}",
+        "auth:",
+        "  mode: access_token",
+        "  token_env: INTERCOM_ACCESS_TOKEN",
+        *([f"api_version: {api_version}"] if api_version else []),
+        "permissions:",
+        *(f"  {data_type}: [{', '.join(levels)}]" for data_type, levels in permissions.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def env_for(server: HostileServer, **extra: str) -> dict[str, str]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("INTERCOM_", "GITHUB_")) and name not in ("NO_COLOR", "FORCE_COLOR")
+    }
+    env.update({"INTERCOM_ACCESS_TOKEN": TOKEN, "INTERCOM_API_URL": server.base_url, **extra})
+    return env
+
+
+def cli(
+    args: list[str], env: Mapping[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    completed = subprocess.run(
+        [sys.executable, "-m", "validator", *args],
+        env=dict(env),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=TIMEOUT,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+    )
+    assert "Traceback" not in completed.stderr, completed.stderr
+    assert TOKEN[:12] not in completed.stdout + completed.stderr
+    return completed
+
+
+def validate_json(
+    tmp_path: Path,
+    behaviour: Callable[[Request], Reply | None],
+    permissions: Mapping[str, list[str]],
+    api_version: str | None = '"2.16"',
+) -> tuple[int, dict[str, Any]]:
+    spec = tmp_path / "c.yaml"
+    spec.write_text(connector_yaml(permissions, api_version), encoding="utf-8")
+    with HostileServer(behaviour) as server:
+        completed = cli(["validate", str(spec), "-f", "json", "--retry-budget", "0"], env_for(server))
+    return completed.returncode, json.loads(completed.stdout)
+
+
+def statuses(document: dict[str, Any]) -> dict[str, str]:
+    return {f"{p['data_type']}.{p['access']}": p["status"] for p in document["connectors"][0]["permissions"]}
+
+
+# --- route misses that name the path they missed --------------------------------------------------------
+
+ROUTE_MISS_MESSAGES: dict[str, Callable[[Request], str]] = {
+    "percent-encoded path": lambda request: f"No route matches {quote(request.path, safe='')}",
+    "parent path": lambda request: f"Unknown route {request.path.rsplit('/', 1)[0]}",
+    "id only": lambda request: f"Resource {request.path.rsplit('/', 1)[-1]} Not Found",
+    "path without its slash": lambda request: f"No route for {request.path.lstrip('/')}",
+}
+
+
+@pytest.mark.parametrize("version", ['"2.15"', '"2.16"'])
+@pytest.mark.parametrize("style", sorted(ROUTE_MISS_MESSAGES))
+def test_a_route_miss_naming_its_path_in_any_form_grants_no_write(
+    tmp_path: Path, style: str, version: str
+) -> None:
+    message = ROUTE_MISS_MESSAGES[style]
+
+    def behaviour(request: Request) -> Reply:
+        if request.path == "/me":
+            return Reply(200, me_body())
+        return Reply(404, error_body("not_found", message(request)))  # no write route is served
+
+    code, document = validate_json(tmp_path, behaviour, WRITES, version)
+    granted = [name for name, status in statuses(document).items() if status == "granted"]
+    assert granted == [], f"granted on route misses alone: {granted}"
+    assert code == 4
