@@ -128,3 +128,48 @@ def test_a_route_miss_naming_its_path_in_any_form_grants_no_write(
     granted = [name for name, status in statuses(document).items() if status == "granted"]
     assert granted == [], f"granted on route misses alone: {granted}"
     assert code == 4
+
+
+# --- fleet: a line with its fields mixed up ----------------------------------------------------------------
+
+OTHER_TOKEN = "dG9rOjAwc2Vjb25kLTdmM2UtNDFhYS1iZWVmLWQ0NTZlYjAwMDAwMg=="
+
+
+def fragments(secret: str, size: int = 12) -> set[str]:
+    return {secret[start : start + size].lower() for start in range(len(secret) - size + 1)}
+
+
+def assert_no_fragment(texts: Mapping[str, str], *secrets: str) -> None:
+    for where, text in texts.items():
+        lowered = text.lower()
+        for secret in secrets:
+            leaked = sorted(piece for piece in fragments(secret) if piece in lowered)
+            assert not leaked, f"a 12-character piece of a token reached {where}: {leaked[:1]}"
+
+
+def good_world(request: Request) -> Reply:
+    return good_reads(request) or Reply(404, error_body("not_found", "Resource Not Found"))
+
+
+@pytest.mark.parametrize("fmt", ["text", "jsonl"])
+def test_a_malformed_install_line_never_repeats_a_token_under_another_field(tmp_path: Path, fmt: str) -> None:
+    spec = tmp_path / "c.yaml"
+    spec.write_text(connector_yaml({"tags": ["read"]}), encoding="utf-8")
+    lines = [
+        {"workspace_id": TOKEN, "token": WORKSPACE_ID},  # the two fields swapped
+        {"workspace_id": WORKSPACE_ID, "token": OTHER_TOKEN, "label": "x " + OTHER_TOKEN, "region": "mars"},
+        {"workspace_id": OTHER_TOKEN, "token": "short"},
+        {"workspace_id": WORKSPACE_ID, "token": TOKEN, "label": TOKEN},  # a valid line: scrubbed on output
+    ]
+    stdin = "".join(json.dumps(line) + "\n" for line in lines)
+    reports = {name: tmp_path / f"r.{name}" for name in ("markdown", "csv", "jsonl")}
+    options = [option for name, path in reports.items() for option in ("--report", f"{name}={path}")]
+    with HostileServer(good_world) as server:
+        completed = cli(
+            ["fleet", str(spec), "--installs", "-", "-f", fmt, *options], env_for(server), stdin=stdin
+        )
+    assert completed.returncode == 2, completed.stderr
+    texts = {"stdout": completed.stdout, "stderr": completed.stderr}
+    texts.update({name: path.read_text(encoding="utf-8") for name, path in reports.items()})
+    assert_no_fragment(texts, TOKEN, OTHER_TOKEN)
+    assert "line 1" in completed.stdout or '"line": 1' in completed.stdout
