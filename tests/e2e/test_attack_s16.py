@@ -10,10 +10,14 @@ project's sandbox) on 127.0.0.1, and checks one hole that was found open:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -173,3 +177,60 @@ def test_a_malformed_install_line_never_repeats_a_token_under_another_field(tmp_
     texts.update({name: path.read_text(encoding="utf-8") for name, path in reports.items()})
     assert_no_fragment(texts, TOKEN, OTHER_TOKEN)
     assert "line 1" in completed.stdout or '"line": 1' in completed.stdout
+
+
+# --- fleet: a signal while the reader waits for room in the queue ------------------------------------------
+
+
+FLEET = [sys.executable, "-m", "validator", "fleet"]
+
+
+def slow_me(request: Request) -> Reply:
+    if request.path == "/me":
+        time.sleep(0.05)
+    return good_world(request)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_mid_fleet_prints_no_traceback_from_the_reader_thread(tmp_path: Path, signum: int) -> None:
+    spec = tmp_path / "c.yaml"
+    spec.write_text(connector_yaml({"tags": ["read"]}), encoding="utf-8")
+    tokens = [f"{TOKEN[:-8]}{index:06d}==" for index in range(400)]
+    stdin = "".join(json.dumps({"workspace_id": WORKSPACE_ID, "token": token}) + "\n" for token in tokens)
+    expected = {signal.SIGINT: 130, signal.SIGTERM: 143}[signum]
+    with HostileServer(slow_me) as server:
+        for _ in range(3):  # the reader is cancelled while it waits: seen in most runs, not all
+            process = subprocess.Popen(
+                [*FLEET, str(spec), "--installs", "-", "-f", "jsonl", "--concurrency", "1"],
+                env=env_for(server),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            writer = threading.Thread(target=feed, args=(process, stdin), daemon=True)
+            writer.start()
+            assert process.stdout is not None
+            first = process.stdout.readline()  # the first install is decided: the run is under way
+            assert first.startswith('{"line"'), first
+            time.sleep(1.0)  # several installs in: the reader is waiting for room in the queue
+            process.send_signal(signum)
+            killer = threading.Timer(30, process.kill)  # bounded: a hung run is killed, and fails below
+            killer.start()
+            try:
+                assert process.stdout is not None and process.stderr is not None
+                stdout, stderr = first + process.stdout.read(), process.stderr.read()
+                process.wait(timeout=30)
+            finally:
+                killer.cancel()
+            assert process.returncode == expected, stderr
+            assert "Traceback" not in stderr, stderr
+            assert stderr.strip().count("\n") == 0, stderr
+            assert json.loads(stdout.splitlines()[-1])["summary"]["interrupted"] is True
+
+
+def feed(process: subprocess.Popen[str], text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        assert process.stdin is not None
+        process.stdin.write(text)
+        process.stdin.close()

@@ -11,6 +11,7 @@ reading and sending, and the summary of what was decided is still written, with 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import signal
@@ -317,6 +318,8 @@ class _Engine:
                             continue
             except (OSError, ValueError):
                 pass  # the input went away: what was read is checked, the rest is not there to check
+            except (concurrent.futures.CancelledError, RuntimeError):
+                return  # the run stopped (a signal, or stdout gone): its loop cancelled the waiting put
             finally:
                 if not reading_stopped.is_set():
                     with contextlib.suppress(RuntimeError):
