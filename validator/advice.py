@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from validator.catalog import Catalog, FindingKind, FindingText
-from validator.model import Auth, AuthMode, ConnectorSpec, Verdict, WorkspaceStatus
+from validator.model import (
+    Auth,
+    AuthMode,
+    ConnectorSpec,
+    Declared,
+    PermissionOutcome,
+    Verdict,
+    WorkspaceStatus,
+)
 from validator.report import ConnectorResult, PermissionResult
 
 # The kind of finding a permission's verdict makes; `granted` makes none.
@@ -23,6 +31,23 @@ PERMISSION_FINDINGS = {
     Verdict.INCONCLUSIVE: FindingKind.PERMISSION_INCONCLUSIVE,
     Verdict.UNVERIFIABLE: FindingKind.PERMISSION_UNVERIFIABLE,
 }
+
+
+def finding_kind(result: PermissionResult) -> FindingKind | None:
+    """The kind of finding a permission result makes, for how it is declared; None when there is nothing
+    to fix (a needed permission granted, a forbidden one proven absent, an undeclared one not in excess)."""
+    if result.declared is Declared.REQUIRED:
+        return PERMISSION_FINDINGS.get(result.verdict)
+    granted = result.verdict is Verdict.GRANTED or any(e.verdict is Verdict.GRANTED for e in result.evidence)
+    failing = (PermissionOutcome.FAIL, PermissionOutcome.WARN, PermissionOutcome.WAIVED)
+    if granted and result.outcome in failing:
+        forbidden = result.declared is Declared.FORBIDDEN
+        return FindingKind.FORBIDDEN_GRANTED if forbidden else FindingKind.EXCESS_GRANTED
+    if result.outcome in (PermissionOutcome.INCONCLUSIVE, PermissionOutcome.WARN):
+        if result.verdict is Verdict.UNVERIFIABLE:
+            return FindingKind.PERMISSION_UNVERIFIABLE
+        return FindingKind.PERMISSION_INCONCLUSIVE
+    return None
 
 
 def advise(result: ConnectorResult, catalog: Catalog, spec: ConnectorSpec) -> ConnectorResult:
@@ -54,8 +79,11 @@ def workspace_remediation(catalog: Catalog, auth: Auth) -> str:
 
 
 def _advised(result: PermissionResult, catalog: Catalog, auth: Auth, api_version: str) -> PermissionResult:
+    kind = finding_kind(result)
+    if kind is None and result.declared is not Declared.REQUIRED:
+        return replace(result, remediation=None)  # forbidden and absent, or undeclared and not excess
     advice = remediation(
-        catalog, result.verdict, result.labels, auth, api_version, inferred=result.labels_inferred
+        catalog, result.verdict, result.labels, auth, api_version, kind, inferred=result.labels_inferred
     )
     return replace(result, remediation=advice)
 
@@ -66,15 +94,17 @@ def remediation(
     labels: Sequence[str],
     auth: Auth,
     api_version: str,
+    kind: FindingKind | None = None,
     *,
     inferred: bool = False,
 ) -> str | None:
     """What the user should do about one verdict (None for `granted`), for the connector's auth mode.
 
-    It is the help of the verdict's kind of finding, filled with this result's values, as plain text. When
-    which label gates the route is inference (API-NOTES §8), the labels are named as candidates.
+    It is the help of the verdict's kind of finding (or of `kind`, for a forbidden or undeclared
+    permission: `finding_kind`), filled with this result's values, as plain text. When which label gates
+    the route is inference (API-NOTES §8), the labels are named as candidates.
     """
-    kind = PERMISSION_FINDINGS.get(verdict)
+    kind = kind or PERMISSION_FINDINGS.get(verdict)
     if kind is None:
         return None
     named = quote_labels(labels)

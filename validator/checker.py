@@ -24,6 +24,8 @@ from validator.model import (
     Access,
     ConnectorSpec,
     DataType,
+    Declared,
+    ExcessMode,
     Permission,
     Region,
     Strength,
@@ -255,10 +257,28 @@ class Checker:
         catalog: Catalog,
         progress: ProgressHook | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        survey: bool = False,
     ) -> None:
+        """`survey`: probe every permission the catalog can check, whatever `policy.excess` says (so that a
+        later run can compare: `validate --baseline`)."""
         self._catalog = catalog
         self._progress = progress
         self._clock = clock  # measures how long each check took (JUnit's `time`); tests pin it
+        self._survey = survey
+
+    def targets(self, spec: ConnectorSpec) -> list[tuple[Permission, Declared]]:
+        """What to probe, in report order: the needed permissions as declared, the forbidden ones, then
+        (under `policy.excess` warn or fail, or a survey) every other permission the catalog can probe."""
+        found = [(permission, Declared.REQUIRED) for permission in spec.permissions]
+        found += [(permission, Declared.FORBIDDEN) for permission in spec.policy.forbidden]
+        if spec.policy.excess is not ExcessMode.OFF or self._survey:
+            known = {permission for permission, _ in found}
+            found += [
+                (permission, Declared.UNDECLARED)
+                for permission, entry in self._catalog.permissions.items()
+                if entry.probes and permission not in known
+            ]
+        return found
 
     async def check(self, spec: ConnectorSpec, client: IntercomClient, token_source: str) -> ConnectorResult:
         """`/me`, then every declared permission: `identify` followed by `probe`."""
@@ -306,8 +326,11 @@ class Checker:
             workspace = WorkspaceCheck(
                 WorkspaceStatus.UNKNOWN, expected, position=spec.position_of("$.workspace")
             )
+            # Nothing is known of the undeclared ones either; they are not listed (the run is inconclusive).
             results = tuple(
-                self._result(spec, permission, Verdict.INCONCLUSIVE, ()) for permission in spec.permissions
+                self._result(spec, permission, Verdict.INCONCLUSIVE, (), declared=declared)
+                for permission, declared in self.targets(spec)
+                if declared is not Declared.UNDECLARED
             )
             unknown = self._tickets_warning(spec, None) if watch_tickets else None
             warnings = base.warnings + ((unknown,) if unknown is not None else ())
@@ -331,7 +354,7 @@ class Checker:
             )
             if refused is not None:
                 return replace(base, token=self._rejected_later(token, refused), not_checked=spec.permissions)
-        declared = tuple(result for result, _ in probed[: len(spec.permissions)])
+        declared = tuple(result for result, _ in probed[: len(self.targets(spec))])
         warnings = base.warnings
         if watch_tickets:
             hidden = self._tickets_warning(spec, probed[-1][0])
@@ -344,13 +367,15 @@ class Checker:
         """Every declared permission's probes (and `undeclared`'s, last), with the route-miss controls they
         need, in one round."""
         api_version = self._catalog.api_version_for(spec)
-        wanted = (*spec.permissions, undeclared) if undeclared is not None else spec.permissions
+        targets = self.targets(spec)  # needed, forbidden and (under excess) undeclared: one round
+        wanted = [permission for permission, _ in targets] + ([undeclared] if undeclared is not None else [])
         controls = {
             control.method: asyncio.ensure_future(self._send_control(client, control))
             for control in self._catalog.controls_for(wanted, api_version)
         }
         checks = [
-            self._check_permission(spec, client, permission, controls) for permission in spec.permissions
+            self._check_permission(spec, client, permission, controls, kind=kind)
+            for permission, kind in targets
         ]
         if undeclared is not None:
             checks.append(self._check_permission(spec, client, undeclared, controls, declared=False))
@@ -506,10 +531,11 @@ class Checker:
         controls: Mapping[str, asyncio.Future[RouteMissControl]],
         *,
         declared: bool = True,
+        kind: Declared = Declared.REQUIRED,
     ) -> tuple[PermissionResult, tuple[Answer, ...]]:
         entry = self._catalog.probes_for(permission, self._catalog.api_version_for(spec))
         if entry is None or not entry.probes:
-            return self._result(spec, permission, Verdict.UNVERIFIABLE, ()), ()
+            return self._result(spec, permission, Verdict.UNVERIFIABLE, (), declared=kind), ()
         started = self._clock()
         answers = tuple(await asyncio.gather(*(self._send(client, probe) for probe in entry.probes)))
         classified = []
@@ -521,14 +547,16 @@ class Checker:
         elapsed = self._clock() - started  # its probes and the route-miss controls they waited for
         verdict = combine([item.verdict for item in classified], entry.alternatives)
         labels = _labels(entry, classified, verdict)
-        evidence = [item.evidence for item in classified]
+        # Each piece of evidence keeps the verdict of its own probe: a forbidden permission is absent only
+        # when no probe of it was granted (`validator.policy`).
+        evidence = [replace(item.evidence, verdict=item.verdict) for item in classified]
         shown: list[Answer] = []
         for item in classified:
             if item.compared_with is not None and not any(item.compared_with is seen for seen in shown):
                 shown.append(item.compared_with)
         note = "route-miss control: how Intercom answers a path it does not serve"
         evidence.extend(_evidence(control, None, note) for control in shown)
-        result = self._result(spec, permission, verdict, tuple(evidence), labels)
+        result = self._result(spec, permission, verdict, tuple(evidence), labels, declared=kind)
         result = replace(result, elapsed=elapsed)
         deciding = [p for p, item in zip(entry.probes, classified, strict=True) if item.verdict is verdict]
         if entry.labels_inferred or any(probe.labels_inferred for probe in deciding):
@@ -547,16 +575,28 @@ class Checker:
         verdict: Verdict,
         evidence: tuple[Evidence, ...],
         labels: tuple[str, ...] | None = None,
+        *,
+        declared: Declared = Declared.REQUIRED,
     ) -> PermissionResult:
-        """A verdict with its evidence and Developer Hub labels; no advice (`validator.advice` adds it)."""
+        """A verdict with its evidence and Developer Hub labels; no advice (`validator.advice` adds it), and
+        no judgement of what it means for the policy (`validator.policy` adds it)."""
         entry = self._catalog.probes_for(permission)
         chosen = labels if labels is not None else (entry.labels if entry else ())
+        if declared is Declared.FORBIDDEN:
+            position = spec.policy.forbidden_positions.get(permission) or spec.position_of(
+                "$.policy.forbidden"
+            )
+        elif declared is Declared.UNDECLARED:
+            position = spec.position_of("$.permissions")  # excess has no line of its own: the key
+        else:
+            position = spec.position_of_permission(permission)
         return PermissionResult(
             permission=permission,
             verdict=verdict,
             evidence=evidence,
             labels=chosen,
-            position=spec.position_of_permission(permission),
+            position=position,
+            declared=declared,
         )
 
 

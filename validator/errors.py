@@ -16,7 +16,8 @@ from typing import Self
 
 _PERMISSION_OR_WORKSPACE = (
     "a declared permission is missing or plan-restricted, or the workspace id/region/name mismatches, or "
-    'the token is valid but may not read GET /me (tick "Read admins") so the workspace is unverified'
+    'the token is valid but may not read GET /me (tick "Read admins") so the workspace is unverified, or '
+    "the policy fails (a forbidden or excess permission granted, a waiver expired)"
 )
 
 
@@ -111,6 +112,13 @@ class ExitCode(IntEnum):
         6,
         "standard output is closed or could not be written (e.g. a full disk)",
     )
+    BASELINE_UNUSABLE = (
+        7,
+        (
+            "the --baseline file could not be read or is not a JSON report of connector-validator, and "
+            "nothing was sent"
+        ),
+    )
     LOGIN_TIMEOUT = (
         10,
         (
@@ -175,6 +183,7 @@ _SEVERITY = {
     ExitCode.REPORT_NOT_WRITTEN: 7,
     ExitCode.INSTALLS_EXPOSED: 6,
     ExitCode.WRONG_WORKSPACE: 5,
+    ExitCode.BASELINE_UNUSABLE: 7,
     ExitCode.USAGE: 4,
     ExitCode.TOKEN_REJECTED: 3,
     ExitCode.FAILED: 2,
@@ -203,7 +212,7 @@ _LOGIN = (
 # checks that every command of the CLI is here and every member of ExitCode is somewhere.
 EXIT_CODES: Mapping[str, tuple[ExitCode, ...]] = MappingProxyType(
     {
-        "validate": (*VERDICTS, ExitCode.REPORT_NOT_WRITTEN),
+        "validate": (*VERDICTS, ExitCode.REPORT_NOT_WRITTEN, ExitCode.BASELINE_UNUSABLE),
         "lint": (ExitCode.OK, ExitCode.FAILED, ExitCode.USAGE),
         "schema": (ExitCode.OK,),
         "demo": (ExitCode.OK, ExitCode.FAILED),

@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING
 from validator import advice
 from validator.advice import PERMISSION_FINDINGS, plain, quote_labels
 from validator.catalog import FindingKind, FindingText, load_catalog
-from validator.model import Position, TokenStatus, Verdict, WorkspaceStatus
+from validator.model import Declared, PermissionOutcome, Position, TokenStatus, Verdict, WorkspaceStatus
 from validator.report import (
     ConnectorResult,
+    Drift,
     Evidence,
     Notice,
     NoticeLevel,
     PermissionResult,
+    PolicyFailure,
     Report,
     WorkspaceIdentity,
 )
@@ -44,6 +46,7 @@ class Severity(StrEnum):
     STOPPED = "stopped"  # exit 2: the check could not start (connector.yaml error, token variable unset)
     UNDECIDED = "undecided"  # exit 4: no verdict could be reached
     ADVISORY = "advisory"  # a warning or note (`Notice`): the exit code does not change
+    WAIVED = "waived"  # a failure a waiver in force accepts: reported, never failing
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class Rule:
 
     @property
     def level(self) -> str:
+        if self.severity is Severity.WAIVED:
+            return "note"
         return "warning" if self.severity is Severity.UNDECIDED else "error"
 
 
@@ -114,6 +119,10 @@ TOKEN_REJECTED = Rule(FindingKind.TOKEN_REJECTED, "TokenRejected", Severity.FAIL
 TOKEN_INCONCLUSIVE = Rule(FindingKind.TOKEN_INCONCLUSIVE, "TokenInconclusive", Severity.UNDECIDED)
 TOKEN_MISSING = Rule(FindingKind.TOKEN_MISSING, "TokenMissing", Severity.STOPPED)
 CONNECTOR_INVALID = Rule(FindingKind.CONNECTOR_INVALID, "ConnectorInvalid", Severity.STOPPED)
+FORBIDDEN_GRANTED = Rule(FindingKind.FORBIDDEN_GRANTED, "ForbiddenPermissionGranted", Severity.FAILED)
+EXCESS_GRANTED = Rule(FindingKind.EXCESS_GRANTED, "ExcessPermissionGranted", Severity.FAILED)
+PERMISSION_WAIVED = Rule(FindingKind.PERMISSION_WAIVED, "PermissionWaived", Severity.WAIVED)
+WAIVER_EXPIRED = Rule(FindingKind.WAIVER_EXPIRED, "WaiverExpired", Severity.FAILED)
 
 RULES: tuple[Rule, ...] = (
     PERMISSION_MISSING,
@@ -127,6 +136,10 @@ RULES: tuple[Rule, ...] = (
     TOKEN_INCONCLUSIVE,
     TOKEN_MISSING,
     CONNECTOR_INVALID,
+    FORBIDDEN_GRANTED,
+    EXCESS_GRANTED,
+    PERMISSION_WAIVED,
+    WAIVER_EXPIRED,
 )
 
 
@@ -288,7 +301,61 @@ def connector_findings(connector: ConnectorResult) -> list[Finding]:
     found.extend(
         finding for result in connector.permissions if (finding := permission_finding(connector, result))
     )
+    found.extend(policy_failure_finding(connector, failure) for failure in connector.policy_failures)
     return found
+
+
+def has_policy(connector: ConnectorResult) -> bool:
+    """Whether the connector's results say more than "needed, and granted or not": a policy applies."""
+    return bool(connector.policy_failures) or any(
+        result.declared is not Declared.REQUIRED or result.outcome is PermissionOutcome.WAIVED
+        for result in connector.permissions
+    )
+
+
+def policy_findings(connector: ConnectorResult) -> list[Finding]:
+    """The findings of the policy: forbidden and undeclared permissions, waived ones, expired waivers."""
+    found = [
+        finding
+        for result in connector.permissions
+        if (result.declared is not Declared.REQUIRED or result.outcome is PermissionOutcome.WAIVED)
+        and (finding := permission_finding(connector, result)) is not None
+    ]
+    return found + [policy_failure_finding(connector, failure) for failure in connector.policy_failures]
+
+
+def labels_to_untick(connector: ConnectorResult) -> list[str]:
+    """The Developer Hub labels behind forbidden or excess grants that fail the connector, once each."""
+    labels: list[str] = []
+    for result in connector.permissions:
+        granted = advice.finding_kind(result) in (FindingKind.FORBIDDEN_GRANTED, FindingKind.EXCESS_GRANTED)
+        if granted and result.outcome is PermissionOutcome.FAIL:
+            labels.extend(label for label in result.labels if label not in labels)
+    return labels
+
+
+def describe_drift(drift: Drift) -> str:
+    if not drift.found:
+        return f"{drift.baseline} has no report of this connector"
+    gained = ", ".join(str(permission) for permission in drift.gained) or "none"
+    lost = ", ".join(str(permission) for permission in drift.lost) or "none"
+    return f"since {drift.baseline}: gained {gained}; lost {lost} ({drift.unknown} not compared)"
+
+
+def waiver_subject(failure: PolicyFailure) -> str:
+    return f"waiver for {failure.permission}" if failure.permission else "policy.waivers"
+
+
+def policy_failure_finding(connector: ConnectorResult, failure: PolicyFailure) -> Finding:
+    """A policy problem that is not one permission's verdict (an expired waiver), at its line."""
+    return Finding(
+        WAIVER_EXPIRED,
+        connector.path,
+        waiver_subject(failure),
+        failure.position,
+        failure.message[:1].upper() + failure.message[1:] + ".",
+        (f"To fix: {WAIVER_EXPIRED.help_text}",),
+    )
 
 
 def token_finding(connector: ConnectorResult) -> Finding | None:
@@ -375,22 +442,51 @@ def workspace_finding(connector: ConnectorResult) -> Finding | None:
 
 
 def permission_finding(connector: ConnectorResult, result: PermissionResult) -> Finding | None:
-    rule = _PERMISSION_RULES.get(result.verdict)
-    if rule is None:
+    """The finding of one permission, for how it is declared and its outcome; None when it passed or when
+    a notice says it (an excess grant under `excess: warn`)."""
+    if result.outcome in (PermissionOutcome.OK, PermissionOutcome.WARN):
         return None
+    kind = advice.finding_kind(result)
+    if kind is None:
+        return None
+    summary = _summary(result)
+    rule = _RULE_OF_KIND[kind]
+    position = result.position
+    if result.outcome is PermissionOutcome.WAIVED:
+        rule = PERMISSION_WAIVED
+        waiver = result.waiver
+        if waiver is not None:
+            summary += f" Waived until {waiver.expires.isoformat()}: {waiver.reason}."
+            position = waiver.position or position  # the waiver is what accepts it
     details = [f"Verdict: {result.verdict}", *_evidence_lines(result.evidence)]
+    if result.declared is not Declared.REQUIRED:
+        details.insert(0, f"Declared: {result.declared} ({_DECLARED_WHERE[result.declared]})")
     if result.labels:
         details.append(f"Developer Hub permission: {quote_labels(result.labels)}")
     if result.remediation:
         details.append(f"To fix: {result.remediation}")
-    return Finding(
-        rule,
-        connector.path,
-        str(result.permission),
-        result.position,
-        f"{result.permission} {_VERDICT_MEANING[result.verdict]}.",
-        tuple(details),
-    )
+    return Finding(rule, connector.path, str(result.permission), position, summary, tuple(details))
+
+
+_DECLARED_WHERE = {
+    Declared.REQUIRED: "permissions",
+    Declared.FORBIDDEN: "policy.forbidden",
+    Declared.UNDECLARED: "not in connector.yaml; probed for policy.excess",
+}
+
+
+def _summary(result: PermissionResult) -> str:
+    if result.declared is Declared.REQUIRED:
+        return f"{result.permission} {_VERDICT_MEANING[result.verdict]}."
+    granted = result.verdict is Verdict.GRANTED or any(e.verdict is Verdict.GRANTED for e in result.evidence)
+    why = f" ({result.note})" if result.note and not result.note.startswith("waived") else ""
+    if result.declared is Declared.FORBIDDEN:
+        if granted:
+            return f"{result.permission} is forbidden (policy.forbidden) but the token has it{why}."
+        return f"{result.permission} is forbidden (policy.forbidden) and could not be proven absent{why}."
+    if granted:
+        return f"{result.permission} is granted but connector.yaml does not declare it (excess){why}."
+    return f"{result.permission} is not declared, and whether the token has it is not known{why}."
 
 
 def describe_evidence(evidence: Evidence) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 
@@ -61,6 +62,33 @@ class Strength(StrEnum):
     INFERENCE = "inference"  # e.g. a 400/404 to a write probe: allowed past the permission check, probably
 
 
+class Declared(StrEnum):
+    """How connector.yaml speaks of a permission: needed (`permissions`), forbidden (`policy.forbidden`), or
+    not at all (probed only for `policy.excess` or `--baseline`)."""
+
+    REQUIRED = "required"
+    FORBIDDEN = "forbidden"
+    UNDECLARED = "undeclared"
+
+
+class PermissionOutcome(StrEnum):
+    """What a permission's verdict means for the connector, once the policy is applied."""
+
+    OK = "ok"
+    FAIL = "fail"
+    WARN = "warn"  # reported, never failing: an excess grant under `excess: warn`, a gained permission
+    WAIVED = "waived"  # a failure that a waiver in force accepts
+    INCONCLUSIVE = "inconclusive"
+
+
+class ExcessMode(StrEnum):
+    """`policy.excess`: what to do about granted permissions connector.yaml does not declare."""
+
+    OFF = "off"
+    WARN = "warn"
+    FAIL = "fail"
+
+
 class Outcome(StrEnum):
     PASS = "pass"
     FAIL = "fail"
@@ -89,6 +117,11 @@ class WorkspaceStatus(StrEnum):
 
 
 DEFAULT_TOKEN_ENV = "INTERCOM_ACCESS_TOKEN"
+
+
+def utc_today() -> date:
+    """The date waivers are judged on by default: today, in UTC (the same for every CI runner)."""
+    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True, order=True)
@@ -124,6 +157,33 @@ class Auth:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """`policy.waivers[]`: a known problem with one permission, accepted until `expires` (inclusive)."""
+
+    permission: Permission
+    reason: str
+    expires: date
+    position: Position | None = field(default=None, compare=False)
+
+    def expired(self, today: date) -> bool:
+        return today > self.expires
+
+
+@dataclass(frozen=True)
+class Policy:
+    """`policy` of connector.yaml: what the token must not have, what to do about excess, the waivers."""
+
+    forbidden: tuple[Permission, ...] = ()
+    excess: ExcessMode = ExcessMode.OFF
+    waivers: tuple[Waiver, ...] = ()
+    forbidden_positions: Mapping[Permission, Position] = field(default_factory=dict, compare=False)
+    position: Position | None = field(default=None, compare=False)  # the `policy` key
+
+    def waiver_for(self, permission: Permission) -> Waiver | None:
+        return next((waiver for waiver in self.waivers if waiver.permission == permission), None)
+
+
+@dataclass(frozen=True)
 class ConnectorSpec:
     """A loaded, valid connector.yaml.
 
@@ -143,6 +203,7 @@ class ConnectorSpec:
     permission_positions: Mapping[Permission, Position] = field(
         default_factory=dict, compare=False, repr=False
     )
+    policy: Policy = field(default_factory=Policy)
 
     def position_of(self, json_path: str) -> Position | None:
         """The position of `json_path`, or of its nearest enclosing value that has one."""

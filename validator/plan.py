@@ -14,7 +14,16 @@ from typing import Any
 
 from validator.catalog import AnswerRule, Catalog, ControlRequest, IdentityCheck, Probe, RouteMiss
 from validator.errors import ExitCode, ValidatorError
-from validator.model import Access, ConnectorSpec, DataType, Permission, Strength, Verdict
+from validator.model import (
+    Access,
+    ConnectorSpec,
+    DataType,
+    Declared,
+    ExcessMode,
+    Permission,
+    Strength,
+    Verdict,
+)
 
 
 def identity_answers(identity: IdentityCheck) -> tuple[str, ...]:
@@ -98,6 +107,7 @@ class PlannedPermission:
     proves: str = ""  # what answer proves it and how strong that proof is, in the catalog's words
     labels_inferred: bool = False  # which label gates it is inference: `labels` are the candidates
     unverifiable_because: str | None = None  # why no safe probe exists
+    declared: Declared = Declared.REQUIRED  # forbidden ones and (under policy.excess) undeclared ones too
     alternatives: bool = False  # one granted request suffices, unless another says missing
 
 
@@ -117,10 +127,20 @@ class Plan:
 
 
 def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
-    """The requests `validate` would send for `spec`, in the order of the file."""
+    """The requests `validate` would send for `spec`, in the order of the file: the needed permissions,
+    the forbidden ones, then under `policy.excess` warn or fail every other permission the catalog probes."""
     api_version = catalog.api_version_for(spec)
+    targets = [(permission, Declared.REQUIRED) for permission in spec.permissions]
+    targets += [(permission, Declared.FORBIDDEN) for permission in spec.policy.forbidden]
+    if spec.policy.excess is not ExcessMode.OFF:
+        known = {permission for permission, _ in targets}
+        targets += [
+            (permission, Declared.UNDECLARED)
+            for permission, entry in catalog.permissions.items()
+            if entry.probes and permission not in known
+        ]
     planned: list[PlannedPermission] = []
-    for permission in spec.permissions:
+    for permission, declared in targets:
         entry = catalog.probes_for(permission, api_version)
         labels = entry.labels if entry else ()
         probes = entry.probes if entry else ()
@@ -135,6 +155,7 @@ def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
                 ),
                 unverifiable_because=entry.unverifiable_because if entry else None,
                 alternatives=entry.alternatives if entry else False,
+                declared=declared,
             )
         )
     return Plan(
@@ -147,7 +168,7 @@ def build_plan(spec: ConnectorSpec, catalog: Catalog) -> Plan:
         permissions=tuple(planned),
         common_answers=catalog.common_answers,
         route_miss=catalog.route_miss,
-        controls=catalog.controls_for(spec.permissions, api_version),
+        controls=catalog.controls_for([item.permission for item in planned], api_version),
         notes=_notes(spec, catalog, api_version),
     )
 

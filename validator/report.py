@@ -6,6 +6,7 @@ header value, no customer data from response bodies; only statuses, error codes 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -15,8 +16,11 @@ from validator.model import (
     Access,
     AuthMode,
     DataType,
+    Declared,
+    ExcessMode,
     Outcome,
     Permission,
+    PermissionOutcome,
     Position,
     Region,
     Strength,
@@ -40,6 +44,7 @@ class Evidence:
     request_id: str | None = None
     strength: Strength | None = None  # None: the answer supports no verdict (inconclusive evidence)
     note: str | None = None  # what the answer meant, or why there was none ("timed out after 3 attempts")
+    verdict: Verdict | None = None  # what this one answer said, when it backs a permission's verdict
 
     def describe(self) -> str:
         answer = str(self.http_status) if self.http_status is not None else "no answer"
@@ -52,15 +57,35 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class WaiverUse:
+    """The waiver of a permission, as its result shows it: why, until when, where, and whether it applied."""
+
+    reason: str
+    expires: dt.date
+    position: Position | None = None
+    applied: bool = False  # it turned this permission's failure into `waived`
+    expired: bool = False
+
+
+@dataclass(frozen=True)
 class PermissionResult:
     permission: Permission
     verdict: Verdict
     evidence: tuple[Evidence, ...] = ()
     labels: tuple[str, ...] = ()  # the Developer Hub permission(s) that grant it
     remediation: str | None = None
-    position: Position | None = None  # where connector.yaml declares it
+    position: Position | None = None  # where connector.yaml declares it (`permissions` for an undeclared one)
     labels_inferred: bool = False  # which of `labels` gates it is inference (API-NOTES §8): candidates
     elapsed: float | None = None  # seconds its probes took, first sent to last answered; None: none sent
+    declared: Declared = Declared.REQUIRED
+    outcome: PermissionOutcome = None  # type: ignore[assignment]  # None: what the verdict means if required
+    note: str | None = None  # why the outcome, when the verdict alone does not say (policy, waiver, drift)
+    waiver: WaiverUse | None = None
+
+    def __post_init__(self) -> None:
+        given: PermissionOutcome | None = self.outcome
+        if given is None:
+            object.__setattr__(self, "outcome", required_outcome(self.verdict))
 
     @property
     def data_type(self) -> DataType:
@@ -69,6 +94,40 @@ class PermissionResult:
     @property
     def access(self) -> Access:
         return self.permission.access
+
+
+def required_outcome(verdict: Verdict) -> PermissionOutcome:
+    """What a verdict means for a permission connector.yaml needs."""
+    if verdict is Verdict.GRANTED:
+        return PermissionOutcome.OK
+    if verdict in (Verdict.MISSING, Verdict.PLAN_RESTRICTED):
+        return PermissionOutcome.FAIL
+    return PermissionOutcome.INCONCLUSIVE
+
+
+@dataclass(frozen=True)
+class Drift:
+    """What changed since an earlier report (`validate --baseline`): permissions gained and lost.
+
+    Only permissions with a definite verdict in both runs are compared (granted, or missing); `unknown`
+    counts the permissions that were probed now but not decided in both.
+    """
+
+    baseline: str  # the baseline file, as given
+    gained: tuple[Permission, ...] = ()
+    lost: tuple[Permission, ...] = ()
+    unknown: int = 0
+    found: bool = True  # False: the baseline has no report of this connector
+
+
+@dataclass(frozen=True)
+class PolicyFailure:
+    """A policy problem that is not one permission's verdict: an expired waiver. Fails the connector."""
+
+    code: str  # stable snake_case: waiver_expired
+    message: str
+    permission: Permission | None = None
+    position: Position | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +213,9 @@ class ConnectorResult:
     where_to_fix: str | None = None  # where permissions are changed (Developer Hub → …)
     after_change: str | None = None  # what must happen after changing them, for this auth mode
     warnings: tuple[Notice, ...] = ()  # never change the exit code
+    excess: ExcessMode = ExcessMode.OFF  # `policy.excess` as applied (after `--excess`)
+    policy_failures: tuple[PolicyFailure, ...] = ()  # each fails the connector (exit 1)
+    drift: Drift | None = None  # with `--baseline`
 
     @property
     def exit_code(self) -> ExitCode:
@@ -161,20 +223,20 @@ class ConnectorResult:
             return ExitCode.USAGE
         if self.token.status is TokenStatus.REJECTED:
             return ExitCode.TOKEN_REJECTED
-        failed_verdicts = {Verdict.MISSING, Verdict.PLAN_RESTRICTED}
         # An unverified workspace fails like a mismatch: a token of another workspace cannot be ruled out,
         # and one ticked label ("Read admins") fixes it.
         failed_workspace = {WorkspaceStatus.MISMATCH, WorkspaceStatus.UNVERIFIED}
-        if (self.workspace is not None and self.workspace.status in failed_workspace) or any(
-            result.verdict in failed_verdicts for result in self.permissions
+        if (
+            (self.workspace is not None and self.workspace.status in failed_workspace)
+            or any(result.outcome is PermissionOutcome.FAIL for result in self.permissions)
+            or self.policy_failures
         ):
             return ExitCode.FAILED
-        undecided = {Verdict.INCONCLUSIVE, Verdict.UNVERIFIABLE}
         if (
             self.token.status is TokenStatus.UNKNOWN
             or self.workspace is None
             or self.workspace.status is WorkspaceStatus.UNKNOWN
-            or any(result.verdict in undecided for result in self.permissions)
+            or any(result.outcome is PermissionOutcome.INCONCLUSIVE for result in self.permissions)
         ):
             return ExitCode.INCONCLUSIVE
         return ExitCode.OK

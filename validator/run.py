@@ -5,6 +5,7 @@ Every byte written here passes through `Scrubber`, so that even a bug elsewhere 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -14,6 +15,7 @@ from typing import TextIO
 
 import httpx
 
+from validator.baseline import load_baseline
 from validator.errors import ExitCode, SeveralErrors, UsageError, ValidatorError
 from validator.files import (
     StdoutError,
@@ -26,8 +28,9 @@ from validator.files import (
 )
 from validator.formats import Format, render, step_summary
 from validator.intercom import Exchange, check_api_url
-from validator.model import Permission, Verdict
+from validator.model import ExcessMode, Permission, Verdict, utc_today
 from validator.pacing import RetryPolicy, Timeouts
+from validator.policy import DEFAULT_EXPIRY_WARNING_DAYS, PolicySettings
 from validator.report import Report
 from validator.terminal import ColorChoice, Verbosity, one_line, shows_progress, still_waiting, wants_color
 from validator.tokens import Scrubber, read_stdin_token
@@ -45,6 +48,10 @@ class ValidateRequest:
     concurrency: int | None = None  # None: 16 per distinct workspace, at most 256
     timeout: float = 15.0
     retry_budget: float = 30.0
+    excess: ExcessMode | None = None  # `--excess`: replaces policy.excess of every file
+    expiry_warning_days: int = DEFAULT_EXPIRY_WARNING_DAYS
+    baseline: Path | None = None
+    today: dt.date | None = None  # the date waivers are judged on; None: today in UTC
     names: Mapping[Path, str] = field(default_factory=dict)  # what reports call a file, if not its path
     verbosity: Verbosity = Verbosity.NORMAL
     color: ColorChoice = ColorChoice.AUTO
@@ -125,6 +132,7 @@ def run_validate(
     token = read_stdin_token(stdin or sys.stdin) if request.token_stdin else None
     summary = _summary_target(main_format, extra, environ)
     check_targets([path for _, path in extra] + ([request.output] if request.output else []), summary)
+    baseline = load_baseline(request.baseline) if request.baseline is not None else None
 
     prepared = prepare_all(request.paths, environ, token, request.names)
     scrub = Scrubber([item.token for item in prepared if isinstance(item, Ready)])
@@ -141,6 +149,12 @@ def run_validate(
         progress=status.progress if status.shows_progress else None,
         on_exchange=status.exchange if verbose else None,
         on_slow_host=None if quiet else _still_waiting(status, request.timeout),
+        policy=PolicySettings(
+            today=request.today or utc_today(),
+            excess=request.excess,
+            expiry_warning_days=request.expiry_warning_days,
+            baseline=baseline,
+        ),
     )
     try:
         report = validate(prepared, options)

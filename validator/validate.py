@@ -20,12 +20,11 @@ from pathlib import Path
 import httpx
 
 from validator import __version__
-from validator.advice import advise
 from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker, ProgressHook
 from validator.connections import http_client
 from validator.intercom import Answer, Exchange, IntercomClient, host_of
-from validator.model import ConnectorSpec, Position, TokenStatus
+from validator.model import ConnectorSpec, Position, TokenStatus, utc_today
 from validator.pacing import (
     PER_WORKSPACE_IN_FLIGHT,
     HostBreaker,
@@ -35,6 +34,7 @@ from validator.pacing import (
     Timeouts,
     in_flight_bound,
 )
+from validator.policy import PolicySettings, effective_spec, judge
 from validator.report import ConnectorResult, Report, TokenCheck
 from validator.sharing import SharedRequests
 from validator.spec import SpecError, SpecFileError, SpecProblem, load_spec
@@ -49,6 +49,7 @@ class RunOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     transport_factory: Callable[[], httpx.AsyncBaseTransport] | None = None  # tests: in-process sandbox
     progress: ProgressHook | None = None
+    policy: PolicySettings | None = None  # None: connector.yaml's policy alone, judged on today's UTC date
     # Called with the connector's path and how each attempt of a request ended (`--verbose`).
     on_exchange: Callable[[str, Exchange], None] | None = None
     # Called once per API host with the seconds an attempt to it has gone without an answer.
@@ -147,12 +148,18 @@ async def run_checks(
     prepared: Sequence[Prepared], options: RunOptions, catalog: Catalog | None = None
 ) -> Report:
     catalog = catalog or load_catalog()
+    settings = options.policy or PolicySettings(today=utc_today())
+    # `--excess` applied first, so that the checker probes what the run will judge.
+    prepared = [
+        replace(item, spec=effective_spec(item.spec, settings)) if isinstance(item, Ready) else item
+        for item in prepared
+    ]
     ready = [item for item in prepared if isinstance(item, Ready)]
     base_urls = {id(item): base_url_for(item.spec, catalog, options.api_url) for item in ready}
     workspaces = {(base_urls[id(item)], item.spec.workspace.id) for item in ready}
     bound = in_flight_bound(len(workspaces), options.concurrency)
     limit = asyncio.Semaphore(bound)
-    checker = Checker(catalog, options.progress)
+    checker = Checker(catalog, options.progress, survey=settings.survey)
     gates = RateGates()
     breakers: dict[str, HostBreaker] = {}
     shared: SharedRequests[Answer] = SharedRequests()
@@ -208,7 +215,7 @@ async def run_checks(
                 started = time.perf_counter()  # its own time, not its wait for a turn
                 checked = await check_one(checker, item.spec, client, item.token_source, gates)
                 elapsed = item.load_seconds + time.perf_counter() - started
-            return replace(advise(checked, catalog, item.spec), elapsed=elapsed)
+            return replace(judge(checked, item.spec, catalog, settings), elapsed=elapsed)  # policy, advice
 
         results = await asyncio.gather(*(one(item) for item in prepared))
     return Report(tool_version=__version__, connectors=tuple(results))

@@ -178,7 +178,7 @@ def run_cli(
         )
         reports = {fmt: path.read_text(encoding="utf-8") for fmt, path in side.items() if path.exists()}
     run = Run(completed.returncode, completed.stdout, completed.stderr, reports)
-    if (side and completed.returncode != 2) or reports:  # usage errors stop before any report
+    if (side and completed.returncode not in (2, 7)) or reports:  # usage and baseline errors: no report
         assert reports.keys() == side.keys(), f"missing side reports: {side.keys() - reports.keys()}"
         check_side_reports(reports)
     # Values shorter than a token can be are refused by the tool (and "x" is in any text): not scanned for.

@@ -35,7 +35,7 @@ def test_lint_dash_reads_standard_input_and_names_it() -> None:
     valid = run_cli("lint", "-", "--format", "json", stdin=EXAMPLE.read_text(encoding="utf-8"))
     assert valid.code == 0, valid.stdout
     assert json.loads(valid.stdout)["files"] == [
-        {"path": "<stdin>", "valid": True, "error": None, "problems": []}
+        {"path": "<stdin>", "valid": True, "error": None, "problems": [], "warnings": []}
     ]
 
 

@@ -158,13 +158,16 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_quoted() -> None:
 
 
 def _fleet(
-    lines: str, sandbox: Sandbox, tmp_path: Path, *reports: str, fmt: FleetFormat = FleetFormat.JSONL
+    lines: str,
+    sandbox: Sandbox,
+    tmp_path: Path,
+    *reports: str,
+    fmt: FleetFormat = FleetFormat.JSONL,
+    connector: Path = REPO / "connector.yaml",
 ) -> tuple[ExitCode, list[dict[str, object]]]:
     out = io.StringIO()
     code = run_fleet(
-        FleetRequest(
-            REPO / "connector.yaml", "-", fmt, reports=reports, api_url="http://127.0.0.1:9", retry_budget=0
-        ),
+        FleetRequest(connector, "-", fmt, reports=reports, api_url="http://127.0.0.1:9", retry_budget=0),
         stdin=io.BytesIO(lines.encode()),
         stdout=out,
         stderr=io.StringIO(),
@@ -251,3 +254,48 @@ def test_a_token_that_may_not_read_me_never_passes_its_workspace_being_unverifie
     assert (install["outcome"], install["action"]) == ("fail", "reauthorize")
     assert "Read admins" in install["missing"]  # type: ignore[operator]
     assert "cannot be verified" in str(install["reason"])
+
+
+POLICED = """\
+version: 1
+platform: intercom
+name: policed
+workspace: {id: abc12xyz, region: us}
+auth: {mode: oauth, token_env: INTERCOM_ACCESS_TOKEN}
+permissions:
+  people: [read]
+policy:
+  forbidden:
+    conversations: [write]
+"""
+
+
+def test_the_connectors_policy_applies_to_every_install(tmp_path: Path) -> None:
+    """A forbidden permission the install's token has fails that install (untick, re-authorize); one the
+    token is proven not to have passes, and is never reported as a label to tick."""
+    import dataclasses
+
+    from validator.sandbox.config import default_config
+    from validator.sandbox.permissions import ALL_LABELS, Label
+
+    connector = tmp_path / "connector.yaml"
+    connector.write_text(POLICED, encoding="utf-8")
+    config = default_config()
+    without = dataclasses.replace(
+        config.tokens[0],
+        value="sandbox-no-write-conv-0042",
+        permissions=ALL_LABELS - {Label.WRITE_CONVERSATIONS},
+    )
+    sandbox = Sandbox(dataclasses.replace(config, tokens=(*config.tokens, without)))
+    lines = "".join(
+        json.dumps({"workspace_id": "abc12xyz", "token": token}) + "\n"
+        for token in (TOKEN, "sandbox-no-write-conv-0042")
+    )
+    code, objects = _fleet(lines, sandbox, tmp_path, connector=connector)
+    granted, absent, summary = sorted(objects[:2], key=lambda item: int(str(item["line"]))) + objects[2:]
+    assert code is ExitCode.FAILED
+    assert (granted["outcome"], granted["action"], granted["missing"]) == ("fail", "reauthorize", [])
+    assert "conversations:write (forbidden)" in str(granted["reason"])
+    assert '"Write conversations"' in str(granted["reason"])
+    assert (absent["outcome"], absent["action"], absent["missing"]) == ("pass", "none", [])
+    assert summary["summary"]["missing"] == []  # type: ignore[index]

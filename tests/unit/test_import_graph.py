@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "validator.terminal",
     ),
     # 1. reading: the YAML loader, the schemas, connector.yaml, the probe catalog; the report's values
-    ("validator.schemas", "validator.spec", "validator.catalog", "validator.report"),
+    ("validator.schemas", "validator.spec", "validator.catalog", "validator.report", "validator.baseline"),
     # 2. checking: the HTTP client, the checker, lint's and plan's results
     (
         "validator.pacing",
@@ -40,7 +40,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "validator.plan",
     ),
     # 3. advice and findings (in the catalog's words), and the validate pipeline that applies advice
-    ("validator.advice", "validator.findings", "validator.validate"),
+    ("validator.advice", "validator.policy", "validator.findings", "validator.validate"),
     # 4. formats: pure functions of what they render
     ("validator.formats",),
     # 5. commands

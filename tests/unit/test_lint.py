@@ -108,9 +108,10 @@ def test_json_has_the_documented_shape(tmp_path: Path) -> None:
                 "problems": [
                     {"line": 3, "col": 7, "message": "name must not be empty", "json_path": "$.name"}
                 ],
+                "warnings": [],
             },
-            {"path": "ok.yaml", "valid": True, "error": None, "problems": []},
-            {"path": "gone.yaml", "valid": False, "error": "no such file", "problems": []},
+            {"path": "ok.yaml", "valid": True, "error": None, "problems": [], "warnings": []},
+            {"path": "gone.yaml", "valid": False, "error": "no such file", "problems": [], "warnings": []},
         ],
     }
 

@@ -7,6 +7,7 @@ Runs the real checker and client against the sandbox's in-process httpx transpor
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 import yaml
@@ -22,11 +23,17 @@ from validator.model import (
     AuthMode,
     ConnectorSpec,
     DataType,
+    Declared,
+    ExcessMode,
     Permission,
+    PermissionOutcome,
+    Policy,
+    Strength,
     Verdict,
     Workspace,
 )
 from validator.pacing import RetryPolicy
+from validator.policy import PolicySettings, judge
 from validator.report import ConnectorResult
 from validator.sandbox.app import Sandbox
 from validator.sandbox.config import DEFAULT_CONFIG_PATH, SandboxConfig
@@ -318,3 +325,114 @@ def test_a_read_is_granted_exactly_when_its_body_has_the_documented_shape(drawn:
     )
     classified = classify(probe, reply, load_catalog().common_answers)
     assert (classified.verdict is Verdict.GRANTED) == documented(path, body), body
+
+
+# --- the policy (issue 11): forbidden, excess, the same arithmetic, and no false pass in either direction ---
+
+
+def judged(
+    sandbox: Sandbox, declared: list[Permission], forbidden: list[Permission], excess: ExcessMode
+) -> ConnectorResult:
+    spec = ConnectorSpec(
+        path="connector.yaml",
+        name="property",
+        workspace=Workspace("abc12xyz", "Acme Support"),
+        auth=Auth(AuthMode.ACCESS_TOKEN),
+        permissions=tuple(declared),
+        policy=Policy(forbidden=tuple(forbidden), excess=excess),
+    )
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    async def go() -> ConnectorResult:
+        catalog = load_catalog()
+        client = IntercomClient(
+            "http://127.0.0.1",
+            TOKEN,
+            catalog.default_api_version,
+            transport=SandboxTransport(sandbox),
+            retry=RetryPolicy(jitter=0.0),
+            sleep=no_wait,
+        )
+        async with client:
+            checked = await Checker(catalog).check(spec, client, "TOKEN")
+        return judge(checked, spec, catalog, PolicySettings(today=dt.date(2026, 6, 1)))
+
+    return asyncio.run(go())
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> tuple[list[Permission], list[Permission]]:
+    everything = sorted(NEEDS, key=str)
+    declared = draw(st.lists(st.sampled_from(everything), min_size=1, unique=True))
+    others = [permission for permission in everything if permission not in declared]
+    forbidden = draw(st.lists(st.sampled_from(others), unique=True)) if others else []
+    return declared, forbidden
+
+
+excess_modes = st.sampled_from(list(ExcessMode))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=policies(), granted=granted_sets, style=styles, excess=excess_modes)
+def test_without_faults_policy_outcomes_are_the_set_arithmetic(
+    drawn: tuple[list[Permission], list[Permission]], granted: set[str], style: str, excess: ExcessMode
+) -> None:
+    declared, forbidden = drawn
+    result = judged(sandbox_with(granted, [], style), declared, forbidden, excess)
+    catalog = load_catalog()
+    version = catalog.default_api_version
+    verdict = {permission: expected_verdict(permission, granted, version) for permission in NEEDS}
+    needed_labels = set().union(*(NEEDS[permission] for permission in declared))
+    undecided = PermissionOutcome.INCONCLUSIVE
+    expected: dict[Permission, PermissionOutcome] = {}
+    for permission in declared:
+        expected[permission] = {
+            Verdict.GRANTED: PermissionOutcome.OK,
+            Verdict.MISSING: PermissionOutcome.FAIL,
+        }.get(verdict[permission], undecided)
+    for permission in forbidden:
+        expected[permission] = {
+            Verdict.GRANTED: PermissionOutcome.FAIL,
+            Verdict.MISSING: PermissionOutcome.OK,
+        }.get(verdict[permission], undecided)
+    if excess is not ExcessMode.OFF:
+        bad = PermissionOutcome.WARN if excess is ExcessMode.WARN else PermissionOutcome.FAIL
+        for permission, entry in catalog.permissions.items():
+            if permission in expected or not entry.probes:
+                continue
+            if verdict[permission] is Verdict.GRANTED:
+                expected[permission] = PermissionOutcome.OK if NEEDS[permission] <= needed_labels else bad
+            elif verdict[permission] is Verdict.MISSING:
+                expected[permission] = PermissionOutcome.OK
+            else:
+                expected[permission] = PermissionOutcome.WARN if excess is ExcessMode.WARN else undecided
+    assert {item.permission: item.outcome for item in result.permissions} == expected
+    failing = any(outcome is PermissionOutcome.FAIL for outcome in expected.values())
+    assert (result.exit_code == 1) == failing
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=policies(), granted=granted_sets, fault_list=faults, style=styles, excess=excess_modes)
+def test_no_forbidden_permission_is_ok_without_proof_of_absence(
+    drawn: tuple[list[Permission], list[Permission]],
+    granted: set[str],
+    fault_list: list[dict[str, Any]],
+    style: str,
+    excess: ExcessMode,
+) -> None:
+    declared, forbidden = drawn
+    result = judged(sandbox_with(granted, fault_list, style), declared, forbidden, excess)
+    for item in result.permissions:
+        if item.declared is Declared.FORBIDDEN and item.outcome is PermissionOutcome.OK:
+            assert not NEEDS[item.permission] <= granted, item  # truly absent, in the sandbox's own terms
+            assert item.verdict is Verdict.MISSING
+            assert any(e.verdict is Verdict.MISSING and e.strength is Strength.PROOF for e in item.evidence)
+        if item.outcome is PermissionOutcome.OK and item.declared is Declared.REQUIRED:
+            assert NEEDS[item.permission] <= granted, item
+    if result.exit_code == 0:
+        assert all(
+            item.outcome is not PermissionOutcome.FAIL and item.outcome is not PermissionOutcome.INCONCLUSIVE
+            for item in result.permissions
+        )

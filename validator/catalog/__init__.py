@@ -226,6 +226,10 @@ class FindingKind(StrEnum):
     TOKEN_INCONCLUSIVE = "token-inconclusive"
     TOKEN_MISSING = "token-missing"
     CONNECTOR_INVALID = "connector-invalid"
+    FORBIDDEN_GRANTED = "permission-forbidden-granted"
+    EXCESS_GRANTED = "permission-excess"
+    PERMISSION_WAIVED = "permission-waived"
+    WAIVER_EXPIRED = "waiver-expired"
 
 
 @dataclass(frozen=True)

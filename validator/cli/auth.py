@@ -84,11 +84,21 @@ def init(
             help="Read timeout per request, in seconds.",
         ),
     ] = 15.0,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            metavar="PATH",
+            help="Write nothing: say which of the token's permissions are excess for this connector.yaml.",
+        ),
+    ] = None,
     verbose: Verbose = False,
 ) -> None:
     """Write a connector.yaml declaring the workspace and every permission the token is granted."""
     from validator.init.command import run_init
     from validator.init.request import InitRequest
 
-    request = InitRequest(output, token_env, token_stdin, api_url, mode, name, force, timeout, verbose)
+    request = InitRequest(
+        output, token_env, token_stdin, api_url, mode, name, force, timeout, compare, verbose
+    )
     raise typer.Exit(run_init(request))

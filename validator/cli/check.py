@@ -20,10 +20,12 @@ from validator.cli.options import (
     Verbose,
     expand,
     finite,
+    policy_today,
     verbosity,
 )
 from validator.errors import VERDICTS, UsageError
 from validator.formats import Format
+from validator.model import ExcessMode
 from validator.terminal import ColorChoice
 
 # The order `validator.errors.most_severe` combines verdicts in.
@@ -66,7 +68,7 @@ def lint(
     # `-` is standard input, never a glob or a file of that name (`./-` is the file).
     ordered = [found for path in given for found in ([Path(STDIN)] if path == STDIN else expand([path]))]
     stdin = sys.stdin.buffer if sys.stdin is not None else None  # None: descriptor 0 was closed
-    result = lint_paths(ordered, stdin=stdin, stdin_name=stdin_filename)
+    result = lint_paths(ordered, policy_today(), stdin=stdin, stdin_name=stdin_filename)
     text = renderer(output_format, Subject.LINT)(result)
     if output_format not in (Format.TEXT, Format.JSON):  # CI formats annotate lines; an unread file has none
         for file in result.files:
@@ -155,6 +157,31 @@ def validate(
             help="Longest total wait, in seconds, for retries of 429, 5xx and network errors.",
         ),
     ] = 30.0,
+    excess: Annotated[
+        ExcessMode | None,
+        typer.Option(
+            "--excess",
+            metavar="MODE",
+            help="Replace policy.excess of every file: off, warn or fail on granted undeclared permissions.",
+        ),
+    ] = None,
+    expiry_warning: Annotated[
+        int,
+        typer.Option(
+            "--expiry-warning",
+            metavar="DAYS",
+            min=0,
+            help="Warn about a waiver in force that expires within DAYS days.",
+        ),
+    ] = 14,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            metavar="PATH",
+            help="An earlier JSON report: list permissions gained and lost since (probes every permission).",
+        ),
+    ] = None,
     quiet: Quiet = False,
     verbose: Verbose = False,
     color: Annotated[
@@ -184,6 +211,10 @@ def validate(
             concurrency=concurrency,
             timeout=timeout,
             retry_budget=retry_budget,
+            excess=excess,
+            expiry_warning_days=expiry_warning,
+            baseline=baseline,
+            today=policy_today(),
             verbosity=chattiness,
             color=color,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -62,6 +63,21 @@ def expand(patterns: list[str]) -> list[Path]:
         else:
             paths.append(Path(pattern))
     return paths
+
+
+TODAY_ENV = "CONNECTOR_VALIDATOR_TODAY"
+
+
+def policy_today() -> date | None:
+    """The date waivers are judged on: `CONNECTOR_VALIDATOR_TODAY` (YYYY-MM-DD, for reproducible runs and
+    tests) when set, else None (today's date in UTC)."""
+    value = os.environ.get(TODAY_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{TODAY_ENV} must be a date (YYYY-MM-DD), got {value[:20]!r}") from None
 
 
 def finite(value: float) -> float:

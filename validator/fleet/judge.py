@@ -27,7 +27,7 @@ from typing import Any
 
 from validator.errors import ExitCode
 from validator.fleet.installs import Install, Malformed, shown
-from validator.model import Outcome, TokenStatus, Verdict, WorkspaceStatus
+from validator.model import Declared, Outcome, PermissionOutcome, TokenStatus, Verdict, WorkspaceStatus
 from validator.report import ConnectorResult, PermissionResult
 
 
@@ -153,7 +153,9 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
             ExitCode.FAILED,
             f"GET /me names region {workspace.actual.region}, not {region}: correct the install's region",
         )
-    missing = [item for item in result.permissions if item.verdict is Verdict.MISSING]
+    needed = [item for item in result.permissions if item.declared is Declared.REQUIRED]
+    failing = [item for item in needed if item.outcome is PermissionOutcome.FAIL]
+    missing = [item for item in failing if item.verdict is Verdict.MISSING]
     if workspace is not None and workspace.status is WorkspaceStatus.UNVERIFIED:
         # A valid token that may not read /me: which workspace it belongs to is not known, so it must not
         # pass (it could be another customer's). The admin must authorize again with the label /me needs.
@@ -181,7 +183,27 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
             "again",
             missing=labels,
         )
-    restricted = [item for item in result.permissions if item.verdict is Verdict.PLAN_RESTRICTED]
+    # The policy's failures: a forbidden or (under `excess: fail`) undeclared permission granted. The app
+    # must ask for less, and the install's admin authorize it again to drop the grant from its token.
+    too_much = [
+        item
+        for item in result.permissions
+        if item.declared is not Declared.REQUIRED and item.outcome is PermissionOutcome.FAIL
+    ]
+    if too_much:
+        names = ", ".join(f"{item.permission} ({item.declared})" for item in too_much)
+        untick = ", ".join(f'"{label}"' for label in _labels(too_much))
+        return made(
+            Outcome.FAIL,
+            Action.REAUTHORIZE,
+            ExitCode.FAILED,
+            f"has {names}, which connector.yaml's policy does not allow: untick {untick} in Developer Hub, "
+            "then have a workspace admin authorize the app again",
+        )
+    if result.policy_failures:
+        said = "; ".join(failure.message for failure in result.policy_failures)
+        return made(Outcome.FAIL, Action.NONE, ExitCode.FAILED, f"connector.yaml's policy fails: {said}")
+    restricted = [item for item in failing if item.verdict is Verdict.PLAN_RESTRICTED]
     if restricted:
         names = ", ".join(str(item.permission) for item in restricted)
         return made(
@@ -190,7 +212,7 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
             ExitCode.FAILED,
             f"the workspace's plan does not include {names} (the customer's subscription, not the token)",
         )
-    undecided = [item for item in result.permissions if item.verdict is not Verdict.GRANTED]
+    undecided = [item for item in result.permissions if item.outcome is PermissionOutcome.INCONCLUSIVE]
     if undecided:
         names = ", ".join(str(item.permission) for item in undecided)
         retry = any(item.verdict is Verdict.INCONCLUSIVE for item in undecided)

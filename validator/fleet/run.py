@@ -35,8 +35,10 @@ from validator.fleet.installs import Install, Malformed, open_installs, parse_li
 from validator.fleet.judge import InstallResult, judge, malformed
 from validator.fleet.outputs import REPORT_FORMATS, STDOUT_FORMATS, FleetFormat, Tally, head, row, tail
 from validator.intercom import IntercomClient, check_api_url, host_of
-from validator.model import ConnectorSpec, Workspace
+from validator.model import ConnectorSpec, Workspace, utc_today
 from validator.pacing import HostBreaker, RateGate, RetryPolicy, Timeouts
+from validator.policy import PolicySettings
+from validator.policy import judge as judge_policy
 from validator.spec import SpecError, SpecFileError, load_spec
 from validator.tokens import Scrubber
 
@@ -273,6 +275,7 @@ class _Engine:
         self.tally = Tally()
         self.signal_received: int | None = None
         self._checker = Checker(catalog)
+        self._policy = PolicySettings(today=utc_today())
         self._api_version = catalog.api_version_for(spec)
 
     def run(self, source: BinaryIO) -> None:
@@ -358,11 +361,11 @@ class _Engine:
             )
             try:
                 async with client:
-                    result = await self._checker.check(spec, client, f"installs line {install.line}")
-                # Seam for issue 11's policy: once `validator.policy` is on main, `spec` above becomes
-                # `policy.effective_spec(spec, settings)` (forbidden permissions probed too) and `result` is
-                # read through `policy.judge(result, spec, catalog, settings)` here, before `judge` maps it
-                # to an outcome and an action, as `validate.run_checks` does for a connector.
+                    checked = await self._checker.check(spec, client, f"installs line {install.line}")
+                # connector.yaml's policy, as `validate` applies it: forbidden permissions (probed by the
+                # checker with the needed ones) pass only on proof of absence, excess grants warn or fail,
+                # waivers turn failures into `waived`; then the advice.
+                result = judge_policy(checked, spec, self.catalog, self._policy)
                 return judge(install, str(region), result)
             finally:
                 gate, users = gates[key]

@@ -64,6 +64,12 @@ def render_lint(result: LintResult) -> str:
         )
         for problem in result.problems
     ]
+    annotations += [
+        Annotation(
+            "warning", warning.file, Position(warning.line, warning.col), "Waiver expired", lint_text(warning)
+        )
+        for warning in result.warnings
+    ]
     return _commands(annotations)
 
 

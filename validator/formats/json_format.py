@@ -6,14 +6,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from validator.model import Position
+from validator.model import Permission, Position
 from validator.plan import describe_rule, identity_answers, route_miss_rule
 from validator.report import (
     ConnectorResult,
+    Drift,
     Evidence,
     Notice,
     PermissionResult,
     Report,
+    WaiverUse,
     WorkspaceCheck,
     WorkspaceIdentity,
 )
@@ -63,6 +65,47 @@ def _connector(connector: ConnectorResult) -> dict[str, Any]:
         "workspace": _workspace(connector.workspace),
         "permissions": [_permission(result) for result in connector.permissions],
         "warnings": [_notice(notice) for notice in connector.warnings],
+        "excess": str(connector.excess),
+        "policy_failures": [
+            {
+                "code": failure.code,
+                "message": failure.message,
+                "permission": _permission_ref(failure.permission),
+                "position": _position(failure.position),
+            }
+            for failure in connector.policy_failures
+        ],
+        "drift": _drift(connector.drift),
+    }
+
+
+def _permission_ref(permission: Permission | None) -> dict[str, str] | None:
+    if permission is None:
+        return None
+    return {"data_type": str(permission.data_type), "access": str(permission.access)}
+
+
+def _drift(drift: Drift | None) -> dict[str, Any] | None:
+    if drift is None:
+        return None
+    return {
+        "baseline": drift.baseline,
+        "found": drift.found,
+        "gained": [_permission_ref(permission) for permission in drift.gained],
+        "lost": [_permission_ref(permission) for permission in drift.lost],
+        "unknown": drift.unknown,
+    }
+
+
+def _waiver(waiver: WaiverUse | None) -> dict[str, Any] | None:
+    if waiver is None:
+        return None
+    return {
+        "reason": waiver.reason,
+        "expires": waiver.expires.isoformat(),
+        "applied": waiver.applied,
+        "expired": waiver.expired,
+        "position": _position(waiver.position),
     }
 
 
@@ -121,6 +164,10 @@ def _permission(result: PermissionResult) -> dict[str, Any]:
         "labels": list(result.labels),
         "remediation": result.remediation,
         "position": _position(result.position),
+        "declared": str(result.declared),
+        "outcome": str(result.outcome),
+        "note": result.note,
+        "waiver": _waiver(result.waiver),
     }
 
 
@@ -147,7 +194,8 @@ def render_lint(result: LintResult) -> str:
     """The documented machine-readable shape (README, "lint --format json").
 
     {"format_version": 1, "files": [{"path", "valid", "error", "problems": [{"line", "col", "message",
-    "json_path"}]}]}; `error` is null unless the file could not be read.
+    "json_path"}], "warnings": [same shape]}]}; `error` is null unless the file could not be read; warnings
+    (an expired waiver) never make a file invalid.
     """
     document = {
         "format_version": LINT_FORMAT_VERSION,
@@ -159,6 +207,10 @@ def render_lint(result: LintResult) -> str:
                 "problems": [
                     {"line": p.line, "col": p.col, "message": p.message, "json_path": p.json_path}
                     for p in file.problems
+                ],
+                "warnings": [
+                    {"line": w.line, "col": w.col, "message": w.message, "json_path": w.json_path}
+                    for w in file.warnings
                 ],
             }
             for file in result.files
@@ -188,6 +240,7 @@ def render_plan(plan: Plan) -> str:
             {
                 "data_type": str(planned.permission.data_type),
                 "access": str(planned.permission.access),
+                "declared": str(planned.declared),
                 "labels": list(planned.labels),
                 "labels_inferred": planned.labels_inferred,
                 "proves": planned.proves,

@@ -8,11 +8,16 @@ from typing import TYPE_CHECKING
 from validator.findings import (
     WORKSPACE_MISMATCH,
     WORKSPACE_UNVERIFIED,
+    Severity,
+    describe_drift,
     describe_evidence,
     describe_identity,
+    has_policy,
     identity_request,
+    labels_to_untick,
+    policy_findings,
 )
-from validator.model import TokenStatus, Verdict, WorkspaceStatus
+from validator.model import Declared, PermissionOutcome, TokenStatus, Verdict, WorkspaceStatus
 from validator.report import ConnectorResult, PermissionResult, Report
 
 if TYPE_CHECKING:
@@ -57,11 +62,20 @@ def _connector(connector: ConnectorResult) -> list[str]:
         return [*lines, f"**connector.yaml error:** {_inline(connector.error)}"]
     lines.append(f"**Token:** {_token(connector)}  ")
     lines.append(f"**Workspace:** {_workspace(connector)}")
-    if connector.permissions:
+    policy = has_policy(connector)
+    if connector.permissions and policy:
+        lines += [
+            "",
+            "| Data type | Access | Declared | Verdict | Outcome | Evidence |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += [_row(result, policy=True) for result in connector.permissions]
+    elif connector.permissions:
         lines += ["", "| Data type | Access | Verdict | Evidence |", "| --- | --- | --- | --- |"]
         lines += [_row(result) for result in connector.permissions]
     lines += _to_enable(connector)
     lines += _other_findings(connector)
+    lines += _policy(connector)
     if connector.workspace is not None and connector.workspace.status is WorkspaceStatus.MISMATCH:
         lines += ["", f"{WORKSPACE_MISMATCH.description} {WORKSPACE_MISMATCH.help}"]
     if connector.workspace is not None and connector.workspace.status is WorkspaceStatus.UNVERIFIED:
@@ -119,20 +133,50 @@ def _workspace(connector: ConnectorResult) -> str:
     return f"**mismatch** in {', '.join(check.mismatches)}: declared {declared}, the token is for {actual}"
 
 
-def _row(result: PermissionResult) -> str:
+def _row(result: PermissionResult, *, policy: bool = False) -> str:
     evidence = "<br>".join(_cell(describe_evidence(item)) for item in result.evidence) or "-"
-    cells = (
+    cells: tuple[str, ...] = (
         _cell(str(result.data_type)),
         _cell(str(result.access)),
         _VERDICT_SHOWN[result.verdict],
         evidence,
     )
+    if policy:
+        outcome = str(result.outcome)
+        if result.outcome is PermissionOutcome.FAIL:
+            outcome = f"**{outcome}**"
+        cells = (*cells[:2], str(result.declared), cells[2], outcome, cells[3])
     return "| " + " | ".join(cells) + " |"
+
+
+def _policy(connector: ConnectorResult) -> list[str]:
+    """The policy's findings (forbidden, excess, waived, expired waivers), the labels to untick, drift."""
+    lines: list[str] = []
+    found = policy_findings(connector)
+    if found:
+        lines += ["", f"**Policy** (excess: {_code(str(connector.excess))}):", ""]
+        for finding in found:
+            shown = "waived" if finding.rule.severity is Severity.WAIVED else finding.rule.level
+            lines.append(f"- {shown} {_code(finding.subject)}: {_inline(finding.summary)}")
+    untick = labels_to_untick(connector)
+    if untick:
+        where = connector.where_to_fix or "Developer Hub"
+        lines += ["", f"**To fix**, in {_inline(where)}, untick:", ""]
+        lines += [f'- [ ] "{_inline(label)}"' for label in untick]
+        if connector.after_change:
+            lines += ["", f"Then {_inline(connector.after_change)}."]
+    if connector.drift is not None:
+        lines += ["", f"**Drift** {_inline(describe_drift(connector.drift))}"]
+    return lines
 
 
 def _to_enable(connector: ConnectorResult) -> list[str]:
     """The Developer Hub permissions to tick, once each, with the permissions of connector.yaml they grant."""
-    missing = [result for result in connector.permissions if result.verdict is Verdict.MISSING]
+    missing = [
+        result
+        for result in connector.permissions
+        if result.verdict is Verdict.MISSING and result.declared is Declared.REQUIRED
+    ]
     if not missing:
         return []
     needed_for: dict[str, list[str]] = {}
@@ -156,7 +200,11 @@ def _to_enable(connector: ConnectorResult) -> list[str]:
 def _other_findings(connector: ConnectorResult) -> list[str]:
     lines: list[str] = []
     for verdict, heading in _OTHER_HEADINGS:
-        found = [result for result in connector.permissions if result.verdict is verdict]
+        found = [
+            result
+            for result in connector.permissions
+            if result.verdict is verdict and result.declared is Declared.REQUIRED
+        ]
         if not found:
             continue
         lines += ["", heading, ""]

@@ -134,16 +134,17 @@ def _artifact(path: str) -> dict[str, Any]:
 def render_lint(result: LintResult, tool_version: str = __version__) -> str:
     """SARIF for `lint`: one `connector-invalid` result per problem, at its line and column."""
     results = [_lint_result(problem) for problem in result.problems]
+    results += [_lint_result(warning, "warning") for warning in result.warnings]
     automation = automation_id("lint", [file.path for file in result.files])
     document = _log(tool_version, [CONNECTOR_INVALID], results, automation)
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def _lint_result(problem: SpecProblem) -> dict[str, Any]:
+def _lint_result(problem: SpecProblem, level: str | None = None) -> dict[str, Any]:
     return {
         "ruleId": CONNECTOR_INVALID.id,
         "ruleIndex": 0,
-        "level": CONNECTOR_INVALID.level,
+        "level": level or CONNECTOR_INVALID.level,
         "message": {"text": lint_text(problem)},
         "locations": [_location(problem.file, Position(problem.line, problem.col))],
         "partialFingerprints": {FINGERPRINT_KEY: problem_fingerprint(problem)},

@@ -17,17 +17,23 @@ from validator.findings import (
     TOKEN_REJECTED,
     WORKSPACE_MISMATCH,
     WORKSPACE_UNVERIFIED,
+    Severity,
+    describe_drift,
     describe_identity,
+    has_policy,
     identity_rejected,
     identity_request,
+    labels_to_untick,
+    policy_findings,
 )
-from validator.model import TokenStatus, Verdict, WorkspaceStatus
+from validator.model import Declared, PermissionOutcome, TokenStatus, Verdict, WorkspaceStatus
 from validator.plan import describe_rule, identity_answers, route_miss_rule
 from validator.report import ConnectorResult, PermissionResult, Report
 
 if TYPE_CHECKING:
     from validator.lint import LintResult
     from validator.plan import Plan
+    from validator.spec import SpecProblem
 
 WIDTH = 100  # prose is wrapped; table rows are not, so that each stays one greppable line
 
@@ -42,7 +48,8 @@ _VERDICT_SHOWN = {
 _EXIT_MEANING = {
     ExitCode.OK: "every declared permission is granted",
     ExitCode.FAILED: (
-        "a permission is missing or plan-restricted, or the workspace does not match or cannot be verified"
+        "a permission is missing or plan-restricted, the workspace does not match or cannot be verified, "
+        "or the policy fails"
     ),
     ExitCode.USAGE: "a usage or connector.yaml error",
     ExitCode.TOKEN_REJECTED: "Intercom rejected the token",
@@ -129,8 +136,9 @@ def _connector(connector: ConnectorResult, color: bool = False) -> str:
         lines.extend(_workspace_lines(connector, color))
     if connector.permissions:
         lines.append("")
-        lines.extend(_table(connector.permissions, color))
+        lines.extend(_table(connector.permissions, color, policy=has_policy(connector)))
     lines.extend(_next_steps(connector))
+    lines.extend(_policy_lines(connector))
     lines.extend(_notices(connector, color))
     return "\n".join(lines)
 
@@ -173,31 +181,66 @@ def _workspace_lines(connector: ConnectorResult, color: bool = False) -> list[st
     ]
 
 
-def _table(results: tuple[PermissionResult, ...], color: bool = False) -> list[str]:
-    header = ("DATA TYPE", "ACCESS", "VERDICT", "EVIDENCE")
-    rows = [
-        (
-            str(result.data_type),
-            str(result.access),
-            _VERDICT_SHOWN[result.verdict],
-            "; ".join(evidence.describe() for evidence in result.evidence) or "-",
-        )
-        for result in results
-    ]
-    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(3)]
+def _table(results: tuple[PermissionResult, ...], color: bool = False, *, policy: bool = False) -> list[str]:
+    """One row per permission; with a policy, how each is declared and its outcome too."""
+    header: tuple[str, ...] = ("DATA TYPE", "ACCESS", "VERDICT", "EVIDENCE")
+    if policy:
+        header = ("DATA TYPE", "ACCESS", "DECLARED", "VERDICT", "OUTCOME", "EVIDENCE")
+    verdict_column = header.index("VERDICT")
+    rows: list[tuple[str, ...]] = []
+    for result in results:
+        evidence = "; ".join(evidence.describe() for evidence in result.evidence) or "-"
+        verdict = _VERDICT_SHOWN[result.verdict]
+        if policy:
+            outcome = str(result.outcome)
+            if result.outcome is PermissionOutcome.FAIL:
+                outcome = outcome.upper()
+            rows.append(
+                (str(result.data_type), str(result.access), str(result.declared), verdict, outcome, evidence)
+            )
+        else:
+            rows.append((str(result.data_type), str(result.access), verdict, evidence))
+    fixed = len(header) - 1
+    widths = [max(len(row[column]) for row in (header, *rows)) for column in range(fixed)]
 
-    def line(row: tuple[str, str, str, str], verdict: Verdict | None = None) -> str:
-        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
+    def line(row: tuple[str, ...], verdict: Verdict | None = None) -> str:
+        cells = [cell.ljust(width) for cell, width in zip(row[:fixed], widths, strict=True)]
         if verdict is not None:  # painted without its padding, so that columns stay aligned
-            cells[2] = _paint(row[2], _VERDICT_COLOR[verdict], color) + " " * (widths[2] - len(row[2]))
-        return "  ".join(cells) + "  " + row[3]
+            shown = row[verdict_column]
+            padding = " " * (widths[verdict_column] - len(shown))
+            cells[verdict_column] = _paint(shown, _VERDICT_COLOR[verdict], color) + padding
+        return "  ".join(cells) + "  " + row[fixed]
 
     return [line(header), *(line(row, result.verdict) for row, result in zip(rows, results, strict=True))]
 
 
+def _policy_lines(connector: ConnectorResult) -> list[str]:
+    """The policy's findings (forbidden, excess, waived, expired waivers), the labels to untick, drift."""
+    lines: list[str] = []
+    found = policy_findings(connector)
+    if found:
+        lines += ["", f"Policy (excess: {connector.excess}):"]
+        for finding in found:
+            shown = "waived" if finding.rule.severity is Severity.WAIVED else str(finding.rule.level).upper()
+            lines += _wrapped(f"{shown} {finding.subject}: {finding.summary}", indent="  ")
+    untick = labels_to_untick(connector)
+    if untick:
+        lines += ["", f"To fix: in {connector.where_to_fix or 'Developer Hub'}, untick:"]
+        lines += [f'  [ ] "{label}"' for label in untick]
+        if connector.after_change:
+            lines += _wrapped(f"then {connector.after_change}.", indent="")
+    if connector.drift is not None:
+        lines += ["", *_wrapped(f"Drift {describe_drift(connector.drift)}", indent="")]
+    return lines
+
+
 def _next_steps(connector: ConnectorResult) -> list[str]:
     lines: list[str] = []
-    missing = [result for result in connector.permissions if result.verdict is Verdict.MISSING]
+    missing = [
+        result
+        for result in connector.permissions
+        if result.verdict is Verdict.MISSING and result.declared is Declared.REQUIRED
+    ]
     if missing:
         labels: list[str] = []
         for result in missing:
@@ -211,7 +254,11 @@ def _next_steps(connector: ConnectorResult) -> list[str]:
         (Verdict.INCONCLUSIVE, "Could not be decided:"),
         (Verdict.UNVERIFIABLE, "Cannot be verified by a safe request:"),
     ):
-        found = [result for result in connector.permissions if result.verdict is verdict]
+        found = [
+            result
+            for result in connector.permissions
+            if result.verdict is verdict and result.declared is Declared.REQUIRED
+        ]
         if not found:
             continue
         lines += ["", heading]
@@ -266,7 +313,12 @@ def render_lint(result: LintResult) -> str:
         if file.error is not None:
             lines.append(f"{file.path}: cannot read: {file.error}")
         lines.extend(problem.format() for problem in file.problems)
+        lines.extend(_lint_warning(warning) for warning in file.warnings)
     return "\n".join(lines) + "\n" if lines else ""
+
+
+def _lint_warning(warning: SpecProblem) -> str:
+    return f"{warning.file}:{warning.line}:{warning.col}: warning: {warning.message} ({warning.json_path})"
 
 
 # --- plan -------------------------------------------------------------------------------------------------
@@ -284,7 +336,8 @@ def render_plan(plan: Plan) -> str:
     for number, planned in enumerate(plan.permissions, start=2):
         labels = ", ".join(f'"{label}"' for label in planned.labels) or "no Developer Hub permission known"
         inferred = "; which one gates it is inference" if planned.labels_inferred else ""
-        lines += ["", f"{number}. {planned.permission} (Developer Hub: {labels}{inferred})"]
+        declared = "" if planned.declared is Declared.REQUIRED else f"{planned.declared}; "
+        lines += ["", f"{number}. {planned.permission} ({declared}Developer Hub: {labels}{inferred})"]
         if planned.proves:
             lines += _wrapped(f"what proves it: {planned.proves}", "   ")
         if not planned.requests:

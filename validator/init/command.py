@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     import httpx
 
     from validator.intercom import Exchange
+    from validator.model import Permission
+    from validator.report import PermissionResult
 
 
 def run_init(
@@ -42,6 +44,8 @@ def run_init(
     environ = os.environ if environ is None else environ
     stdout = stdout or sys.stdout
     scrub = Scrubber([])
+    if request.compare is not None:
+        return _run_compare(request, request.compare, environ, stdin or sys.stdin, stdout, transport_factory)
     try:
         _check_options(request)
         token = _token(request, environ, stdin or sys.stdin)
@@ -182,6 +186,76 @@ def _summary(output: Path, scaffold: Scaffold) -> str:
         f"Next: remove what the connector does not need, then `connector-validator validate {output}` in CI."
     )
     return "\n".join(lines) + "\n"
+
+
+def _run_compare(
+    request: InitRequest,
+    path: Path,
+    environ: Mapping[str, str],
+    stdin: TextIO,
+    stdout: TextIO,
+    transport_factory: Callable[[], httpx.AsyncBaseTransport] | None,
+) -> ExitCode:
+    """`init --compare PATH`: probe every catalog permission, then say which of the token's permissions are
+    excess for the connector.yaml at PATH (granted, not declared, and not granted by a label a declared
+    permission needs), which forbidden ones it has and which declared ones it lacks. Writes nothing."""
+    from validator.catalog import load_catalog
+    from validator.spec import SpecError, SpecFileError, load_spec
+    from validator.tokens import Scrubber
+
+    scrub = Scrubber([])
+    try:
+        try:
+            spec = load_spec(path)
+        except SpecFileError as error:
+            raise InitError(str(error), ExitCode.USAGE) from None
+        except SpecError as error:
+            raise InitError(error.problems[0].format(), ExitCode.USAGE) from None
+        token = _token(request, environ, stdin)
+        scrub = Scrubber([token])
+        scaffold = asyncio.run(probe_token(request, token, transport_factory))
+    except ValidatorError as error:
+        raise error.scrubbed(scrub) from None
+    catalog = load_catalog()
+    needed = {label for p in spec.permissions if (entry := catalog.probes_for(p)) for label in entry.labels}
+    declared = set(spec.permissions) | set(spec.policy.forbidden)
+    excess = [
+        result
+        for result in scaffold.granted
+        if result.permission not in declared and not (result.labels and set(result.labels) <= needed)
+    ]
+    verdicts = {result.permission: result for result in scaffold.results}
+    forbidden = [verdicts[p] for p in spec.policy.forbidden if p in verdicts and p in _granted(scaffold)]
+    lacking = [verdicts[p] for p in spec.permissions if p in verdicts and p not in _granted(scaffold)]
+    lines = [f"Compared the token (workspace {scaffold.workspace.id}) with {path}; nothing was written."]
+    if excess:
+        lines.append("Excess (granted, not declared): " + ", ".join(_with_labels(r) for r in excess) + ".")
+        labels = dict.fromkeys(label for result in excess for label in result.labels)
+        after = catalog.remediation.after_change[spec.auth.mode].format(token_env=spec.auth.token_env)
+        lines.append(
+            f"To drop them: in {catalog.remediation.where}, untick "
+            + ", ".join(f'"{label}"' for label in labels)
+            + f"; then {after}."
+        )
+    else:
+        lines.append("Excess (granted, not declared): none.")
+    if forbidden:
+        lines.append("Forbidden but granted: " + ", ".join(_with_labels(r) for r in forbidden) + ".")
+    if lacking:
+        lines.append(
+            "Declared but not granted: " + ", ".join(f"{r.permission} ({r.verdict})" for r in lacking) + "."
+        )
+    stdout.write(scrub("\n".join(lines) + "\n"))
+    return ExitCode.OK
+
+
+def _granted(scaffold: Scaffold) -> set[Permission]:
+    return {result.permission for result in scaffold.granted}
+
+
+def _with_labels(result: PermissionResult) -> str:
+    labels = ", ".join(f'"{label}"' for label in result.labels)
+    return f"{result.permission} ({labels})" if labels else str(result.permission)
 
 
 __all__ = ["run_init", "write_new_file"]

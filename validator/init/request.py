@@ -27,4 +27,5 @@ class InitRequest:
     name: str | None = None
     force: bool = False
     timeout: float = 15.0
+    compare: Path | None = None  # an existing connector.yaml: say what the token has beyond it; write nothing
     verbose: bool = False  # every attempt's outcome on stderr

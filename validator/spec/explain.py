@@ -33,6 +33,9 @@ PATTERN_HINTS: Mapping[str, str] = {
     ),
     r"^(2\.\d+|Preview)$": 'is not an Intercom API version; write it quoted, like "2.16", or Preview',
     r"^[A-Za-z0-9_-]+$": "is not a workspace id: use the app id_code, letters, digits, _ and - only",
+    r"^[a-z_]+\.(read|write)$": "is not a permission; write <data_type>.<read|write>, like tags.write",
+    r"\S": "holds only spaces; say why the problem is accepted",
+    r"^\d{4}-\d{2}-\d{2}$": "is not a date; write YYYY-MM-DD, like 2027-01-31",
     _NAME_PATTERN: (
         "holds control characters (a line break or an escape sequence); a name is one line of plain text"
     ),
@@ -119,7 +122,7 @@ def _unknown_keys(
     path: str, instance: Mapping[str, object], schema: Mapping[str, Any], document: Document
 ) -> Iterator[Found]:
     known = list(cast(dict[str, object], schema.get("properties", {})))
-    noun = "data type" if path == "$.permissions" else "key"
+    noun = "data type" if path in ("$.permissions", "$.policy.forbidden") else "key"
     where = "" if path == ROOT else f" in {_label(path)}"
     for key in instance:
         if key in known:
@@ -209,7 +212,9 @@ def _wrong_choice(path: str, located: Located | None, value: object, schema: Map
             f"{_label(path)}: {value} was read as {located.kind} (YAML 1.1), and {_shown(value)} is not "
             f"valid here either; {_suggest(value, choices)}"
         )
-    read_only = re.fullmatch(r"\$\.permissions\.(workspace_counts|segments|admin_activity_logs)\[\d+\]", path)
+    read_only = re.fullmatch(
+        r"\$\.(?:permissions|policy\.forbidden)\.(workspace_counts|segments|admin_activity_logs)\[\d+\]", path
+    )
     if read_only and value == Access.WRITE:
         key = read_only.group(1)
         return f"Intercom has no write permission for {key.replace('_', ' ')}; declare {key}: [read]"
@@ -217,7 +222,7 @@ def _wrong_choice(path: str, located: Located | None, value: object, schema: Map
         return f"unsupported format version {value}; this connector-validator reads version 1"
     if path == "$.platform":
         return "platform must be 'intercom', the only platform format version 1 supports"
-    what = "access level" if path.startswith("$.permissions.") else _label(path)
+    what = "access level" if path.startswith(("$.permissions.", "$.policy.forbidden.")) else _label(path)
     shown = f"{_shown(value)} is not a valid {what}" if isinstance(value, str) else f"{what} is not valid"
     suggestion = (
         _suggest(value, choices) if isinstance(value, str) else "expected one of: " + ", ".join(choices)

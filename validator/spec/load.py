@@ -23,6 +23,7 @@ from validator.model import (
     Workspace,
 )
 from validator.spec.explain import required_keys, schema_problems
+from validator.spec.policy import build_policy, normalize_dates, policy_problems
 from validator.spec.problems import ROOT, START, Found, SpecError, SpecProblem, public_position, under_any
 from validator.spec.reading import MAX_SPEC_BYTES, oversize_problem, read_bytes
 from validator.spec.secret_scan import redact, secret_problems
@@ -62,7 +63,11 @@ def _problems(document: Document) -> Iterator[Found]:
         yield Found(document.root.position, message, ROOT)
         return
     quiet = document.reported | secret_paths
-    yield from (found for found in schema_problems(document) if not under_any(found.json_path, quiet))
+    normalize_dates(document)
+    structural = [found for found in schema_problems(document) if not under_any(found.json_path, quiet)]
+    yield from structural
+    if not structural and not document.problems and not secret_paths:
+        yield from policy_problems(document)  # what `policy` means, once its shape is right
 
 
 def _finish(found: Iterable[Found], file: str) -> list[SpecProblem]:
@@ -103,4 +108,5 @@ def _build_spec(document: Document, file: str) -> ConnectorSpec:
         platform=data["platform"],
         positions=positions,
         permission_positions=permission_positions,
+        policy=build_policy(data, positions),
     )
