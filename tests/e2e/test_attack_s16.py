@@ -234,3 +234,56 @@ def feed(process: subprocess.Popen[str], text: str) -> None:
         assert process.stdin is not None
         process.stdin.write(text)
         process.stdin.close()
+
+
+# --- policy: a forbidden permission half answered -------------------------------------------------------
+
+REFUSED = Reply(401, error_body("token_unauthorized", "Not authorized to access resource"))
+BROKEN = Reply(500, error_body("server_error", "Internal server error"))
+OBJECT_ID = "000000000000000000000000"
+HALF_ANSWERED = {
+    "teams_and_teammates.read, /admins unanswered": {("GET", "/admins"): BROKEN, ("GET", "/teams"): REFUSED},
+    "teams_and_teammates.read, /teams unanswered": {("GET", "/admins"): REFUSED, ("GET", "/teams"): BROKEN},
+    "tickets.read, the search unanswered": {
+        ("POST", "/tickets/search"): BROKEN,
+        ("GET", "/ticket_types"): REFUSED,
+        ("GET", "/ticket_states"): REFUSED,
+    },
+    "help_center.read, help centers unanswered": {
+        ("GET", "/help_center/collections"): REFUSED,
+        ("GET", "/help_center/help_centers"): BROKEN,
+    },
+    "notes.read, company notes unanswered": {
+        ("GET", f"/contacts/{OBJECT_ID}/notes"): REFUSED,
+        ("GET", f"/companies/{OBJECT_ID}/notes"): BROKEN,
+    },
+    "conversations.write, POST unanswered": {
+        ("PUT", "/conversations/0"): REFUSED,
+        ("POST", "/conversations"): BROKEN,
+    },
+}
+
+
+@pytest.mark.parametrize("case", sorted(HALF_ANSWERED))
+def test_a_forbidden_permission_with_one_probe_refused_and_another_unanswered_is_not_ok(
+    tmp_path: Path, case: str
+) -> None:
+    answers = HALF_ANSWERED[case]
+    data_type, access = case.split(",")[0].split(".")
+
+    def behaviour(request: Request) -> Reply:
+        return answers.get((request.method, request.path)) or good_world(request)
+
+    spec = tmp_path / "c.yaml"
+    text = connector_yaml({"tags": ["read"]}) + f"policy:\n  forbidden:\n    {data_type}: [{access}]\n"
+    spec.write_text(text, encoding="utf-8")
+    with HostileServer(behaviour) as server:
+        completed = cli(["validate", str(spec), "-f", "json", "--retry-budget", "0"], env_for(server))
+    entry = next(
+        p
+        for p in json.loads(completed.stdout)["connectors"][0]["permissions"]
+        if (p["data_type"], p["access"]) == (data_type, access)
+    )
+    assert entry["declared"] == "forbidden"
+    assert entry["outcome"] == "inconclusive", entry
+    assert completed.returncode == 4
