@@ -287,3 +287,25 @@ def test_a_forbidden_permission_with_one_probe_refused_and_another_unanswered_is
     assert entry["declared"] == "forbidden"
     assert entry["outcome"] == "inconclusive", entry
     assert completed.returncode == 4
+
+
+def test_fleet_asks_to_retry_a_forbidden_permission_with_one_probe_unanswered(tmp_path: Path) -> None:
+    answers = HALF_ANSWERED["teams_and_teammates.read, /admins unanswered"]
+
+    def behaviour(request: Request) -> Reply:
+        return answers.get((request.method, request.path)) or good_world(request)
+
+    spec = tmp_path / "c.yaml"
+    text = connector_yaml({"tags": ["read"]}) + "policy:\n  forbidden:\n    teams_and_teammates: [read]\n"
+    spec.write_text(text, encoding="utf-8")
+    stdin = json.dumps({"workspace_id": WORKSPACE_ID, "token": TOKEN}) + "\n"
+    with HostileServer(behaviour) as server:
+        completed = cli(
+            [*FLEET[3:], str(spec), "--installs", "-", "-f", "jsonl", "--retry-budget", "0"],
+            env_for(server),
+            stdin=stdin,
+        )
+    install = json.loads(completed.stdout.splitlines()[0])
+    assert (install["outcome"], install["action"]) == ("inconclusive", "retry"), install
+    assert "no probe can decide" not in install["reason"]
+    assert completed.returncode == 4

@@ -215,7 +215,12 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
     undecided = [item for item in result.permissions if item.outcome is PermissionOutcome.INCONCLUSIVE]
     if undecided:
         names = ", ".join(str(item.permission) for item in undecided)
-        retry = any(item.verdict is Verdict.INCONCLUSIVE for item in undecided)
+        # Some answer was not understood (a 5xx, no answer), even where another probe of the same permission
+        # was: a forbidden permission refused by one probe and unanswered by another is undecided too.
+        retry = any(
+            item.verdict is Verdict.INCONCLUSIVE or any(e.strength is None for e in item.evidence)
+            for item in undecided
+        )
         return made(
             Outcome.INCONCLUSIVE,
             Action.RETRY if retry else Action.NONE,
