@@ -317,7 +317,12 @@ class Checker:
             auth_position=spec.position_of("$.auth"),
             warnings=self._version_warnings(spec, api_version),
         )
-        watch_tickets = CONVERSATIONS_READ in spec.permissions and TICKETS_READ not in spec.permissions
+        # A connector that forbids Read tickets has chosen not to see them: no advice to tick it.
+        watch_tickets = (
+            CONVERSATIONS_READ in spec.permissions
+            and TICKETS_READ not in spec.permissions
+            and TICKETS_READ not in spec.policy.forbidden
+        )
         if token.status is TokenStatus.REJECTED:
             # A rejected token proves nothing more: no probe is sent; reports list what was not checked.
             return replace(base, not_checked=spec.permissions)

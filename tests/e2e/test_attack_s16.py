@@ -309,3 +309,30 @@ def test_fleet_asks_to_retry_a_forbidden_permission_with_one_probe_unanswered(tm
     assert (install["outcome"], install["action"]) == ("inconclusive", "retry"), install
     assert "no probe can decide" not in install["reason"]
     assert completed.returncode == 4
+
+
+# --- policy: the tickets warning against a forbidden Read tickets ------------------------------------------
+
+
+def test_no_advice_to_tick_read_tickets_where_the_policy_forbids_it(tmp_path: Path) -> None:
+    refused = {("POST", "/tickets/search"), ("GET", "/ticket_types"), ("GET", "/ticket_states")}
+
+    def behaviour(request: Request) -> Reply:
+        return REFUSED if (request.method, request.path) in refused else good_world(request)
+
+    spec = tmp_path / "c.yaml"
+    forbids = "policy:\n  forbidden:\n    tickets: [read]\n"
+    spec.write_text(connector_yaml({"conversations": ["read"]}) + forbids, encoding="utf-8")
+    with HostileServer(behaviour) as server:
+        completed = cli(["validate", str(spec), "-f", "json"], env_for(server))
+    connector = json.loads(completed.stdout)["connectors"][0]
+    assert [w["code"] for w in connector["warnings"]] == []
+    tickets = [p for p in connector["permissions"] if p["data_type"] == "tickets"]
+    assert [(p["declared"], p["outcome"]) for p in tickets] == [("forbidden", "ok")]
+    assert completed.returncode == 0
+    # Without the policy, the same token gets the warning (the test above is not vacuous).
+    spec.write_text(connector_yaml({"conversations": ["read"]}), encoding="utf-8")
+    with HostileServer(behaviour) as server:
+        completed = cli(["validate", str(spec), "-f", "json"], env_for(server))
+    warnings = json.loads(completed.stdout)["connectors"][0]["warnings"]
+    assert [w["code"] for w in warnings] == ["tickets_hidden_from_conversations"]
