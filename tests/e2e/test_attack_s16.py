@@ -336,3 +336,25 @@ def test_no_advice_to_tick_read_tickets_where_the_policy_forbids_it(tmp_path: Pa
         completed = cli(["validate", str(spec), "-f", "json"], env_for(server))
     warnings = json.loads(completed.stdout)["connectors"][0]["warnings"]
     assert [w["code"] for w in warnings] == ["tickets_hidden_from_conversations"]
+
+
+def test_fleet_names_the_probe_that_rejected_a_token_refused_get_me(tmp_path: Path) -> None:
+    def behaviour(request: Request) -> Reply:
+        if request.path == "/me":
+            return REFUSED  # a valid token that may not read /me
+        if request.path == "/tags":
+            return Reply(401, error_body("unauthorized", "Access Token Invalid"))
+        return good_world(request)
+
+    spec = tmp_path / "c.yaml"
+    spec.write_text(connector_yaml({"tags": ["read"]}), encoding="utf-8")
+    stdin = json.dumps({"workspace_id": WORKSPACE_ID, "token": TOKEN}) + "\n"
+    with HostileServer(behaviour) as server:
+        completed = cli(
+            [*FLEET[3:], str(spec), "--installs", "-", "-f", "jsonl"], env_for(server), stdin=stdin
+        )
+    install = json.loads(completed.stdout.splitlines()[0])
+    assert install["action"] == "token_rejected"
+    assert "GET /tags answered 401 unauthorized" in install["reason"], install["reason"]
+    assert "GET /me answered" not in install["reason"]
+    assert completed.returncode == 3

@@ -140,7 +140,7 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
             Outcome.FAIL,
             Action.TOKEN_REJECTED,
             ExitCode.TOKEN_REJECTED,
-            f"Intercom rejected the token (GET /me answered 401 {code}): the app must be installed again",
+            f"Intercom rejected the token ({_rejection(result, code)}): the app must be installed again",
         )
     if (
         workspace is not None
@@ -228,6 +228,14 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
             f"no verdict for {names}" + ("; try again later" if retry else " (no probe can decide it)"),
         )
     return made(Outcome.PASS, Action.NONE, ExitCode.OK, "every declared permission is granted")
+
+
+def _rejection(result: ConnectorResult, code: str) -> str:
+    """Which answer rejected the token: GET /me's, or (where /me was refused to a valid token) a probe's."""
+    refused = result.token.evidence[-1] if result.token.evidence else None
+    if refused is None or refused.http_status is None:
+        return f"answered 401 {code}"
+    return f"{refused.method} {refused.path} answered {refused.http_status} {refused.error_code or code}"
 
 
 def _labels(results: list[PermissionResult]) -> tuple[str, ...]:
