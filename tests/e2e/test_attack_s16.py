@@ -6,6 +6,15 @@ project's sandbox) on 127.0.0.1, and checks one hole that was found open:
 - a route miss whose message names the request path in another form than verbatim (percent-encoded, its
   parent path, only its id) differed from the route-miss control, so every write answered only by route
   misses was `granted`;
+- a malformed `fleet --installs` line with its token under `workspace_id` (fields swapped) printed that
+  token in every output;
+- SIGINT or SIGTERM mid-fleet, while the reader thread waited for room, printed its CancelledError traceback;
+- a forbidden permission with one probe refused (401) and another unanswered (500) was `ok`, "proven
+  absent", though the unanswered probe (GET /admins beside GET /teams, the ticket search beside ticket
+  types) may be allowed; and `fleet` called such an install undecidable (action `none`, not `retry`);
+- a connector forbidding Read tickets was told to tick "Read tickets" by the tickets-hidden warning;
+- `fleet` said "GET /me answered 401 unauthorized" where /me answered token_unauthorized and a probe
+  rejected the token.
 """
 
 from __future__ import annotations
@@ -197,7 +206,7 @@ def test_a_signal_mid_fleet_prints_no_traceback_from_the_reader_thread(tmp_path:
     spec.write_text(connector_yaml({"tags": ["read"]}), encoding="utf-8")
     tokens = [f"{TOKEN[:-8]}{index:06d}==" for index in range(400)]
     stdin = "".join(json.dumps({"workspace_id": WORKSPACE_ID, "token": token}) + "\n" for token in tokens)
-    expected = {signal.SIGINT: 130, signal.SIGTERM: 143}[signum]
+    expected = {int(signal.SIGINT): 130, int(signal.SIGTERM): 143}[signum]
     with HostileServer(slow_me) as server:
         for _ in range(3):  # the reader is cancelled while it waits: seen in most runs, not all
             process = subprocess.Popen(
