@@ -14,7 +14,9 @@ project's sandbox) on 127.0.0.1, and checks one hole that was found open:
   types) may be allowed; and `fleet` called such an install undecidable (action `none`, not `retry`);
 - a connector forbidding Read tickets was told to tick "Read tickets" by the tickets-hidden warning;
 - `fleet` said "GET /me answered 401 unauthorized" where /me answered token_unauthorized and a probe
-  rejected the token.
+  rejected the token;
+- `validate --report json=connector.yaml` (or `-o`, or through a symlink) replaced the connector.yaml with
+  the report, and `fleet --report csv=installs.jsonl` replaced the installs file (its tokens) the same way.
 """
 
 from __future__ import annotations
@@ -367,3 +369,55 @@ def test_fleet_names_the_probe_that_rejected_a_token_refused_get_me(tmp_path: Pa
     assert "GET /tags answered 401 unauthorized" in install["reason"], install["reason"]
     assert "GET /me answered" not in install["reason"]
     assert completed.returncode == 3
+
+
+# --- a report aimed at an input --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "prefix", "through_link"),
+    [
+        ("--report", "json=", False),
+        ("-o", "", False),
+        ("--report", "junit=", True),
+    ],
+)
+def test_validate_refuses_a_report_that_would_replace_its_connector_yaml(
+    tmp_path: Path, option: str, prefix: str, through_link: bool
+) -> None:
+    spec = tmp_path / "c.yaml"
+    text = connector_yaml({"tags": ["read"]})
+    spec.write_text(text, encoding="utf-8")
+    target = spec
+    if through_link:
+        target = tmp_path / "link-to-c.yaml"
+        target.symlink_to(spec)
+    with HostileServer(good_world) as server:
+        completed = cli(["validate", str(spec), option, f"{prefix}{target}"], env_for(server))
+        sent = server.seen()
+    assert completed.returncode == 2, completed.stderr
+    assert "input of this run" in completed.stderr and completed.stderr.count("\n") == 1
+    assert spec.read_text(encoding="utf-8") == text
+    assert sent == []
+
+
+@pytest.mark.parametrize("which", ["installs", "connector"])
+def test_fleet_refuses_a_report_that_would_replace_its_installs_or_connector(
+    tmp_path: Path, which: str
+) -> None:
+    spec = tmp_path / "c.yaml"
+    spec.write_text(connector_yaml({"tags": ["read"]}), encoding="utf-8")
+    installs = tmp_path / "installs.jsonl"
+    installs.write_text(json.dumps({"workspace_id": WORKSPACE_ID, "token": TOKEN}) + "\n", encoding="utf-8")
+    installs.chmod(0o600)
+    before = {path: path.read_bytes() for path in (spec, installs)}
+    target = installs if which == "installs" else spec
+    with HostileServer(good_world) as server:
+        completed = cli(
+            ["fleet", str(spec), "--installs", str(installs), "--report", f"csv={target}"], env_for(server)
+        )
+        sent = server.seen()
+    assert completed.returncode == 2, completed.stderr
+    assert "input of this run" in completed.stderr
+    assert {path: path.read_bytes() for path in before} == before
+    assert sent == []
