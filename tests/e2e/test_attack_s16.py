@@ -16,7 +16,9 @@ project's sandbox) on 127.0.0.1, and checks one hole that was found open:
 - `fleet` said "GET /me answered 401 unauthorized" where /me answered token_unauthorized and a probe
   rejected the token;
 - `validate --report json=connector.yaml` (or `-o`, or through a symlink) replaced the connector.yaml with
-  the report, and `fleet --report csv=installs.jsonl` replaced the installs file (its tokens) the same way.
+  the report, and `fleet --report csv=installs.jsonl` replaced the installs file (its tokens) the same way;
+- a /me naming another install's token as the workspace id printed that token in the fleet line (each
+  line is scrubbed of its own token only).
 """
 
 from __future__ import annotations
@@ -421,3 +423,39 @@ def test_fleet_refuses_a_report_that_would_replace_its_installs_or_connector(
     assert "input of this run" in completed.stderr
     assert {path: path.read_bytes() for path in before} == before
     assert sent == []
+
+
+# --- fleet: one install's answer carrying another install's token -----------------------------------------
+
+DISTINCT_TOKENS = [
+    "dG9rOkNIwI6Ho3jnjDB+nFkeVzQRa3kXGnX9j0y+abcDEF012345",
+    "dG9rOkKU0F2+Zq8wYtR1mNsPxLcVbHjGfDaSe7u9ihgFED543210",
+    "dG9rOkX7pQ2rTs9vWu1yZa3cBd5eFg7hIj9kLm1nOp3qRs5tUv7w",
+]
+
+
+def test_fleet_never_shows_a_workspace_id_of_a_token_shape(tmp_path: Path) -> None:
+    """A stand-in (or a confused proxy) whose /me names another install's token as the workspace: each line
+    is scrubbed of its own token only (memory stays flat), so such an id must not be shown at all."""
+
+    def behaviour(request: Request) -> Reply:
+        other = next(token for token in DISTINCT_TOKENS if token != request.token)
+        if request.path == "/me":
+            return Reply(200, me_body(id_code=other))
+        return good_world(request)
+
+    spec = tmp_path / "c.yaml"
+    spec.write_text(connector_yaml({"tags": ["read"]}), encoding="utf-8")
+    stdin = "".join(
+        json.dumps({"workspace_id": WORKSPACE_ID, "token": token}) + "\n" for token in DISTINCT_TOKENS
+    )
+    reports = {name: tmp_path / f"r.{name}" for name in ("markdown", "csv", "jsonl")}
+    options = [option for name, path in reports.items() for option in ("--report", f"{name}={path}")]
+    with HostileServer(behaviour) as server:
+        completed = cli(["fleet", str(spec), "--installs", "-", *options], env_for(server), stdin=stdin)
+    assert completed.returncode == 20, completed.stderr
+    texts = {"stdout": completed.stdout, "stderr": completed.stderr}
+    texts.update({name: path.read_text(encoding="utf-8") for name, path in reports.items()})
+    assert_no_fragment(texts, *DISTINCT_TOKENS)
+    lines = [json.loads(line) for line in texts["jsonl"].splitlines()[:-1]]
+    assert {(line["action"], line["found_workspace_id"]) for line in lines} == {("wrong_workspace", None)}

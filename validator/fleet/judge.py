@@ -29,6 +29,7 @@ from validator.errors import ExitCode
 from validator.fleet.installs import Install, Malformed, shown
 from validator.model import Declared, Outcome, PermissionOutcome, TokenStatus, Verdict, WorkspaceStatus
 from validator.report import ConnectorResult, PermissionResult
+from validator.tokens import token_problem
 
 
 class Action(StrEnum):
@@ -122,11 +123,20 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
     ):
         found = workspace.actual.id
         if "id" in workspace.mismatches:
+            # Only this install's token is scrubbed from its line (memory stays flat): an id of a token's
+            # shape, where workspace ids are about 8 characters, could be another install's token.
+            if token_problem(found) is None:
+                named, found = (
+                    f"another workspace (its id, {len(found)} characters of a token's shape, not shown)",
+                    None,
+                )
+            else:
+                named = f"workspace {found}"
             return made(
                 Outcome.FAIL,
                 Action.WRONG_WORKSPACE,
                 ExitCode.WRONG_WORKSPACE,
-                f"the token belongs to workspace {found}, not {shown(install.workspace_id)}: never use it "
+                f"the token belongs to {named}, not {shown(install.workspace_id)}: never use it "
                 "for this install",
                 found=found,
             )
