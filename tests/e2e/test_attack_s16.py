@@ -17,7 +17,7 @@ project's sandbox) on 127.0.0.1, and checks one hole that was found open:
   rejected the token;
 - `validate --report json=connector.yaml` (or `-o`, or through a symlink) replaced the connector.yaml with
   the report, and `fleet --report csv=installs.jsonl` replaced the installs file (its tokens) the same way;
-- a /me naming another install's token as the workspace id printed that token in the fleet line (each
+- a /me naming another install's token as the workspace id or region printed it in the fleet line (each
   line is scrubbed of its own token only).
 """
 
@@ -459,3 +459,24 @@ def test_fleet_never_shows_a_workspace_id_of_a_token_shape(tmp_path: Path) -> No
     assert_no_fragment(texts, *DISTINCT_TOKENS)
     lines = [json.loads(line) for line in texts["jsonl"].splitlines()[:-1]]
     assert {(line["action"], line["found_workspace_id"]) for line in lines} == {("wrong_workspace", None)}
+
+
+def test_fleet_never_shows_a_region_long_enough_to_hold_a_piece_of_a_token(tmp_path: Path) -> None:
+    def behaviour(request: Request) -> Reply:
+        other = next(token for token in DISTINCT_TOKENS if token != request.token)
+        if request.path == "/me":
+            return Reply(200, me_body(region=other))
+        return good_world(request)
+
+    spec = tmp_path / "c.yaml"
+    spec.write_text(connector_yaml({"tags": ["read"]}), encoding="utf-8")
+    stdin = "".join(
+        json.dumps({"workspace_id": WORKSPACE_ID, "token": token}) + "\n" for token in DISTINCT_TOKENS
+    )
+    with HostileServer(behaviour) as server:
+        completed = cli(["fleet", str(spec), "--installs", "-", "-f", "jsonl"], env_for(server), stdin=stdin)
+    assert completed.returncode == 1, completed.stderr
+    assert_no_fragment({"stdout": completed.stdout, "stderr": completed.stderr}, *DISTINCT_TOKENS)
+    assert all(json.loads(line)["action"] == "fix_input" for line in completed.stdout.splitlines()[:-1]), (
+        completed.stdout
+    )

@@ -27,9 +27,17 @@ from typing import Any
 
 from validator.errors import ExitCode
 from validator.fleet.installs import Install, Malformed, shown
-from validator.model import Declared, Outcome, PermissionOutcome, TokenStatus, Verdict, WorkspaceStatus
+from validator.model import (
+    Declared,
+    Outcome,
+    PermissionOutcome,
+    Region,
+    TokenStatus,
+    Verdict,
+    WorkspaceStatus,
+)
 from validator.report import ConnectorResult, PermissionResult
-from validator.tokens import token_problem
+from validator.tokens import MIN_TOKEN_LENGTH, token_problem
 
 
 class Action(StrEnum):
@@ -123,11 +131,11 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
     ):
         found = workspace.actual.id
         if "id" in workspace.mismatches:
-            # Only this install's token is scrubbed from its line (memory stays flat): an id of a token's
-            # shape, where workspace ids are about 8 characters, could be another install's token.
-            if token_problem(found) is None:
+            # Only this install's token is scrubbed from its line (memory stays flat): an id long enough, or
+            # of a token's shape (Intercom ids are about 8 characters), could be another install's token.
+            if _could_hold_a_token(found):
                 named, found = (
-                    f"another workspace (its id, {len(found)} characters of a token's shape, not shown)",
+                    f"another workspace (its id, {len(found)} characters, could hold a token: not shown)",
                     None,
                 )
             else:
@@ -161,7 +169,8 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
             Outcome.FAIL,
             Action.FIX_INPUT,
             ExitCode.FAILED,
-            f"GET /me names region {workspace.actual.region}, not {region}: correct the install's region",
+            f"GET /me names region {_region_shown(workspace.actual.region)}, not {region}: correct the "
+            "install's region",
         )
     needed = [item for item in result.permissions if item.declared is Declared.REQUIRED]
     failing = [item for item in needed if item.outcome is PermissionOutcome.FAIL]
@@ -238,6 +247,20 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
             f"no verdict for {names}" + ("; try again later" if retry else " (no probe can decide it)"),
         )
     return made(Outcome.PASS, Action.NONE, ExitCode.OK, "every declared permission is granted")
+
+
+def _could_hold_a_token(text: str) -> bool:
+    """Whether text from GET /me (a workspace id) is too long, or of a token's shape, to be shown in a line
+    scrubbed of its own install's token only: Intercom ids are about 8 characters."""
+    return len(text) > MIN_TOKEN_LENGTH or text.endswith("…") or token_problem(text) is None
+
+
+def _region_shown(region: object) -> str:
+    """A region /me named: a known one as is; other text only when too short to hold a piece of a token."""
+    text = str(region)
+    if isinstance(region, Region) or len(text) < 12:
+        return text
+    return f"({len(text)} characters, none of {', '.join(Region)}: not shown)"
 
 
 def _rejection(result: ConnectorResult, code: str) -> str:
