@@ -89,9 +89,9 @@ def check_targets(paths: Sequence[Path], summary: Path | None = None, inputs: Se
         resolved = resolved_target(path)
         if resolved in seen:
             raise UsageError(f"{path} is named as the target of two reports")
-        source = overwrites_input(path, inputs)
-        if source is not None:
-            raise UsageError(f"{path} is an input of this run ({source}): a report there would replace it")
+        replaced = overwrites_input(path, inputs)
+        if replaced is not None:
+            raise UsageError(f"{path} is an input of this run ({replaced}): a report there would replace it")
         seen.add(resolved)
         try:
             check_target(path, append=path is summary)

@@ -133,20 +133,19 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
         if "id" in workspace.mismatches:
             # Only this install's token is scrubbed from its line (memory stays flat): an id long enough, or
             # of a token's shape (Intercom ids are about 8 characters), could be another install's token.
-            if _could_hold_a_token(found):
-                named, found = (
-                    f"another workspace (its id, {len(found)} characters, could hold a token: not shown)",
-                    None,
-                )
-            else:
-                named = f"workspace {found}"
+            hidden = found is not None and _could_hold_a_token(found)
+            named = (
+                f"another workspace (its id, {len(found or '')} characters, could hold a token: not shown)"
+                if hidden
+                else f"workspace {found}"
+            )
             return made(
                 Outcome.FAIL,
                 Action.WRONG_WORKSPACE,
                 ExitCode.WRONG_WORKSPACE,
                 f"the token belongs to {named}, not {shown(install.workspace_id)}: never use it "
                 "for this install",
-                found=found,
+                found=None if hidden else found,
             )
     if result.token.status.stops_the_check or result.error is not None:
         return made(

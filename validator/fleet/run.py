@@ -211,9 +211,9 @@ def run_fleet(
     for _, path in files:
         if resolved_target(path) in seen:
             raise UsageError(f"{path} is named as the target of two reports")
-        source = overwrites_input(path, inputs)
-        if source is not None:
-            raise UsageError(f"{path} is an input of this run ({source}): a report there would replace it")
+        replaced = overwrites_input(path, inputs)
+        if replaced is not None:
+            raise UsageError(f"{path} is an input of this run ({replaced}): a report there would replace it")
         seen.add(resolved_target(path))
         try:
             check_target(path)
