@@ -70,7 +70,7 @@ def load_baseline(path: Path) -> Baseline:
 def parse_baseline(raw: bytes, source: str) -> Baseline:
     try:
         document = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested deeper than json goes
         raise BaselineError(
             f"--baseline {source}: not JSON; give the report of an earlier `validate --format json`"
         ) from None

@@ -11,10 +11,12 @@ The checker decides and shows why (verdicts, evidence, Developer Hub labels); wh
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from urllib.parse import unquote
 
 from validator.catalog import AnswerRule, Catalog, ControlRequest, PermissionProbes, Probe
 from validator.intercom import Answer, IntercomClient
@@ -121,7 +123,8 @@ def _against_control(rule: AnswerRule, answer: Answer, control: RouteMissControl
             f"({seen}) got no route-miss answer to compare it with"
         )
         return Classified(Verdict.INCONCLUSIVE, _evidence(answer, None, note), control.answer)
-    if _fingerprint(answer) == _fingerprint(control.answer):
+    paths = (answer.path, control.answer.path)
+    if _fingerprint(answer, paths) == _fingerprint(control.answer, paths):
         note = (
             f"Intercom answers a route it does not serve the same way ({seen}): this 404 may mean that the "
             "route does not exist in this Intercom-Version, not that the object does not"
@@ -138,13 +141,24 @@ def _answer_line(answer: Answer) -> str:
     return f"{answer.method} {answer.path} → {status}" + (f" {code}" if code else "")
 
 
-def _fingerprint(answer: Answer) -> tuple[object, ...]:
-    """What tells one answer from another: status, body type, error code and message (its path masked, in
-    case Intercom echoes the request path: a route miss must not differ only in the path it names)."""
+def _fingerprint(answer: Answer, paths: Sequence[str]) -> tuple[object, ...]:
+    """What tells one answer from another: status, body type, error code and message, the message with
+    every piece of the compared requests' paths masked out (a route miss must not differ only in the path it
+    names, whether verbatim, percent-encoded, by its parent or by its id)."""
     code, message = answer.error
     if message is not None:
-        message = message.replace(answer.path, "{path}")
+        message = _path_masked(message, paths)
     return (answer.status, answer.body_is_json, answer.body_type, code, message)
+
+
+def _path_masked(message: str, paths: Sequence[str]) -> str:
+    """`message` percent-decoded, each segment of `paths` (the same for both messages compared, so that the
+    masking is symmetric) and every run of them with slashes between replaced by one `{path}`."""
+    text = unquote(message)
+    segments = sorted({segment for path in paths for segment in path.split("/") if segment}, key=len)
+    for segment in reversed(segments):  # the longest first: "0" must not split "000000000000000000000000"
+        text = text.replace(segment, "\0")
+    return re.sub("/*\0(?:/*\0)*/*", "{path}", text)
 
 
 def _is_read(probe: Probe) -> bool:
@@ -303,7 +317,12 @@ class Checker:
             auth_position=spec.position_of("$.auth"),
             warnings=self._version_warnings(spec, api_version),
         )
-        watch_tickets = CONVERSATIONS_READ in spec.permissions and TICKETS_READ not in spec.permissions
+        # A connector that forbids Read tickets has chosen not to see them: no advice to tick it.
+        watch_tickets = (
+            CONVERSATIONS_READ in spec.permissions
+            and TICKETS_READ not in spec.permissions
+            and TICKETS_READ not in spec.policy.forbidden
+        )
         if token.status is TokenStatus.REJECTED:
             # A rejected token proves nothing more: no probe is sent; reports list what was not checked.
             return replace(base, not_checked=spec.permissions)

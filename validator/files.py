@@ -21,6 +21,7 @@ import errno
 import os
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -80,6 +81,18 @@ def _kind(mode: int) -> str:
 def resolved_target(path: Path) -> Path:
     """The file a write to `path` changes: symlinks followed (a dangling one names the file to create)."""
     return Path(os.path.realpath(path))
+
+
+def overwrites_input(target: Path, inputs: Iterable[Path]) -> Path | None:
+    """The input of the run that a write to `target` would replace (symlinks and hard links followed)."""
+    resolved = resolved_target(target)
+    for source in inputs:
+        if resolved_target(source) == resolved:
+            return source
+        with contextlib.suppress(OSError):
+            if os.path.samefile(source, resolved):
+                return source
+    return None
 
 
 def check_target(path: Path, *, append: bool = False) -> None:

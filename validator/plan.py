@@ -178,7 +178,11 @@ def _notes(spec: ConnectorSpec, catalog: Catalog, api_version: str) -> tuple[str
     notes: list[str] = []
     conversations = Permission(DataType.CONVERSATIONS, Access.READ)
     tickets = Permission(DataType.TICKETS, Access.READ)
-    if conversations in spec.permissions and tickets not in spec.permissions:
+    if (
+        conversations in spec.permissions
+        and tickets not in spec.permissions
+        and tickets not in spec.policy.forbidden
+    ):
         entry = catalog.probes_for(tickets, api_version)
         requests = ", ".join(f"{p.method} {p.target}" for p in (entry.probes if entry else ()))
         notes.append(

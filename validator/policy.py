@@ -142,12 +142,14 @@ def _base(item: PermissionResult, excess: ExcessMode, needed_labels: set[str]) -
 
 
 def proves_absence(item: PermissionResult) -> bool:
-    """Whether the result proves that the token lacks the permission: the verdict `missing`, resting on
-    evidence of proof strength (the catalog's `missing` answers), and no probe of it granted."""
+    """Whether the result proves that the token lacks the permission: the verdict `missing`, and every probe
+    of it refused by an answer of proof strength (the catalog's `missing` answers). One probe refused while
+    another went unanswered proves nothing about the other: where the probes' labels differ or are inferred
+    (GET /admins and GET /teams, ticket search and ticket types), the unanswered one may be allowed."""
     return (
         item.verdict is Verdict.MISSING
-        and any(e.verdict is Verdict.MISSING and e.strength is Strength.PROOF for e in item.evidence)
-        and not any(e.verdict is Verdict.GRANTED for e in item.evidence)
+        and bool(item.evidence)
+        and all(e.verdict is Verdict.MISSING and e.strength is Strength.PROOF for e in item.evidence)
     )
 
 
@@ -163,7 +165,7 @@ def forbidden_outcome(item: PermissionResult) -> tuple[PermissionOutcome, str]:
     why = {
         Verdict.PLAN_RESTRICTED: "the workspace's plan hides whether the token has it",
         Verdict.UNVERIFIABLE: "no safe request proves it absent",
-        Verdict.MISSING: "refused, but not by an answer that proves the permission absent",
+        Verdict.MISSING: "not every probe of it was refused by an answer that proves it absent",
     }.get(item.verdict, "no trustworthy answer proves it absent")
     return PermissionOutcome.INCONCLUSIVE, f"not proven absent: {why}"
 

@@ -22,6 +22,7 @@ from validator.files import (
     TargetError,
     append_regular,
     check_target,
+    overwrites_input,
     resolved_target,
     write_atomic,
     write_stdout,
@@ -76,17 +77,21 @@ def parse_reports(specs: Sequence[str]) -> list[tuple[Format, Path]]:
     return pairs
 
 
-def check_targets(paths: Sequence[Path], summary: Path | None = None) -> None:
+def check_targets(paths: Sequence[Path], summary: Path | None = None, inputs: Sequence[Path] = ()) -> None:
     """Refuse report files that cannot be written before any request is sent, not after.
 
     `summary` is the GitHub step summary the run will append to, checked the same way (a FIFO there would
-    block the run forever).
+    block the run forever). A target that is one of the run's `inputs` (a connector.yaml) is refused: the
+    report would replace it.
     """
     seen: set[Path] = set()
     for path in [*paths, *([summary] if summary is not None else [])]:
         resolved = resolved_target(path)
         if resolved in seen:
             raise UsageError(f"{path} is named as the target of two reports")
+        replaced = overwrites_input(path, inputs)
+        if replaced is not None:
+            raise UsageError(f"{path} is an input of this run ({replaced}): a report there would replace it")
         seen.add(resolved)
         try:
             check_target(path, append=path is summary)
@@ -131,7 +136,8 @@ def run_validate(
     api_url = check_api_url(request.api_url) if request.api_url else None
     token = read_stdin_token(stdin or sys.stdin) if request.token_stdin else None
     summary = _summary_target(main_format, extra, environ)
-    check_targets([path for _, path in extra] + ([request.output] if request.output else []), summary)
+    targets = [path for _, path in extra] + ([request.output] if request.output else [])
+    check_targets(targets, summary, inputs=request.paths)
     baseline = load_baseline(request.baseline) if request.baseline is not None else None
 
     prepared = prepare_all(request.paths, environ, token, request.names)

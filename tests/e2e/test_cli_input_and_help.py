@@ -17,7 +17,7 @@ from harness import EXAMPLE, run_cli
 
 pytestmark = pytest.mark.e2e
 
-COMMANDS = ("lint", "schema", "validate", "demo", "sandbox", "login", "init", "plan")
+COMMANDS = ("lint", "schema", "validate", "fleet", "demo", "sandbox", "login", "init", "plan")
 BROKEN = "version: 1\nname: x\nplatform: intercom\nworkspace:\n  id: abc12xyz\n  regoin: eu\n"
 
 

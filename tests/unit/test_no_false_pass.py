@@ -428,7 +428,9 @@ def test_no_forbidden_permission_is_ok_without_proof_of_absence(
         if item.declared is Declared.FORBIDDEN and item.outcome is PermissionOutcome.OK:
             assert not NEEDS[item.permission] <= granted, item  # truly absent, in the sandbox's own terms
             assert item.verdict is Verdict.MISSING
-            assert any(e.verdict is Verdict.MISSING and e.strength is Strength.PROOF for e in item.evidence)
+            # every probe refused with proof: one refused and another unanswered proves nothing of the other
+            assert item.evidence
+            assert all(e.verdict is Verdict.MISSING and e.strength is Strength.PROOF for e in item.evidence)
         if item.outcome is PermissionOutcome.OK and item.declared is Declared.REQUIRED:
             assert NEEDS[item.permission] <= granted, item
     if result.exit_code == 0:

@@ -160,6 +160,7 @@ def test_a_baseline_reads_every_verdict_and_skips_what_it_does_not_know() -> Non
     [
         (b"\xff\xfe", "not JSON"),
         (b"{", "not JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "not JSON"),  # deeper than json goes: RecursionError, not exit 70
         (b"[]", "no connectors"),
         (report([], version=2), "format_version"),
         (report([{"name": "no path"}]), "no path"),

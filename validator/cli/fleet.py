@@ -43,8 +43,8 @@ def fleet(
         typer.Option(
             "--format",
             "-f",
-            metavar="[text|jsonl]",
-            help="text (summary and installs needing action) or jsonl.",
+            metavar="FORMAT",
+            help="Format of the main output: text (summary and installs needing action) or jsonl.",
         ),
     ] = "text",
     reports: Annotated[
@@ -65,14 +65,19 @@ def fleet(
         ),
     ] = None,
     concurrency: Annotated[
-        int, typer.Option(min=1, max=256, help="Requests in flight at most, across all installs.")
+        int,
+        typer.Option(metavar="N", min=1, max=256, help="Requests in flight at most, across all installs."),
     ] = 32,
     timeout: Annotated[
-        float, typer.Option(min=0.1, callback=finite, help="Read timeout per request, in seconds.")
+        float,
+        typer.Option(
+            metavar="SECONDS", min=0.1, callback=finite, help="Read timeout per request, in seconds."
+        ),
     ] = 15.0,
     retry_budget: Annotated[
         float,
         typer.Option(
+            metavar="SECONDS",
             min=0,
             callback=finite,
             help="Longest total wait per request, in seconds, for retries of 429, 5xx and network errors.",

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from validator.errors import ExitCode, UsageError, ValidatorError
 from validator.model import Region
-from validator.tokens import token_problem
+from validator.tokens import MIN_TOKEN_LENGTH, token_problem
 
 MAX_LINE_BYTES = 64 * 1024  # an install is ~150 bytes; a longer line is not one, and is not kept whole
 MAX_TEXT = 200  # workspace ids and labels are cut to this for reports
@@ -169,7 +169,22 @@ def _install(number: int, data: dict[str, Any]) -> Install | Malformed:
     }
 
     def bad(problem: str) -> Malformed:
-        return Malformed(number, problem, **known)
+        # A line that is not an install may have its fields mixed up (a token under workspace_id or label):
+        # a value that could be a token, or that holds the line's token, is not repeated.
+        def unless_secret(value: Any) -> str | None:
+            if not isinstance(value, str) or token_problem(value) is None:
+                return None
+            if isinstance(token, str) and len(token) >= MIN_TOKEN_LENGTH and token in value:
+                return None
+            return shown(value) if value else None
+
+        return Malformed(
+            number,
+            problem,
+            workspace_id=unless_secret(workspace_id),
+            label=unless_secret(label),
+            token_fingerprint=known["token_fingerprint"],
+        )
 
     unknown = [key for key in data if key not in FIELDS]
     if unknown:

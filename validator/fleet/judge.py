@@ -27,8 +27,17 @@ from typing import Any
 
 from validator.errors import ExitCode
 from validator.fleet.installs import Install, Malformed, shown
-from validator.model import Declared, Outcome, PermissionOutcome, TokenStatus, Verdict, WorkspaceStatus
+from validator.model import (
+    Declared,
+    Outcome,
+    PermissionOutcome,
+    Region,
+    TokenStatus,
+    Verdict,
+    WorkspaceStatus,
+)
 from validator.report import ConnectorResult, PermissionResult
+from validator.tokens import MIN_TOKEN_LENGTH, token_problem
 
 
 class Action(StrEnum):
@@ -122,13 +131,21 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
     ):
         found = workspace.actual.id
         if "id" in workspace.mismatches:
+            # Only this install's token is scrubbed from its line (memory stays flat): an id long enough, or
+            # of a token's shape (Intercom ids are about 8 characters), could be another install's token.
+            hidden = found is not None and _could_hold_a_token(found)
+            named = (
+                f"another workspace (its id, {len(found or '')} characters, could hold a token: not shown)"
+                if hidden
+                else f"workspace {found}"
+            )
             return made(
                 Outcome.FAIL,
                 Action.WRONG_WORKSPACE,
                 ExitCode.WRONG_WORKSPACE,
-                f"the token belongs to workspace {found}, not {shown(install.workspace_id)}: never use it "
+                f"the token belongs to {named}, not {shown(install.workspace_id)}: never use it "
                 "for this install",
-                found=found,
+                found=None if hidden else found,
             )
     if result.token.status.stops_the_check or result.error is not None:
         return made(
@@ -140,7 +157,7 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
             Outcome.FAIL,
             Action.TOKEN_REJECTED,
             ExitCode.TOKEN_REJECTED,
-            f"Intercom rejected the token (GET /me answered 401 {code}): the app must be installed again",
+            f"Intercom rejected the token ({_rejection(result, code)}): the app must be installed again",
         )
     if (
         workspace is not None
@@ -151,7 +168,8 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
             Outcome.FAIL,
             Action.FIX_INPUT,
             ExitCode.FAILED,
-            f"GET /me names region {workspace.actual.region}, not {region}: correct the install's region",
+            f"GET /me names region {_region_shown(workspace.actual.region)}, not {region}: correct the "
+            "install's region",
         )
     needed = [item for item in result.permissions if item.declared is Declared.REQUIRED]
     failing = [item for item in needed if item.outcome is PermissionOutcome.FAIL]
@@ -215,7 +233,12 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
     undecided = [item for item in result.permissions if item.outcome is PermissionOutcome.INCONCLUSIVE]
     if undecided:
         names = ", ".join(str(item.permission) for item in undecided)
-        retry = any(item.verdict is Verdict.INCONCLUSIVE for item in undecided)
+        # Some answer was not understood (a 5xx, no answer), even where another probe of the same permission
+        # was: a forbidden permission refused by one probe and unanswered by another is undecided too.
+        retry = any(
+            item.verdict is Verdict.INCONCLUSIVE or any(e.strength is None for e in item.evidence)
+            for item in undecided
+        )
         return made(
             Outcome.INCONCLUSIVE,
             Action.RETRY if retry else Action.NONE,
@@ -223,6 +246,28 @@ def judge(install: Install, region: str, result: ConnectorResult) -> InstallResu
             f"no verdict for {names}" + ("; try again later" if retry else " (no probe can decide it)"),
         )
     return made(Outcome.PASS, Action.NONE, ExitCode.OK, "every declared permission is granted")
+
+
+def _could_hold_a_token(text: str) -> bool:
+    """Whether text from GET /me (a workspace id) is too long, or of a token's shape, to be shown in a line
+    scrubbed of its own install's token only: Intercom ids are about 8 characters."""
+    return len(text) > MIN_TOKEN_LENGTH or text.endswith("…") or token_problem(text) is None
+
+
+def _region_shown(region: object) -> str:
+    """A region /me named: a known one as is; other text only when too short to hold a piece of a token."""
+    text = str(region)
+    if isinstance(region, Region) or len(text) < 12:
+        return text
+    return f"({len(text)} characters, none of {', '.join(Region)}: not shown)"
+
+
+def _rejection(result: ConnectorResult, code: str) -> str:
+    """Which answer rejected the token: GET /me's, or (where /me was refused to a valid token) a probe's."""
+    refused = result.token.evidence[-1] if result.token.evidence else None
+    if refused is None or refused.http_status is None:
+        return f"answered 401 {code}"
+    return f"{refused.method} {refused.path} answered {refused.http_status} {refused.error_code or code}"
 
 
 def _labels(results: list[PermissionResult]) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ reading and sending, and the summary of what was decided is still written, with 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import signal
@@ -29,8 +30,15 @@ from validator.catalog import Catalog, load_catalog
 from validator.checker import Checker
 from validator.connections import http_client
 from validator.errors import ExitCode, SeveralErrors, UsageError, ValidatorError
-from validator.files import StdoutError, StreamedReplacement, TargetError, check_target, resolved_target
-from validator.fleet.installs import Install, Malformed, open_installs, parse_line, read_lines
+from validator.files import (
+    StdoutError,
+    StreamedReplacement,
+    TargetError,
+    check_target,
+    overwrites_input,
+    resolved_target,
+)
+from validator.fleet.installs import STDIN, Install, Malformed, open_installs, parse_line, read_lines
 from validator.fleet.judge import InstallResult, judge, malformed
 from validator.fleet.outputs import REPORT_FORMATS, STDOUT_FORMATS, FleetFormat, Tally, head, row, tail
 from validator.intercom import IntercomClient, check_api_url, host_of
@@ -199,9 +207,13 @@ def run_fleet(
         raise UsageError(f"fleet --format: choose from {', '.join(str(f) for f in STDOUT_FORMATS)}")
     files = parse_reports(request.reports)
     seen: set[Path] = set()
+    inputs = [request.spec_path, *([Path(request.installs)] if request.installs != STDIN else [])]
     for _, path in files:
         if resolved_target(path) in seen:
             raise UsageError(f"{path} is named as the target of two reports")
+        replaced = overwrites_input(path, inputs)
+        if replaced is not None:
+            raise UsageError(f"{path} is an input of this run ({replaced}): a report there would replace it")
         seen.add(resolved_target(path))
         try:
             check_target(path)
@@ -320,6 +332,8 @@ class _Engine:
                             continue
             except (OSError, ValueError):
                 pass  # the input went away: what was read is checked, the rest is not there to check
+            except (concurrent.futures.CancelledError, RuntimeError):
+                return  # the run stopped (a signal, or stdout gone): its loop cancelled the waiting put
             finally:
                 if not reading_stopped.is_set():
                     with contextlib.suppress(RuntimeError):
