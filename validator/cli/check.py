@@ -15,6 +15,7 @@ import typer
 from validator.cli.options import (
     DEFAULT_SPEC,
     DEFAULT_SPEC_SHOWN,
+    ApiUrl,
     Quiet,
     SpecPath,
     Verbose,
@@ -118,15 +119,7 @@ def validate(
             help="Also write a report (repeatable), e.g. junit=reports/junit.xml.",
         ),
     ] = None,
-    api_url: Annotated[
-        str | None,
-        typer.Option(
-            "--api-url",
-            metavar="URL",
-            envvar="INTERCOM_API_URL",
-            help="Replace the regional Intercom host (a proxy, or the sandbox). https unless loopback.",
-        ),
-    ] = None,
+    api_url: ApiUrl = None,
     token_stdin: Annotated[
         bool,
         typer.Option("--token-stdin", help="Read the token from standard input instead of auth.token_env."),

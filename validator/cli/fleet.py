@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from validator.cli.options import DEFAULT_SPEC, finite
+from validator.cli.options import DEFAULT_SPEC, ApiUrl, finite
 
 FLEET_NOTE = (
     "The run's code is the most severe across installs: 20 (a token of another workspace), then 2 "
@@ -55,15 +55,7 @@ def fleet(
             help="Also write FORMAT=FILE (repeatable): markdown, csv or jsonl.",
         ),
     ] = None,
-    api_url: Annotated[
-        str | None,
-        typer.Option(
-            "--api-url",
-            metavar="URL",
-            envvar="INTERCOM_API_URL",
-            help="Replace the regional Intercom host (a proxy, or the sandbox). https unless loopback.",
-        ),
-    ] = None,
+    api_url: ApiUrl = None,
     concurrency: Annotated[
         int,
         typer.Option(metavar="N", min=1, max=256, help="Requests in flight at most, across all installs."),

@@ -20,7 +20,7 @@ from validator.terminal import Verbosity
 DEFAULT_SPEC = "connector.yaml"
 # How --help shows the default: the file in the current directory, which is where it is looked for.
 DEFAULT_SPEC_SHOWN = "./connector.yaml"
-API_URL_HELP = "Replace the Intercom API host (a proxy, or the sandbox). https unless loopback."
+API_URL_HELP = "Replace the regional Intercom host (a proxy, or the sandbox). https unless loopback."
 
 # Placeholders in --help are one style: an upper-case word naming what to write (FILE, URL, NAME, FORMAT,
 # SECONDS, N), never Click's `<path>` or `<float range>`.
